@@ -1,0 +1,331 @@
+//! IAM and authentication: accounts, users, groups, policies, access keys, sessions.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Every IAM action Nuvem authorizes, as written in policies (`iam:<Action>`).
+pub const ACTIONS: &[&str] = &[
+    "iam:CreateAccount",
+    "iam:ListAccounts",
+    "iam:GetAccount",
+    "iam:DeleteAccount",
+    "iam:CreateUser",
+    "iam:ListUsers",
+    "iam:GetUser",
+    "iam:DeleteUser",
+    "iam:UpdateLoginProfile",
+    "iam:DeleteLoginProfile",
+    "iam:ListGroupsForUser",
+    "iam:CreateGroup",
+    "iam:ListGroups",
+    "iam:GetGroup",
+    "iam:DeleteGroup",
+    "iam:AddUserToGroup",
+    "iam:RemoveUserFromGroup",
+    "iam:CreatePolicy",
+    "iam:ListPolicies",
+    "iam:GetPolicy",
+    "iam:UpdatePolicy",
+    "iam:DeletePolicy",
+    "iam:AttachUserPolicy",
+    "iam:DetachUserPolicy",
+    "iam:ListAttachedUserPolicies",
+    "iam:AttachGroupPolicy",
+    "iam:DetachGroupPolicy",
+    "iam:ListAttachedGroupPolicies",
+    "iam:CreateAccessKey",
+    "iam:ListAccessKeys",
+    "iam:UpdateAccessKey",
+    "iam:DeleteAccessKey",
+];
+
+/// The name of every account's root user.
+pub const ROOT_USER: &str = "root";
+/// The operator's account, created on first start.
+pub const OPERATOR_ACCOUNT: &str = "admin";
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+/// Sign in with a password.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Account name, e.g. `admin` or `turma-a`.
+    pub account: String,
+    /// User name; the account's root user is `root`.
+    pub user: String,
+    pub password: String,
+}
+
+/// Exchange an access key for a session token (as AWS STS `GetSessionToken`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Lifetime of the token in seconds (60 to 43200, default 3600).
+    #[serde(default)]
+    pub duration_seconds: Option<u32>,
+}
+
+/// A short-lived bearer token: send it as `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub identity: Identity,
+}
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    Password,
+    AccessKey,
+}
+
+/// Who the caller is (`cloudctl whoami`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Identity {
+    pub account_id: String,
+    pub account_name: String,
+    pub user: String,
+    pub user_nrn: String,
+    pub is_root: bool,
+    /// True for principals of the operator account, which may manage accounts.
+    pub is_operator: bool,
+    pub auth_method: AuthMethod,
+    /// Set when the session came from an access key.
+    pub access_key_id: Option<String>,
+}
+
+/// Change the caller's own password.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub old_password: String,
+    pub new_password: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Account {
+    /// Twelve digits, as AWS account ids.
+    pub id: String,
+    pub name: String,
+    pub is_operator: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccountRequest {
+    pub name: String,
+    /// Password of the new account's root user; generated (and returned once) when omitted.
+    #[serde(default)]
+    pub root_password: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccountCreated {
+    pub account: Account,
+    /// Always `root`.
+    pub root_user: String,
+    /// The generated root password, shown only in this response; absent when you chose one.
+    pub generated_root_password: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccountList {
+    pub items: Vec<Account>,
+    pub next_marker: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub nrn: String,
+    pub account_id: String,
+    pub is_root: bool,
+    /// Whether the user can sign in with a password (has a login profile).
+    pub has_password: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub name: String,
+    /// Optional console password (creates the login profile).
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<User>,
+    pub next_marker: Option<String>,
+}
+
+/// Set or replace a user's password (AWS `UpdateLoginProfile`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginProfileRequest {
+    pub password: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+    pub nrn: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupDetail {
+    #[serde(flatten)]
+    pub group: Group,
+    /// Names of the member users.
+    pub members: Vec<String>,
+    /// Names of the attached policies.
+    pub policies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGroupRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupList {
+    pub items: Vec<Group>,
+    pub next_marker: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Policy {
+    pub id: String,
+    pub name: String,
+    pub nrn: String,
+    pub description: String,
+    /// The policy document (`Version`, `Statement`).
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+    /// How many users and groups it is attached to.
+    pub attachment_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePolicyRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePolicyRequest {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[schema(value_type = Object)]
+    pub document: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PolicyList {
+    pub items: Vec<Policy>,
+    pub next_marker: Option<String>,
+}
+
+/// Attach a policy (by name) to a user or group.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachPolicyRequest {
+    pub policy: String,
+}
+
+/// Names of policies attached to a principal.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AttachedPolicies {
+    pub items: Vec<String>,
+}
+
+/// Names of groups a user belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupNames {
+    pub items: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Access keys
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum AccessKeyStatus {
+    Active,
+    Inactive,
+}
+
+impl AccessKeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessKeyStatus::Active => "Active",
+            AccessKeyStatus::Inactive => "Inactive",
+        }
+    }
+}
+
+/// Most access keys one user may have (as AWS).
+pub const MAX_ACCESS_KEYS_PER_USER: usize = 2;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccessKey {
+    pub access_key_id: String,
+    pub user: String,
+    pub status: AccessKeyStatus,
+    pub created_at: DateTime<Utc>,
+    /// Last time the key was exchanged for a session or used to sign a request.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A new access key. The secret is shown only here, once: store it now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccessKeyCreated {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub user: String,
+    pub status: AccessKeyStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccessKeyList {
+    pub items: Vec<AccessKey>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccessKeyRequest {
+    pub status: AccessKeyStatus,
+}

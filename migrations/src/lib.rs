@@ -1,0 +1,15 @@
+//! Nuvem's database schema. Each service adds its tables in a migration of its own; the server
+//! applies every pending migration when it starts, on SQLite and PostgreSQL alike.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_iam;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_iam::Migration)]
+    }
+}

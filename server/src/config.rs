@@ -1,0 +1,138 @@
+//! Configuration: command-line flags, then `NUVEM_*` environment variables, then an optional TOML
+//! file, then the embedded defaults (a SQLite file in the data directory).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/nuvem";
+
+/// Flags of `nuvem-server serve` (each also read from its environment variable).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// TOML configuration file (keys: listen, data_dir, database_url, log, session_ttl_seconds, workers).
+    #[arg(long, env = "NUVEM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "NUVEM_LISTEN")]
+    pub listen: Option<String>,
+    /// Where Nuvem keeps its database, keys and guest files [default: /var/lib/nuvem].
+    #[arg(long, env = "NUVEM_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH?mode=rwc or postgres://USER:PASS@HOST/DB [default: SQLite in the data dir].
+    #[arg(long, env = "NUVEM_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log filter, e.g. info or nuvem_server=debug [default: info].
+    #[arg(long, env = "NUVEM_LOG")]
+    pub log: Option<String>,
+    /// Lifetime of a session token in seconds [default: 3600].
+    #[arg(long, env = "NUVEM_SESSION_TTL_SECONDS")]
+    pub session_ttl_seconds: Option<u32>,
+    /// HTTP worker threads [default: one per core].
+    #[arg(long, env = "NUVEM_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    log: Option<String>,
+    session_ttl_seconds: Option<u32>,
+    workers: Option<usize>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub log: String,
+    pub session_ttl_seconds: u32,
+    pub workers: Option<usize>,
+    /// Root password for the operator account on first start (`NUVEM_ADMIN_PASSWORD`, never a
+    /// flag: flags are visible to every user in `ps`).
+    pub admin_password: Option<String>,
+}
+
+/// The SQLite URL of a data directory.
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("nuvem.db").display())
+}
+
+impl Config {
+    pub fn resolve(args: ServeArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read the configuration file {}: {e}", path.display())
+                })?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| anyhow::anyhow!("configuration file {}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database_url = args.database_url.or(file.database_url).unwrap_or_else(|| sqlite_url(&data_dir));
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            anyhow::bail!("database_url must start with sqlite: or postgres:// (got {database_url:?})");
+        }
+        let session_ttl_seconds = args.session_ttl_seconds.or(file.session_ttl_seconds).unwrap_or(3600);
+        if !(60..=43_200).contains(&session_ttl_seconds) {
+            anyhow::bail!("session_ttl_seconds must be between 60 and 43200");
+        }
+        Ok(Config {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            data_dir,
+            database_url,
+            log: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+            session_ttl_seconds,
+            workers: args.workers.or(file.workers),
+            admin_password: std::env::var("NUVEM_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+        })
+    }
+
+    /// A configuration for tests and benchmarks: loopback on a free port, the given data dir.
+    pub fn for_tests(data_dir: &Path, database_url: Option<String>) -> Config {
+        Config {
+            listen: "127.0.0.1:0".to_owned(),
+            data_dir: data_dir.to_owned(),
+            database_url: database_url.unwrap_or_else(|| sqlite_url(data_dir)),
+            log: "warn".to_owned(),
+            session_ttl_seconds: 3600,
+            workers: Some(2),
+            admin_password: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nuvem.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\ndata_dir = \"/tmp/x\"\n").unwrap();
+        let cfg = Config::resolve(ServeArgs {
+            config: Some(file.clone()),
+            data_dir: Some("/tmp/y".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(cfg.listen, "127.0.0.1:9999");
+        assert_eq!(cfg.data_dir, PathBuf::from("/tmp/y"));
+        assert_eq!(cfg.database_url, "sqlite:///tmp/y/nuvem.db?mode=rwc");
+        std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
+        let err = Config::resolve(ServeArgs { config: Some(file), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+}

@@ -1,0 +1,111 @@
+//! The one public error type of the server, and its single mapping to HTTP.
+//!
+//! Services return [`Error`]; `ResponseError` turns it into the `{"code", "message", "request_id"}`
+//! body here and nowhere else. Database errors are translated once, in [`Error::from_db`].
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use nuvem_api::{ErrorBody, ErrorCode};
+use sea_orm::{DbErr, SqlErr};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("{0}")]
+    DependencyViolation(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Details go to the log, never to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::AlreadyExists(_) => ErrorCode::AlreadyExists,
+            Error::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            Error::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Error::AccessDenied(_) => ErrorCode::AccessDenied,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::LimitExceeded(_) => ErrorCode::LimitExceeded,
+            Error::DependencyViolation(_) => ErrorCode::DependencyViolation,
+            Error::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// `"<kind> '<name>' was not found"`, the one wording of every 404.
+    pub fn not_found(kind: &str, name: &str) -> Self {
+        Error::NotFound(format!("{kind} '{name}' was not found in your account"))
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidRequest(msg.into())
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        Error::Internal(err.to_string())
+    }
+
+    /// The single translation of database errors. `exists` words the AlreadyExists message for the
+    /// row being written (a unique index said no).
+    pub fn from_db(err: DbErr, exists: impl FnOnce() -> String) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Error::AlreadyExists(exists()),
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => Error::Conflict(
+                "the resource changed while the request ran (a related resource was removed); try again"
+                    .into(),
+            ),
+            _ => Error::Internal(format!("database: {err}")),
+        }
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        Error::from_db(err, || "a resource with that name already exists".into())
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let request_id = crate::http::current_request_id();
+        let message = match self {
+            Error::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                format!(
+                    "something went wrong inside Nuvem; the operator can find request {request_id} in the server log"
+                )
+            }
+            other => {
+                tracing::info!(code = %other.code(), message = %other, "request refused");
+                other.to_string()
+            }
+        };
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            code: self.code(),
+            message,
+            request_id,
+        })
+    }
+}

@@ -1,0 +1,244 @@
+//! The actix-web application: routes, the authentication extractor, request ids, the mapping of
+//! extractor errors to the API's error body, OpenAPI, Swagger UI and `/metrics`.
+
+pub mod auth;
+pub mod iam;
+pub mod metrics;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::Nuvem;
+use crate::error::Error;
+
+/// Largest JSON body the API accepts.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served (empty outside a request).
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Makes the request id (assigned by `TracingLogger`, which logs it on every line of the request)
+/// visible to error bodies, and returns it to the client in `x-request-id`.
+async fn request_id_scope<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().map(|r| r.to_string()).unwrap_or_default();
+    let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}
+
+fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::OverflowKnownLength { length, limit } => Error::PayloadTooLarge(format!(
+            "the request body has {length} bytes; the limit is {limit}"
+        )),
+        E::Overflow { limit } => {
+            Error::PayloadTooLarge(format!("the request body is larger than {limit} bytes"))
+        }
+        E::ContentType => Error::invalid(
+            "the request body must be JSON, sent with 'Content-Type: application/json'",
+        ),
+        E::Deserialize(e) if e.is_data() => {
+            Error::invalid(format!("the request body does not match what this call expects: {e}"))
+        }
+        E::Deserialize(e) => Error::invalid(format!("the request body is not valid JSON: {e}")),
+        other => Error::invalid(format!("the request body could not be read: {other}")),
+    }
+    .into()
+}
+
+fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    Error::invalid(format!("the URL path is not valid: {err}")).into()
+}
+
+fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    Error::invalid(format!("the query string is not valid: {err}")).into()
+}
+
+async fn no_route(req: HttpRequest) -> Result<HttpResponse, Error> {
+    Err(Error::NotFound(format!(
+        "there is no API call {} {}; the API is described at /docs",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(tag = "meta", responses((status = 200, body = nuvem_api::Health)), security(()))]
+#[get("/healthz")]
+pub async fn healthz(nuvem: web::Data<Nuvem>) -> HttpResponse {
+    let (ok, database) = match nuvem.store.ping().await {
+        Ok(()) => (true, format!("{}: ok", nuvem.store.backend_name())),
+        Err(e) => (false, format!("{}: {e}", nuvem.store.backend_name())),
+    };
+    let body = nuvem_api::Health {
+        status: if ok { "ok" } else { "degraded" }.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        database,
+    };
+    if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A session token from POST /v1/auth/login (password) or POST /v1/auth/session (access key).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document of the whole API. `docs/openapi.json` is this, checked in.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Nuvem API", description = "A teaching cloud with the AWS model on one host."),
+    modifiers(&BearerAuth),
+    paths(
+        healthz,
+        iam::login, iam::session, iam::whoami, iam::change_password,
+        iam::account_create, iam::account_list, iam::account_get, iam::account_delete,
+        iam::user_create, iam::user_list, iam::user_get, iam::user_delete,
+        iam::login_profile_update, iam::login_profile_delete, iam::user_group_list,
+        iam::user_policy_list, iam::user_policy_attach, iam::user_policy_detach,
+        iam::access_key_create, iam::access_key_list, iam::access_key_update, iam::access_key_delete,
+        iam::group_create, iam::group_list, iam::group_get, iam::group_delete,
+        iam::group_member_add, iam::group_member_remove,
+        iam::group_policy_list, iam::group_policy_attach, iam::group_policy_detach,
+        iam::policy_create, iam::policy_list, iam::policy_get, iam::policy_update, iam::policy_delete,
+    ),
+    components(schemas(nuvem_api::ErrorBody, nuvem_api::ErrorCode)),
+    tags(
+        (name = "meta", description = "Health"),
+        (name = "auth", description = "Sign-in, sessions, identity"),
+        (name = "accounts", description = "Accounts (tenants), operator only"),
+        (name = "iam", description = "Users, groups, policies, access keys"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as pretty JSON with a trailing newline (the checked-in form).
+pub fn openapi_json() -> String {
+    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Registers every route on an actix `App`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::JsonConfig::default().limit(MAX_JSON_BODY).error_handler(json_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .service(healthz)
+        .route("/metrics", web::get().to(metrics::endpoint))
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", ApiDoc::openapi()),
+        )
+        .route("/docs", web::get().to(|| async {
+            HttpResponse::Found().insert_header(("location", "/docs/")).finish()
+        }))
+        .service(iam::login)
+        .service(iam::session)
+        .service(iam::whoami)
+        .service(iam::change_password)
+        .service(iam::account_create)
+        .service(iam::account_list)
+        .service(iam::account_get)
+        .service(iam::account_delete)
+        .service(iam::user_create)
+        .service(iam::user_list)
+        .service(iam::user_get)
+        .service(iam::user_delete)
+        .service(iam::login_profile_update)
+        .service(iam::login_profile_delete)
+        .service(iam::user_group_list)
+        .service(iam::user_policy_list)
+        .service(iam::user_policy_attach)
+        .service(iam::user_policy_detach)
+        .service(iam::access_key_create)
+        .service(iam::access_key_list)
+        .service(iam::access_key_update)
+        .service(iam::access_key_delete)
+        .service(iam::group_create)
+        .service(iam::group_list)
+        .service(iam::group_get)
+        .service(iam::group_delete)
+        .service(iam::group_member_add)
+        .service(iam::group_member_remove)
+        .service(iam::group_policy_list)
+        .service(iam::group_policy_attach)
+        .service(iam::group_policy_detach)
+        .service(iam::policy_create)
+        .service(iam::policy_list)
+        .service(iam::policy_get)
+        .service(iam::policy_update)
+        .service(iam::policy_delete)
+        .default_service(web::to(no_route));
+}
+
+/// Builds the application with its middleware (outermost last).
+pub fn app(
+    nuvem: web::Data<Nuvem>,
+    metrics: web::Data<metrics::Metrics>,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    actix_web::App::new()
+        .app_data(nuvem)
+        .app_data(metrics)
+        .configure(configure)
+        .wrap(from_fn(request_id_scope))
+        .wrap(from_fn(metrics::record))
+        .wrap(TracingLogger::<NuvemRootSpan>::new())
+}
+
+/// The root span of every request: `TracingLogger`'s default fields plus the principal, filled in
+/// once the caller is authenticated.
+pub struct NuvemRootSpan;
+
+impl tracing_actix_web::RootSpanBuilder for NuvemRootSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        tracing_actix_web::root_span!(request, principal = tracing::field::Empty)
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}

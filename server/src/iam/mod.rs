@@ -1,0 +1,856 @@
+//! IAM: accounts, users, groups, policies, access keys, sessions, and [`Iam::authorize`], the one
+//! function every service calls before it acts.
+//!
+//! Every operation takes the calling [`Principal`] and works only inside the caller's account:
+//! names are looked up with the caller's account id, so another account's resources are simply not
+//! found. Operator-only operations (accounts) are refused to every other account.
+
+pub mod crypto;
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use nuvem_api::iam as api;
+use nuvem_api::policy::{self, Decision};
+use nuvem_api::{ListParams, nrn::nrn, validate};
+
+use crate::error::{Error, Result};
+use crate::store::{AccessKeyRow, AccountRow, GroupRow, PolicyRow, PrincipalKind, Store, UserRow};
+use crypto::{Claims, Keys};
+
+/// Who is calling: established once per request by authentication.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account: AccountRow,
+    pub user: UserRow,
+    pub access_key_id: Option<String>,
+}
+
+impl Principal {
+    pub fn user_nrn(&self) -> String {
+        nrn("iam", &self.account.id, "user", &self.user.name)
+    }
+
+    pub fn identity(&self) -> api::Identity {
+        api::Identity {
+            account_id: self.account.id.clone(),
+            account_name: self.account.name.clone(),
+            user: self.user.name.clone(),
+            user_nrn: self.user_nrn(),
+            is_root: self.user.is_root,
+            is_operator: self.account.is_operator,
+            auth_method: if self.access_key_id.is_some() {
+                api::AuthMethod::AccessKey
+            } else {
+                api::AuthMethod::Password
+            },
+            access_key_id: self.access_key_id.clone(),
+        }
+    }
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// Lifetime of a token from a password sign-in, and the default for access-key sessions.
+    pub default_ttl_seconds: u32,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy { default_ttl_seconds: 3600 }
+    }
+}
+
+const MIN_SESSION_SECONDS: u32 = 60;
+const MAX_SESSION_SECONDS: u32 = 43_200;
+/// An access key's last-used time is written at most this often (seconds), to spare the database.
+const LAST_USED_GRANULARITY: i64 = 60;
+
+#[derive(Clone)]
+pub struct Iam {
+    store: Store,
+    keys: Arc<Keys>,
+    sessions: SessionPolicy,
+}
+
+fn page_limit(params: &ListParams) -> Result<u64> {
+    match params.limit {
+        None => Ok(nuvem_api::DEFAULT_PAGE_SIZE as u64),
+        Some(n) if (1..=nuvem_api::MAX_PAGE_SIZE).contains(&n) => Ok(n as u64),
+        Some(n) => Err(Error::invalid(format!(
+            "limit must be between 1 and {}, not {n}",
+            nuvem_api::MAX_PAGE_SIZE
+        ))),
+    }
+}
+
+fn check(rule: std::result::Result<(), String>) -> Result<()> {
+    rule.map_err(Error::InvalidRequest)
+}
+
+/// Validates a path name before it is used in a lookup: a bad name is a 400, not a 404.
+fn check_name(kind: &str, name: &str, max: usize) -> Result<()> {
+    check(validate::iam_name(kind, name, max))
+}
+
+impl Iam {
+    pub fn new(store: Store, keys: Arc<Keys>, sessions: SessionPolicy) -> Self {
+        Iam { store, keys, sessions }
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Bootstrap
+
+    /// Creates the operator account `admin` on first start. Returns the root password when this
+    /// call created the account (the generated one, or the one from the environment).
+    pub async fn bootstrap_operator(&self, password: Option<String>) -> Result<Option<String>> {
+        if self.store.account_get_by_name(api::OPERATOR_ACCOUNT).await?.is_some() {
+            return Ok(None);
+        }
+        let password = match password {
+            Some(p) => {
+                check(validate::password(&p)).map_err(|e| {
+                    Error::invalid(format!("NUVEM_ADMIN_PASSWORD is not acceptable: {e}"))
+                })?;
+                p
+            }
+            None => crypto::random_password(),
+        };
+        self.create_account_rows(api::OPERATOR_ACCOUNT, true, &password).await?;
+        Ok(Some(password))
+    }
+
+    async fn create_account_rows(
+        &self,
+        name: &str,
+        is_operator: bool,
+        password: &str,
+    ) -> Result<AccountRow> {
+        let now = Utc::now();
+        let hash = crypto::hash_password(password).map_err(Error::internal)?;
+        // Account ids are random; retry the (unlikely) collision rather than fail the request.
+        for _ in 0..5 {
+            let id = crypto::new_account_id();
+            if self.store.account_get(&id).await?.is_some() {
+                continue;
+            }
+            let account = AccountRow { id: id.clone(), name: name.to_owned(), is_operator, created_at: now };
+            let root = UserRow {
+                id: crypto::new_id("usr"),
+                account_id: id,
+                name: api::ROOT_USER.to_owned(),
+                is_root: true,
+                password_hash: Some(hash.clone()),
+                created_at: now,
+                password_changed_at: Some(now),
+                last_login_at: None,
+            };
+            self.store.account_create(account.clone(), root).await?;
+            return Ok(account);
+        }
+        Err(Error::internal("could not find a free account id"))
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Authentication
+
+    fn issue_session(&self, principal: Principal, ttl: u32) -> Result<api::Session> {
+        let now = Utc::now();
+        let expires_at = now + Duration::seconds(ttl as i64);
+        let claims = Claims {
+            sub: principal.user.id.clone(),
+            acc: principal.account.id.clone(),
+            akid: principal.access_key_id.clone(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            iss: crypto::ISSUER.to_owned(),
+        };
+        let token = self.keys.issue_token(&claims).map_err(Error::internal)?;
+        Ok(api::Session { token, expires_at, identity: principal.identity() })
+    }
+
+    /// Password sign-in. Every failure says the same thing, so that nobody learns which of
+    /// account, user or password was wrong.
+    pub async fn login(&self, req: api::LoginRequest) -> Result<api::Session> {
+        let refused = || {
+            Error::Unauthenticated(
+                "sign-in failed: the account, user name or password is wrong".to_owned(),
+            )
+        };
+        let account = self.store.account_get_by_name(&req.account).await?;
+        let user = match &account {
+            Some(a) => self.store.user_get_by_name(&a.id, &req.user).await?,
+            None => None,
+        };
+        let (Some(account), Some(user)) = (account, user) else {
+            self.keys.verify_dummy(&req.password);
+            return Err(refused());
+        };
+        let Some(hash) = &user.password_hash else {
+            self.keys.verify_dummy(&req.password);
+            return Err(refused());
+        };
+        let hash = hash.clone();
+        let password = req.password.clone();
+        let ok = tokio::task::spawn_blocking(move || crypto::verify_password(&hash, &password))
+            .await
+            .map_err(Error::internal)?;
+        if !ok {
+            return Err(refused());
+        }
+        let now = Utc::now();
+        self.store.user_touch_login(&user.id, now).await?;
+        let user = UserRow { last_login_at: Some(now), ..user };
+        let ttl = self.sessions.default_ttl_seconds;
+        self.issue_session(Principal { account, user, access_key_id: None }, ttl)
+    }
+
+    /// Exchanges an access key for a session token (as AWS STS `GetSessionToken`).
+    pub async fn session_from_access_key(&self, req: api::SessionRequest) -> Result<api::Session> {
+        let ttl = req.duration_seconds.unwrap_or(self.sessions.default_ttl_seconds);
+        if !(MIN_SESSION_SECONDS..=MAX_SESSION_SECONDS).contains(&ttl) {
+            return Err(Error::invalid(format!(
+                "duration_seconds must be between {MIN_SESSION_SECONDS} and {MAX_SESSION_SECONDS}, not {ttl}"
+            )));
+        }
+        let refused =
+            || Error::Unauthenticated("the access key id or secret access key is wrong".to_owned());
+        let Some(key) = self.store.access_key_get(&req.access_key_id).await? else {
+            return Err(refused());
+        };
+        let secret = self.keys.decrypt_secret(&key.secret_ciphertext).map_err(Error::internal)?;
+        if !crypto::secrets_equal(&secret, &req.secret_access_key) {
+            return Err(refused());
+        }
+        if key.status != api::AccessKeyStatus::Active.as_str() {
+            return Err(Error::Unauthenticated(format!(
+                "access key {} is disabled (Inactive); enable it or use another key",
+                key.id
+            )));
+        }
+        let principal = self.principal(&key.user_id, &key.account_id, Some(&key)).await?;
+        self.store.access_key_touch(&key.id, Utc::now()).await?;
+        self.issue_session(principal, ttl)
+    }
+
+    async fn principal(
+        &self,
+        user_id: &str,
+        account_id: &str,
+        key: Option<&AccessKeyRow>,
+    ) -> Result<Principal> {
+        let gone = || Error::Unauthenticated("the user of this session no longer exists".to_owned());
+        let user = self.store.user_get(user_id).await?.ok_or_else(gone)?;
+        let account = self.store.account_get(account_id).await?.ok_or_else(gone)?;
+        if user.account_id != account.id {
+            return Err(gone());
+        }
+        Ok(Principal { account, user, access_key_id: key.map(|k| k.id.clone()) })
+    }
+
+    /// Checks a bearer token and loads its principal. A session from an access key ends as soon
+    /// as the key is disabled or deleted; one of a deleted user ends at once too.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        use jsonwebtoken::errors::ErrorKind;
+        let claims = self.keys.verify_token(token).map_err(|e| {
+            Error::Unauthenticated(match e.kind() {
+                ErrorKind::ExpiredSignature => {
+                    "your session has expired; sign in again (cloudctl login)".to_owned()
+                }
+                _ => "the session token is not valid (malformed, or not signed by this Nuvem)"
+                    .to_owned(),
+            })
+        })?;
+        let key = match &claims.akid {
+            Some(id) => {
+                let key = self.store.access_key_get(id).await?.filter(|k| k.user_id == claims.sub);
+                let Some(key) = key else {
+                    return Err(Error::Unauthenticated(format!(
+                        "access key {id} of this session was deleted"
+                    )));
+                };
+                if key.status != api::AccessKeyStatus::Active.as_str() {
+                    return Err(Error::Unauthenticated(format!(
+                        "access key {id} of this session is disabled (Inactive)"
+                    )));
+                }
+                let now = Utc::now();
+                let stale = key
+                    .last_used_at
+                    .is_none_or(|t| (now - t).num_seconds() >= LAST_USED_GRANULARITY);
+                if stale {
+                    self.store.access_key_touch(&key.id, now).await?;
+                }
+                Some(key)
+            }
+            None => None,
+        };
+        self.principal(&claims.sub, &claims.acc, key.as_ref()).await
+    }
+
+    pub async fn change_password(&self, p: &Principal, req: api::ChangePasswordRequest) -> Result<()> {
+        check(validate::password(&req.new_password))?;
+        let current = self.store.user_get(&p.user.id).await?.ok_or_else(|| Error::not_found("user", &p.user.name))?;
+        let ok = current
+            .password_hash
+            .as_deref()
+            .is_some_and(|h| crypto::verify_password(h, &req.old_password));
+        if !ok {
+            return Err(Error::AccessDenied("the current password is wrong".to_owned()));
+        }
+        let hash = crypto::hash_password(&req.new_password).map_err(Error::internal)?;
+        self.store.user_set_password(&p.user.id, Some(hash)).await
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Authorization
+
+    /// The one authorization check. Root users may do everything in their own account; everyone
+    /// else needs an Allow from a policy attached to them or to one of their groups, and no Deny.
+    pub async fn authorize(&self, p: &Principal, action: &str, resource: &str) -> Result<()> {
+        let in_own_account = nuvem_api::nrn::parse(resource)
+            .is_some_and(|r| r.account == p.account.id || r.account.is_empty());
+        if !in_own_account {
+            return Err(Error::AccessDenied(format!(
+                "{} may not act on {resource}: it belongs to another account",
+                p.user_nrn()
+            )));
+        }
+        if p.user.is_root {
+            return Ok(());
+        }
+        let rows = self.store.policy_list_effective_for_user(&p.user.id).await?;
+        let mut docs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            docs.push((row.name.as_str(), parse_stored_policy(row)?));
+        }
+        match policy::evaluate(docs.iter().map(|(n, d)| (*n, d)), action, resource) {
+            Decision::Allow { .. } => Ok(()),
+            Decision::ExplicitDeny { policy, sid } => Err(Error::AccessDenied(format!(
+                "{} is not allowed to {action} on {resource}: explicitly denied by policy '{policy}'{}",
+                p.user_nrn(),
+                sid.map(|s| format!(" (statement {s})")).unwrap_or_default()
+            ))),
+            Decision::ImplicitDeny => Err(Error::AccessDenied(format!(
+                "{} is not allowed to {action} on {resource}: no policy attached to the user or its groups allows it",
+                p.user_nrn()
+            ))),
+        }
+    }
+
+    fn require_operator(&self, p: &Principal, action: &str) -> Result<()> {
+        if p.account.is_operator {
+            Ok(())
+        } else {
+            Err(Error::AccessDenied(format!(
+                "{action} is an operator action: only principals of the '{}' account may manage accounts",
+                api::OPERATOR_ACCOUNT
+            )))
+        }
+    }
+
+    fn iam_nrn(p: &Principal, kind: &str, name: &str) -> String {
+        nrn("iam", &p.account.id, kind, name)
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Accounts (operator only)
+
+    pub async fn account_create(
+        &self,
+        p: &Principal,
+        req: api::CreateAccountRequest,
+    ) -> Result<api::AccountCreated> {
+        self.require_operator(p, "iam:CreateAccount")?;
+        self.authorize(p, "iam:CreateAccount", &Self::iam_nrn(p, "account", &req.name)).await?;
+        check(validate::account_name(&req.name))?;
+        if let Some(pw) = &req.root_password {
+            check(validate::password(pw))?;
+        }
+        if self.store.account_get_by_name(&req.name).await?.is_some() {
+            return Err(Error::AlreadyExists(format!("an account named '{}' already exists", req.name)));
+        }
+        let (password, generated) = match req.root_password {
+            Some(pw) => (pw, None),
+            None => {
+                let pw = crypto::random_password();
+                (pw.clone(), Some(pw))
+            }
+        };
+        let account = self.create_account_rows(&req.name, false, &password).await?;
+        Ok(api::AccountCreated {
+            account: account_view(&account),
+            root_user: api::ROOT_USER.to_owned(),
+            generated_root_password: generated,
+        })
+    }
+
+    pub async fn account_list(&self, p: &Principal, params: ListParams) -> Result<api::AccountList> {
+        self.require_operator(p, "iam:ListAccounts")?;
+        self.authorize(p, "iam:ListAccounts", &Self::iam_nrn(p, "account", "*")).await?;
+        let page = self.store.account_list(page_limit(&params)?, params.marker.as_deref()).await?;
+        Ok(api::AccountList {
+            items: page.items.iter().map(account_view).collect(),
+            next_marker: page.next_marker,
+        })
+    }
+
+    async fn account_lookup(&self, name: &str) -> Result<AccountRow> {
+        check(validate::account_name(name))?;
+        self.store
+            .account_get_by_name(name)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("account '{name}' does not exist")))
+    }
+
+    pub async fn account_get(&self, p: &Principal, name: &str) -> Result<api::Account> {
+        self.require_operator(p, "iam:GetAccount")?;
+        self.authorize(p, "iam:GetAccount", &Self::iam_nrn(p, "account", name)).await?;
+        Ok(account_view(&self.account_lookup(name).await?))
+    }
+
+    pub async fn account_delete(&self, p: &Principal, name: &str) -> Result<()> {
+        self.require_operator(p, "iam:DeleteAccount")?;
+        self.authorize(p, "iam:DeleteAccount", &Self::iam_nrn(p, "account", name)).await?;
+        let account = self.account_lookup(name).await?;
+        if account.is_operator {
+            return Err(Error::Conflict("the operator account cannot be deleted".to_owned()));
+        }
+        self.store.account_delete(&account.id).await
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Users
+
+    async fn user_lookup(&self, p: &Principal, name: &str) -> Result<UserRow> {
+        check_name("user", name, validate::MAX_USER_NAME)?;
+        self.store
+            .user_get_by_name(&p.account.id, name)
+            .await?
+            .ok_or_else(|| Error::not_found("user", name))
+    }
+
+    pub async fn user_create(&self, p: &Principal, req: api::CreateUserRequest) -> Result<api::User> {
+        self.authorize(p, "iam:CreateUser", &Self::iam_nrn(p, "user", &req.name)).await?;
+        check(validate::user_name(&req.name))?;
+        let password_hash = match &req.password {
+            Some(pw) => {
+                check(validate::password(pw))?;
+                Some(crypto::hash_password(pw).map_err(Error::internal)?)
+            }
+            None => None,
+        };
+        let now = Utc::now();
+        let row = UserRow {
+            id: crypto::new_id("usr"),
+            account_id: p.account.id.clone(),
+            name: req.name,
+            is_root: false,
+            password_changed_at: password_hash.as_ref().map(|_| now),
+            password_hash,
+            created_at: now,
+            last_login_at: None,
+        };
+        Ok(self.user_view(&self.store.user_create(row).await?, &p.account.id))
+    }
+
+    pub async fn user_list(&self, p: &Principal, params: ListParams) -> Result<api::UserList> {
+        self.authorize(p, "iam:ListUsers", &Self::iam_nrn(p, "user", "*")).await?;
+        let page =
+            self.store.user_list(&p.account.id, page_limit(&params)?, params.marker.as_deref()).await?;
+        Ok(api::UserList {
+            items: page.items.iter().map(|u| self.user_view(u, &p.account.id)).collect(),
+            next_marker: page.next_marker,
+        })
+    }
+
+    pub async fn user_get(&self, p: &Principal, name: &str) -> Result<api::User> {
+        self.authorize(p, "iam:GetUser", &Self::iam_nrn(p, "user", name)).await?;
+        Ok(self.user_view(&self.user_lookup(p, name).await?, &p.account.id))
+    }
+
+    pub async fn user_delete(&self, p: &Principal, name: &str) -> Result<()> {
+        self.authorize(p, "iam:DeleteUser", &Self::iam_nrn(p, "user", name)).await?;
+        let user = self.user_lookup(p, name).await?;
+        if user.is_root {
+            return Err(Error::Conflict("the root user cannot be deleted".to_owned()));
+        }
+        self.store.user_delete(&user.id).await
+    }
+
+    pub async fn login_profile_update(
+        &self,
+        p: &Principal,
+        name: &str,
+        req: api::LoginProfileRequest,
+    ) -> Result<()> {
+        self.authorize(p, "iam:UpdateLoginProfile", &Self::iam_nrn(p, "user", name)).await?;
+        let user = self.user_lookup(p, name).await?;
+        check(validate::password(&req.password))?;
+        let hash = crypto::hash_password(&req.password).map_err(Error::internal)?;
+        self.store.user_set_password(&user.id, Some(hash)).await
+    }
+
+    pub async fn login_profile_delete(&self, p: &Principal, name: &str) -> Result<()> {
+        self.authorize(p, "iam:DeleteLoginProfile", &Self::iam_nrn(p, "user", name)).await?;
+        let user = self.user_lookup(p, name).await?;
+        if user.is_root {
+            return Err(Error::Conflict("the root user's password cannot be removed".to_owned()));
+        }
+        if user.password_hash.is_none() {
+            return Err(Error::NotFound(format!("user '{name}' has no password (login profile)")));
+        }
+        self.store.user_set_password(&user.id, None).await
+    }
+
+    pub async fn user_group_list(&self, p: &Principal, name: &str) -> Result<api::GroupNames> {
+        self.authorize(p, "iam:ListGroupsForUser", &Self::iam_nrn(p, "user", name)).await?;
+        let user = self.user_lookup(p, name).await?;
+        let groups = self.store.group_list_for_user(&user.id).await?;
+        Ok(api::GroupNames { items: groups.into_iter().map(|g| g.name).collect() })
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Groups
+
+    async fn group_lookup(&self, p: &Principal, name: &str) -> Result<GroupRow> {
+        check_name("group", name, validate::MAX_GROUP_NAME)?;
+        self.store
+            .group_get_by_name(&p.account.id, name)
+            .await?
+            .ok_or_else(|| Error::not_found("group", name))
+    }
+
+    pub async fn group_create(&self, p: &Principal, req: api::CreateGroupRequest) -> Result<api::Group> {
+        self.authorize(p, "iam:CreateGroup", &Self::iam_nrn(p, "group", &req.name)).await?;
+        check(validate::group_name(&req.name))?;
+        let row = GroupRow {
+            id: crypto::new_id("grp"),
+            account_id: p.account.id.clone(),
+            name: req.name,
+            created_at: Utc::now(),
+        };
+        Ok(group_view(&self.store.group_create(row).await?))
+    }
+
+    pub async fn group_list(&self, p: &Principal, params: ListParams) -> Result<api::GroupList> {
+        self.authorize(p, "iam:ListGroups", &Self::iam_nrn(p, "group", "*")).await?;
+        let page =
+            self.store.group_list(&p.account.id, page_limit(&params)?, params.marker.as_deref()).await?;
+        Ok(api::GroupList { items: page.items.iter().map(group_view).collect(), next_marker: page.next_marker })
+    }
+
+    pub async fn group_get(&self, p: &Principal, name: &str) -> Result<api::GroupDetail> {
+        self.authorize(p, "iam:GetGroup", &Self::iam_nrn(p, "group", name)).await?;
+        let group = self.group_lookup(p, name).await?;
+        let members = self.store.group_member_list(&group.id).await?;
+        let policies = self
+            .store
+            .policy_list_attached(PrincipalKind::Group, &group.id)
+            .await?
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        Ok(api::GroupDetail { group: group_view(&group), members, policies })
+    }
+
+    pub async fn group_delete(&self, p: &Principal, name: &str) -> Result<()> {
+        self.authorize(p, "iam:DeleteGroup", &Self::iam_nrn(p, "group", name)).await?;
+        let group = self.group_lookup(p, name).await?;
+        self.store.group_delete(&group.id).await
+    }
+
+    pub async fn group_member_add(&self, p: &Principal, group: &str, user: &str) -> Result<()> {
+        self.authorize(p, "iam:AddUserToGroup", &Self::iam_nrn(p, "group", group)).await?;
+        let g = self.group_lookup(p, group).await?;
+        let u = self.user_lookup(p, user).await?;
+        self.store.group_member_add(&g.id, &u.id).await
+    }
+
+    pub async fn group_member_remove(&self, p: &Principal, group: &str, user: &str) -> Result<()> {
+        self.authorize(p, "iam:RemoveUserFromGroup", &Self::iam_nrn(p, "group", group)).await?;
+        let g = self.group_lookup(p, group).await?;
+        let u = self.user_lookup(p, user).await?;
+        if !self.store.group_member_remove(&g.id, &u.id).await? {
+            return Err(Error::NotFound(format!("user '{user}' is not a member of group '{group}'")));
+        }
+        Ok(())
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Policies
+
+    async fn policy_lookup(&self, p: &Principal, name: &str) -> Result<PolicyRow> {
+        check_name("policy", name, validate::MAX_POLICY_NAME)?;
+        self.store
+            .policy_get_by_name(&p.account.id, name)
+            .await?
+            .ok_or_else(|| Error::not_found("policy", name))
+    }
+
+    async fn policy_view(&self, row: &PolicyRow) -> Result<api::Policy> {
+        let count = self.store.policy_attachment_count(&row.id).await?;
+        Ok(api::Policy {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            nrn: nrn("iam", &row.account_id, "policy", &row.name),
+            description: row.description.clone(),
+            document: serde_json::from_str(&row.document).map_err(Error::internal)?,
+            attachment_count: count,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+
+    pub async fn policy_create(&self, p: &Principal, req: api::CreatePolicyRequest) -> Result<api::Policy> {
+        self.authorize(p, "iam:CreatePolicy", &Self::iam_nrn(p, "policy", &req.name)).await?;
+        check(validate::policy_name(&req.name))?;
+        let description = req.description.unwrap_or_default();
+        check(validate::description(&description))?;
+        policy::parse(&req.document).map_err(|e| Error::invalid(format!("invalid policy document: {e}")))?;
+        let now = Utc::now();
+        let row = PolicyRow {
+            id: crypto::new_id("pol"),
+            account_id: p.account.id.clone(),
+            name: req.name,
+            description,
+            document: req.document.to_string(),
+            created_at: now,
+            updated_at: now,
+        };
+        let row = self.store.policy_create(row).await?;
+        self.policy_view(&row).await
+    }
+
+    pub async fn policy_list(&self, p: &Principal, params: ListParams) -> Result<api::PolicyList> {
+        self.authorize(p, "iam:ListPolicies", &Self::iam_nrn(p, "policy", "*")).await?;
+        let page =
+            self.store.policy_list(&p.account.id, page_limit(&params)?, params.marker.as_deref()).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for row in &page.items {
+            items.push(self.policy_view(row).await?);
+        }
+        Ok(api::PolicyList { items, next_marker: page.next_marker })
+    }
+
+    pub async fn policy_get(&self, p: &Principal, name: &str) -> Result<api::Policy> {
+        self.authorize(p, "iam:GetPolicy", &Self::iam_nrn(p, "policy", name)).await?;
+        let row = self.policy_lookup(p, name).await?;
+        self.policy_view(&row).await
+    }
+
+    pub async fn policy_update(
+        &self,
+        p: &Principal,
+        name: &str,
+        req: api::UpdatePolicyRequest,
+    ) -> Result<api::Policy> {
+        self.authorize(p, "iam:UpdatePolicy", &Self::iam_nrn(p, "policy", name)).await?;
+        let row = self.policy_lookup(p, name).await?;
+        if let Some(d) = &req.description {
+            check(validate::description(d))?;
+        }
+        policy::parse(&req.document).map_err(|e| Error::invalid(format!("invalid policy document: {e}")))?;
+        let row = self.store.policy_update(&row.id, req.description, req.document.to_string()).await?;
+        self.policy_view(&row).await
+    }
+
+    pub async fn policy_delete(&self, p: &Principal, name: &str) -> Result<()> {
+        self.authorize(p, "iam:DeletePolicy", &Self::iam_nrn(p, "policy", name)).await?;
+        let row = self.policy_lookup(p, name).await?;
+        let count = self.store.policy_attachment_count(&row.id).await?;
+        if count > 0 {
+            return Err(Error::DependencyViolation(format!(
+                "policy '{name}' is attached to {count} user(s) or group(s); detach it first"
+            )));
+        }
+        self.store.policy_delete(&row.id).await
+    }
+
+    async fn attach_target(&self, p: &Principal, kind: PrincipalKind, name: &str) -> Result<String> {
+        Ok(match kind {
+            PrincipalKind::User => self.user_lookup(p, name).await?.id,
+            PrincipalKind::Group => self.group_lookup(p, name).await?.id,
+        })
+    }
+
+    fn attach_action(kind: PrincipalKind, verb: &str) -> (String, &'static str) {
+        match kind {
+            PrincipalKind::User => (format!("iam:{verb}UserPolicy"), "user"),
+            PrincipalKind::Group => (format!("iam:{verb}GroupPolicy"), "group"),
+        }
+    }
+
+    pub async fn policy_attach(
+        &self,
+        p: &Principal,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+    ) -> Result<()> {
+        let (action, type_) = Self::attach_action(kind, "Attach");
+        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal)).await?;
+        let target = self.attach_target(p, kind, principal).await?;
+        let policy = self.policy_lookup(p, policy_name).await?;
+        self.store.policy_attach(&policy.id, kind, &target).await
+    }
+
+    pub async fn policy_detach(
+        &self,
+        p: &Principal,
+        kind: PrincipalKind,
+        principal: &str,
+        policy_name: &str,
+    ) -> Result<()> {
+        let (action, type_) = Self::attach_action(kind, "Detach");
+        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal)).await?;
+        let target = self.attach_target(p, kind, principal).await?;
+        let policy = self.policy_lookup(p, policy_name).await?;
+        if !self.store.policy_detach(&policy.id, kind, &target).await? {
+            return Err(Error::NotFound(format!(
+                "policy '{policy_name}' is not attached to {type_} '{principal}'"
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn policy_list_attached(
+        &self,
+        p: &Principal,
+        kind: PrincipalKind,
+        principal: &str,
+    ) -> Result<api::AttachedPolicies> {
+        let (action, type_) = Self::attach_action(kind, "ListAttached");
+        let action = action.replace("Policy", "Policies");
+        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal)).await?;
+        let target = self.attach_target(p, kind, principal).await?;
+        let rows = self.store.policy_list_attached(kind, &target).await?;
+        Ok(api::AttachedPolicies { items: rows.into_iter().map(|r| r.name).collect() })
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Access keys
+
+    pub async fn access_key_create(&self, p: &Principal, user: &str) -> Result<api::AccessKeyCreated> {
+        self.authorize(p, "iam:CreateAccessKey", &Self::iam_nrn(p, "user", user)).await?;
+        let u = self.user_lookup(p, user).await?;
+        let existing = self.store.access_key_list_for_user(&u.id).await?;
+        if existing.len() >= api::MAX_ACCESS_KEYS_PER_USER {
+            return Err(Error::LimitExceeded(format!(
+                "user '{user}' already has {} access keys, the most a user may have; delete one first",
+                existing.len()
+            )));
+        }
+        let secret = crypto::new_secret_access_key();
+        let row = AccessKeyRow {
+            id: crypto::new_access_key_id(),
+            account_id: p.account.id.clone(),
+            user_id: u.id.clone(),
+            secret_ciphertext: self.keys.encrypt_secret(&secret).map_err(Error::internal)?,
+            status: api::AccessKeyStatus::Active.as_str().to_owned(),
+            created_at: Utc::now(),
+            last_used_at: None,
+        };
+        let row = self.store.access_key_create(row).await?;
+        Ok(api::AccessKeyCreated {
+            access_key_id: row.id,
+            secret_access_key: secret,
+            user: u.name,
+            status: api::AccessKeyStatus::Active,
+            created_at: row.created_at,
+        })
+    }
+
+    pub async fn access_key_list(&self, p: &Principal, user: &str) -> Result<api::AccessKeyList> {
+        self.authorize(p, "iam:ListAccessKeys", &Self::iam_nrn(p, "user", user)).await?;
+        let u = self.user_lookup(p, user).await?;
+        let rows = self.store.access_key_list_for_user(&u.id).await?;
+        Ok(api::AccessKeyList { items: rows.iter().map(|r| access_key_view(r, &u.name)).collect() })
+    }
+
+    async fn access_key_lookup(&self, user: &UserRow, id: &str) -> Result<AccessKeyRow> {
+        self.store
+            .access_key_get(id)
+            .await?
+            .filter(|k| k.user_id == user.id)
+            .ok_or_else(|| Error::NotFound(format!("user '{}' has no access key '{id}'", user.name)))
+    }
+
+    pub async fn access_key_update(
+        &self,
+        p: &Principal,
+        user: &str,
+        id: &str,
+        req: api::UpdateAccessKeyRequest,
+    ) -> Result<api::AccessKey> {
+        self.authorize(p, "iam:UpdateAccessKey", &Self::iam_nrn(p, "user", user)).await?;
+        let u = self.user_lookup(p, user).await?;
+        let key = self.access_key_lookup(&u, id).await?;
+        let row = self.store.access_key_set_status(&key.id, req.status.as_str()).await?;
+        Ok(access_key_view(&row, &u.name))
+    }
+
+    pub async fn access_key_delete(&self, p: &Principal, user: &str, id: &str) -> Result<()> {
+        self.authorize(p, "iam:DeleteAccessKey", &Self::iam_nrn(p, "user", user)).await?;
+        let u = self.user_lookup(p, user).await?;
+        let key = self.access_key_lookup(&u, id).await?;
+        self.store.access_key_delete(&key.id).await
+    }
+
+    fn user_view(&self, row: &UserRow, account_id: &str) -> api::User {
+        api::User {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            nrn: nrn("iam", account_id, "user", &row.name),
+            account_id: account_id.to_owned(),
+            is_root: row.is_root,
+            has_password: row.password_hash.is_some(),
+            created_at: row.created_at,
+            last_login_at: row.last_login_at,
+        }
+    }
+}
+
+/// Stored documents were validated on write; one that no longer parses is a server bug.
+fn parse_stored_policy(row: &PolicyRow) -> Result<policy::PolicyDocument> {
+    let value: serde_json::Value = serde_json::from_str(&row.document).map_err(Error::internal)?;
+    policy::parse(&value)
+        .map_err(|e| Error::internal(format!("stored policy {} no longer parses: {e}", row.id)))
+}
+
+fn account_view(row: &AccountRow) -> api::Account {
+    api::Account {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        is_operator: row.is_operator,
+        created_at: row.created_at,
+    }
+}
+
+fn group_view(row: &GroupRow) -> api::Group {
+    api::Group {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        nrn: nrn("iam", &row.account_id, "group", &row.name),
+        created_at: row.created_at,
+    }
+}
+
+fn access_key_view(row: &AccessKeyRow, user: &str) -> api::AccessKey {
+    api::AccessKey {
+        access_key_id: row.id.clone(),
+        user: user.to_owned(),
+        status: if row.status == api::AccessKeyStatus::Active.as_str() {
+            api::AccessKeyStatus::Active
+        } else {
+            api::AccessKeyStatus::Inactive
+        },
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+    }
+}

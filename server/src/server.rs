@@ -1,0 +1,112 @@
+//! Starting and stopping the server: data directory, database, keys, the operator account, and
+//! the HTTP listener. Used by `main`, the integration tests and the benchmarks alike.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::http::{self, metrics::Metrics};
+use crate::iam::{Iam, SessionPolicy, crypto::Keys};
+use crate::store::Store;
+use crate::Nuvem;
+
+/// The file holding the operator's first password, as Jenkins' `initialAdminPassword`.
+pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+
+/// A started server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub nuvem: Nuvem,
+    /// The operator's root password when this start created the operator account.
+    pub admin_password: Option<String>,
+    pub data_dir: PathBuf,
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+    }
+
+    /// Runs until the server stops (SIGINT/SIGTERM trigger a graceful stop).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await??;
+        Ok(())
+    }
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(text.as_bytes())
+}
+
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))?;
+    let keys = Arc::new(Keys::load(&config.data_dir).context("cannot load the keys")?);
+    let iam = Iam::new(
+        store.clone(),
+        keys,
+        SessionPolicy { default_ttl_seconds: config.session_ttl_seconds },
+    );
+    let admin_password = iam
+        .bootstrap_operator(config.admin_password.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(pw) = &admin_password {
+        let path = config.data_dir.join(INITIAL_ADMIN_PASSWORD_FILE);
+        write_private(&path, &format!("{pw}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let nuvem = Nuvem { store, iam };
+    let data = web::Data::new(nuvem.clone());
+    let metrics = web::Data::new(Metrics::new());
+    let mut server = HttpServer::new(move || http::app(data.clone(), metrics.clone()))
+        .shutdown_timeout(10);
+    if let Some(n) = config.workers {
+        server = server.workers(n);
+    }
+    let server = server
+        .bind(&config.listen)
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = *server.addrs().first().context("no listening address")?;
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(Running { addr, nuvem, admin_password, data_dir: config.data_dir, handle, task })
+}
+
+/// Hides a password in a database URL for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

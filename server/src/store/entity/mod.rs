@@ -1,0 +1,9 @@
+//! sea-orm entities, one module per table. Only `store` uses them; services see plain models.
+
+pub mod access_key;
+pub mod account;
+pub mod group;
+pub mod group_member;
+pub mod policy;
+pub mod policy_attachment;
+pub mod user;
