@@ -134,9 +134,10 @@ do_start() {
 
     log "starting PostgreSQL $(basename "$(dirname "$pg_bin")") on 127.0.0.1:$port"
     # Settings on the command line, so that a change of NUVEM_PG_PORT needs no re-initdb.
+    # 9>&-: the server must not inherit (and so hold forever) the lock taken below.
     pg_ctl start -D "$dir" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        >/dev/null || {
+        >/dev/null 9>&- || {
         tail -n 20 "$dir/server.log" >&2 || true
         die "PostgreSQL did not start (log: $dir/server.log)"
     }
