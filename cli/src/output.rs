@@ -1,0 +1,241 @@
+//! Rendering: `-o table` (default, for people) or `-o json` (for scripts: the API's own types).
+
+use chrono::{DateTime, Utc};
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use nuvem_api::iam::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+pub struct Out {
+    format: Format,
+}
+
+fn when(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn maybe(t: &Option<DateTime<Utc>>) -> String {
+    t.as_ref().map(when).unwrap_or_else(|| "-".into())
+}
+
+impl Out {
+    pub fn new(format: Format) -> Self {
+        Out { format }
+    }
+
+    /// A status line: on stdout for tables, on stderr in JSON mode so stdout stays parseable.
+    pub fn message(&self, text: &str) {
+        match self.format {
+            Format::Table => println!("{text}"),
+            Format::Json => eprintln!("{text}"),
+        }
+    }
+
+    fn json<T: Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
+        println!("{}", serde_json::to_string_pretty(value)?);
+        Ok(())
+    }
+
+    fn table(&self, header: &[&str], rows: Vec<Vec<String>>) {
+        let mut t = Table::new();
+        t.load_preset(UTF8_BORDERS_ONLY);
+        if header.iter().any(|h| !h.is_empty()) {
+            t.set_header(header.to_vec());
+        }
+        for r in rows {
+            t.add_row(r);
+        }
+        println!("{t}");
+    }
+
+    pub fn value<T: Serialize>(
+        &self,
+        value: &T,
+        rows: impl FnOnce(&T) -> Vec<Vec<String>>,
+        header: &[&str],
+    ) -> anyhow::Result<()> {
+        match self.format {
+            Format::Json => self.json(value),
+            Format::Table => {
+                self.table(header, rows(value));
+                Ok(())
+            }
+        }
+    }
+
+    pub fn identity(&self, id: &Identity) -> anyhow::Result<()> {
+        self.value(
+            id,
+            |id| {
+                vec![
+                    vec!["account".into(), format!("{} ({})", id.account_name, id.account_id)],
+                    vec!["user".into(), id.user.clone()],
+                    vec!["nrn".into(), id.user_nrn.clone()],
+                    vec!["root".into(), id.is_root.to_string()],
+                    vec!["operator".into(), id.is_operator.to_string()],
+                    vec![
+                        "signed in with".into(),
+                        match &id.access_key_id {
+                            Some(k) => format!("access key {k}"),
+                            None => "password".into(),
+                        },
+                    ],
+                ]
+            },
+            &["", ""],
+        )
+    }
+
+    pub fn account_created(&self, c: &AccountCreated) -> anyhow::Result<()> {
+        self.value(
+            c,
+            |c| {
+                let mut rows = vec![
+                    vec!["account".into(), c.account.name.clone()],
+                    vec!["id".into(), c.account.id.clone()],
+                    vec!["root user".into(), c.root_user.clone()],
+                ];
+                if let Some(pw) = &c.generated_root_password {
+                    rows.push(vec!["root password".into(), format!("{pw}   (shown once: store it now)")]);
+                }
+                rows
+            },
+            &["", ""],
+        )
+    }
+
+    pub fn accounts(&self, items: &[Account]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|a| {
+                        vec![a.name.clone(), a.id.clone(), if a.is_operator { "yes" } else { "" }.into(), when(&a.created_at)]
+                    })
+                    .collect()
+            },
+            &["NAME", "ID", "OPERATOR", "CREATED"],
+        )
+    }
+
+    pub fn users(&self, items: &[User]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.name.clone(),
+                            if u.is_root { "root" } else { "user" }.into(),
+                            if u.has_password { "yes" } else { "no" }.into(),
+                            when(&u.created_at),
+                            maybe(&u.last_login_at),
+                            u.nrn.clone(),
+                        ]
+                    })
+                    .collect()
+            },
+            &["NAME", "KIND", "PASSWORD", "CREATED", "LAST SIGN-IN", "NRN"],
+        )
+    }
+
+    pub fn groups(&self, items: &[Group]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| items.iter().map(|g| vec![g.name.clone(), when(&g.created_at), g.nrn.clone()]).collect(),
+            &["NAME", "CREATED", "NRN"],
+        )
+    }
+
+    pub fn group_detail(&self, g: &GroupDetail) -> anyhow::Result<()> {
+        self.value(
+            g,
+            |g| {
+                vec![
+                    vec!["name".into(), g.group.name.clone()],
+                    vec!["nrn".into(), g.group.nrn.clone()],
+                    vec!["members".into(), g.members.join(", ")],
+                    vec!["policies".into(), g.policies.join(", ")],
+                ]
+            },
+            &["", ""],
+        )
+    }
+
+    pub fn policies(&self, items: &[Policy]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|p| {
+                        vec![p.name.clone(), p.attachment_count.to_string(), when(&p.updated_at), p.description.clone()]
+                    })
+                    .collect()
+            },
+            &["NAME", "ATTACHED", "UPDATED", "DESCRIPTION"],
+        )
+    }
+
+    pub fn policy_detail(&self, p: &Policy) -> anyhow::Result<()> {
+        match self.format {
+            Format::Json => self.json(p),
+            Format::Table => {
+                println!("{}  ({})", p.name, p.nrn);
+                if !p.description.is_empty() {
+                    println!("{}", p.description);
+                }
+                println!("attached to {} user(s)/group(s); updated {}", p.attachment_count, when(&p.updated_at));
+                println!("{}", serde_json::to_string_pretty(&p.document)?);
+                Ok(())
+            }
+        }
+    }
+
+    pub fn names(&self, header: &str, names: &[String]) -> anyhow::Result<()> {
+        self.value(&names, |n| n.iter().map(|s| vec![s.clone()]).collect(), &[header])
+    }
+
+    pub fn access_key_created(&self, k: &AccessKeyCreated) -> anyhow::Result<()> {
+        self.value(
+            k,
+            |k| {
+                vec![
+                    vec!["user".into(), k.user.clone()],
+                    vec!["access key id".into(), k.access_key_id.clone()],
+                    vec!["secret access key".into(), k.secret_access_key.clone()],
+                    vec!["".into(), "the secret is shown only now: store it (cloudctl configure)".into()],
+                ]
+            },
+            &["", ""],
+        )
+    }
+
+    pub fn access_keys(&self, items: &[AccessKey]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|k| {
+                        vec![
+                            k.access_key_id.clone(),
+                            k.user.clone(),
+                            k.status.as_str().into(),
+                            when(&k.created_at),
+                            maybe(&k.last_used_at),
+                        ]
+                    })
+                    .collect()
+            },
+            &["ACCESS KEY ID", "USER", "STATUS", "CREATED", "LAST USED"],
+        )
+    }
+}
