@@ -50,7 +50,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let url = running.url();
     tracing::info!(%url, data_dir = %running.data_dir.display(), "Nuvem is listening");
     println!("Nuvem is running at {url}  (API docs: {url}/docs, metrics: {url}/metrics)");
-    if let Some(pw) = &running.admin_password {
+    if running.bootstrap == nuvem_server::iam::Bootstrap::CreatedWithGivenPassword {
+        println!(
+            "Created the operator account.  account: admin   user: root   password: from NUVEM_ADMIN_PASSWORD"
+        );
+    }
+    if let Some(pw) = running.generated_admin_password() {
         println!(
             "Created the operator account.  account: admin   user: root   password: {pw}\n\
              (shown once; also saved in {}/{})",

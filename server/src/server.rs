@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::http::{self, metrics::Metrics};
-use crate::iam::{Iam, SessionPolicy, crypto::Keys};
+use crate::iam::{Bootstrap, Iam, SessionPolicy, crypto::Keys};
 use crate::store::Store;
 use crate::Nuvem;
 
@@ -21,14 +21,22 @@ pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
 pub struct Running {
     pub addr: SocketAddr,
     pub nuvem: Nuvem,
-    /// The operator's root password when this start created the operator account.
-    pub admin_password: Option<String>,
+    /// What this start did about the operator account.
+    pub bootstrap: Bootstrap,
     pub data_dir: PathBuf,
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Running {
+    /// The generated operator password, when this start created the operator account with one.
+    pub fn generated_admin_password(&self) -> Option<&str> {
+        match &self.bootstrap {
+            Bootstrap::CreatedWithGeneratedPassword(pw) => Some(pw),
+            _ => None,
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -70,11 +78,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         keys,
         SessionPolicy { default_ttl_seconds: config.session_ttl_seconds },
     );
-    let admin_password = iam
+    let bootstrap = iam
         .bootstrap_operator(config.admin_password.clone())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if let Some(pw) = &admin_password {
+    if let Bootstrap::CreatedWithGeneratedPassword(pw) = &bootstrap {
         let path = config.data_dir.join(INITIAL_ADMIN_PASSWORD_FILE);
         write_private(&path, &format!("{pw}\n"))
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -94,7 +102,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
-    Ok(Running { addr, nuvem, admin_password, data_dir: config.data_dir, handle, task })
+    Ok(Running { addr, nuvem, bootstrap, data_dir: config.data_dir, handle, task })
 }
 
 /// Hides a password in a database URL for messages.

@@ -49,6 +49,15 @@ impl Principal {
     }
 }
 
+/// What the first start did about the operator account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bootstrap {
+    AlreadyDone,
+    CreatedWithGivenPassword,
+    /// The password to show once.
+    CreatedWithGeneratedPassword(String),
+}
+
 /// Session lifetimes.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
@@ -106,23 +115,26 @@ impl Iam {
     // ----------------------------------------------------------------------------------------
     // Bootstrap
 
-    /// Creates the operator account `admin` on first start. Returns the root password when this
-    /// call created the account (the generated one, or the one from the environment).
-    pub async fn bootstrap_operator(&self, password: Option<String>) -> Result<Option<String>> {
+    /// Creates the operator account `admin` on first start, with the given root password or a
+    /// generated one.
+    pub async fn bootstrap_operator(&self, password: Option<String>) -> Result<Bootstrap> {
         if self.store.account_get_by_name(api::OPERATOR_ACCOUNT).await?.is_some() {
-            return Ok(None);
+            return Ok(Bootstrap::AlreadyDone);
         }
-        let password = match password {
+        let (password, outcome) = match password {
             Some(p) => {
                 check(validate::password(&p)).map_err(|e| {
                     Error::invalid(format!("NUVEM_ADMIN_PASSWORD is not acceptable: {e}"))
                 })?;
-                p
+                (p, Bootstrap::CreatedWithGivenPassword)
             }
-            None => crypto::random_password(),
+            None => {
+                let p = crypto::random_password();
+                (p.clone(), Bootstrap::CreatedWithGeneratedPassword(p))
+            }
         };
         self.create_account_rows(api::OPERATOR_ACCOUNT, true, &password).await?;
-        Ok(Some(password))
+        Ok(outcome)
     }
 
     async fn create_account_rows(

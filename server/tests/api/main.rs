@@ -1,0 +1,8 @@
+//! Integration tests of the API on a real server, SQLite and PostgreSQL.
+
+mod common;
+
+mod bad_input;
+mod iam;
+mod openapi;
+mod sweeps;

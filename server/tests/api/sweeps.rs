@@ -1,0 +1,247 @@
+//! Sweeps driven by the OpenAPI document, so that every new endpoint is covered automatically:
+//! every authenticated operation refuses an unauthenticated call, and no account can read, list,
+//! change or delete another account's resources through any operation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use nuvem_api::ErrorCode;
+use nuvem_sdk::Client;
+use serde_json::{Value, json};
+
+use crate::common::{Backend, Cloud};
+use crate::on_both_backends;
+
+/// One operation of the OpenAPI document.
+#[derive(Debug, Clone)]
+struct Operation {
+    id: String,
+    method: String,
+    path: String,
+    authenticated: bool,
+    has_body: bool,
+}
+
+fn operations() -> Vec<Operation> {
+    let doc: Value = serde_json::from_str(&nuvem_server::http::openapi_json()).unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let authenticated = op["security"]
+                .as_array()
+                .is_some_and(|reqs| reqs.iter().any(|r| r.get("bearer").is_some()));
+            ops.push(Operation {
+                id: op["operationId"].as_str().unwrap().to_owned(),
+                method: method.to_uppercase(),
+                path: path.clone(),
+                authenticated,
+                has_body: op.get("requestBody").is_some(),
+            });
+        }
+    }
+    ops
+}
+
+fn fill_path(path: &str, params: &BTreeMap<&str, String>) -> String {
+    let mut out = path.to_owned();
+    for (k, v) in params {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    assert!(!out.contains('{'), "no value for a parameter of {path}");
+    out
+}
+
+async fn raw(
+    url: &str,
+    op: &Operation,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let http = reqwest::Client::new();
+    let method = reqwest::Method::from_bytes(op.method.as_bytes()).unwrap();
+    let mut req = http.request(method, format!("{url}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The operations anyone may call: the rest must demand credentials.
+const PUBLIC: &[&str] = &["GET /healthz", "POST /v1/auth/login", "POST /v1/auth/session"];
+
+#[test]
+fn only_the_known_operations_are_public() {
+    let public: BTreeSet<String> = operations()
+        .into_iter()
+        .filter(|o| !o.authenticated)
+        .map(|o| format!("{} {}", o.method, o.path))
+        .collect();
+    let expected: BTreeSet<String> = PUBLIC.iter().map(|s| s.to_string()).collect();
+    assert_eq!(public, expected, "an operation without `security((\"bearer\" = []))` is public");
+}
+
+async fn unauthenticated_calls_are_refused(backend: Backend) {
+    let Some(cloud) = Cloud::start(backend).await else { return };
+    let forged = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiYWNjIjoieCIsImlhdCI6MCwiZXhwIjo0MTAyNDQ0ODAwLCJpc3MiOiJudXZlbSJ9.c2lnbmF0dXJl";
+    let params: BTreeMap<&str, String> =
+        ["account", "user", "group", "policy", "key"].into_iter().map(|k| (k, "x".to_owned())).collect();
+    let mut checked = 0;
+    for op in operations().iter().filter(|o| o.authenticated) {
+        let path = fill_path(&op.path, &params);
+        let body = op.has_body.then(|| json!({}));
+        for token in [None, Some(forged), Some("not-a-token")] {
+            let (status, body) = raw(&cloud.url(), op, &path, token, body.as_ref()).await;
+            assert_eq!(status, 401, "{} {} with token {token:?} answered {status}: {body}", op.method, op.path);
+            assert_eq!(body["code"], "Unauthenticated", "{} {}", op.method, op.path);
+            assert!(!body["request_id"].as_str().unwrap_or("").is_empty());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 30, "the sweep covered only {checked} operations");
+    cloud.stop().await;
+}
+
+/// A request body per operation that needs one: valid in shape, naming account A's resources
+/// where a name is asked for. Every operation with a body must be listed (new ones too).
+fn body_for(op: &Operation) -> Option<Value> {
+    if !op.has_body {
+        return None;
+    }
+    Some(match op.id.as_str() {
+        "change_password" => json!({"old_password": "wrong-password", "new_password": "new-password-1"}),
+        "account_create" => json!({"name": "sweep-made"}),
+        "user_create" => json!({"name": "made-by-b"}),
+        "group_create" => json!({"name": "made-by-b"}),
+        "policy_create" => json!({"name": "made-by-b", "document": allow_all()}),
+        "policy_update" => json!({"document": allow_all()}),
+        "login_profile_update" => json!({"password": "taken-over-1"}),
+        "user_policy_attach" | "group_policy_attach" => json!({"policy": "a-policy"}),
+        "access_key_update" => json!({"status": "Inactive"}),
+        other => panic!("the cross-account sweep needs a request body for `{other}`: add it to body_for"),
+    })
+}
+
+fn allow_all() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+}
+
+/// Everything account A has, as its root sees it.
+async fn snapshot(a: &Client) -> Value {
+    let users = a.list_users_all().await.unwrap();
+    let mut out = serde_json::Map::new();
+    for u in &users {
+        let keys = a.list_access_keys(&u.name).await.unwrap();
+        let groups = a.list_groups_for_user(&u.name).await.unwrap();
+        let policies = a.list_user_policies(&u.name).await.unwrap();
+        out.insert(
+            format!("user/{}", u.name),
+            json!({"has_password": u.has_password,
+                   "keys": keys.items.iter().map(|k| (k.access_key_id.clone(), k.status)).collect::<Vec<_>>(),
+                   "groups": groups.items, "policies": policies.items}),
+        );
+    }
+    for g in a.list_groups(&Default::default()).await.unwrap().items {
+        let detail = a.get_group(&g.name).await.unwrap();
+        out.insert(format!("group/{}", g.name), json!({"members": detail.members, "policies": detail.policies}));
+    }
+    for p in a.list_policies(&Default::default()).await.unwrap().items {
+        out.insert(format!("policy/{}", p.name), json!({"document": p.document, "attached": p.attachment_count}));
+    }
+    Value::Object(out)
+}
+
+async fn cross_account_isolation(backend: Backend) {
+    let Some(cloud) = Cloud::start(backend).await else { return };
+    let a = cloud.account("tenant-a").await;
+    let b_root = cloud.account("tenant-b").await;
+    let a_id = a.whoami().await.unwrap().account_id;
+
+    // Account A's resources, with names the sweep will aim at.
+    a.create_user("a-user", Some("a-user-password")).await.unwrap();
+    a.create_group("a-group").await.unwrap();
+    a.add_user_to_group("a-group", "a-user").await.unwrap();
+    a.create_policy("a-policy", None, allow_all()).await.unwrap();
+    a.attach_user_policy("a-user", "a-policy").await.unwrap();
+    a.attach_group_policy("a-group", "a-policy").await.unwrap();
+    let a_key = a.create_access_key("a-user").await.unwrap();
+    let before = snapshot(&a).await;
+
+    // Two callers in B: its root, and an IAM user allowed everything, including by a policy that
+    // names A's account in its resources explicitly.
+    let reaching = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:*", "Resource": format!("nrn:nuvem:iam:{a_id}:*")}]});
+    b_root.create_policy("b-admin", None, reaching).await.unwrap();
+    let b_admin = cloud.user(&b_root, "tenant-b", "b-admin").await;
+    b_root.attach_user_policy("b-admin", "b-admin").await.unwrap();
+
+    let params: BTreeMap<&str, String> = [
+        ("account", "tenant-a".to_owned()),
+        ("user", "a-user".to_owned()),
+        ("group", "a-group".to_owned()),
+        ("policy", "a-policy".to_owned()),
+        ("key", a_key.access_key_id.clone()),
+    ]
+    .into_iter()
+    .collect();
+    // (A's account id is not among them: B's own policy above names it.)
+    let secrets_of_a = ["a-user", "a-group", "a-policy", a_key.access_key_id.as_str()];
+
+    for (who, client) in [("B's root", &b_root), ("B's admin user", &b_admin)] {
+        let token = session_token(&cloud, client, who).await;
+        for op in operations().iter().filter(|o| o.authenticated) {
+            let path = fill_path(&op.path, &params);
+            let body = body_for(op);
+            let (status, answer) = raw(&cloud.url(), op, &path, Some(&token), body.as_ref()).await;
+            let what = format!("{who}: {} {} -> {status} {answer}", op.method, path);
+            assert!(status != 500, "{what}");
+            if op.path.contains("{account}") || op.path == "/v1/accounts" {
+                // Accounts are the operator's: B may not even list them.
+                assert_eq!(status, 403, "{what}");
+            } else if op.path.contains('{') {
+                assert_eq!(status, 404, "{what}");
+                assert_eq!(answer["code"], "NotFound", "{what}");
+            } else {
+                assert!(status < 300 || status == 403, "{what}");
+                let text = answer.to_string();
+                for secret in secrets_of_a {
+                    assert!(!text.contains(secret), "{what} leaks {secret}");
+                }
+            }
+        }
+        // Clean up what the sweep created in B, so the second caller starts alike.
+        for name in ["made-by-b"] {
+            let _ = b_root.delete_user(name).await;
+            let _ = b_root.delete_group(name).await;
+            let _ = b_root.delete_policy(name).await;
+        }
+    }
+
+    assert_eq!(snapshot(&a).await, before, "account A changed during B's sweep");
+    // A's key still works for A, and B's principals never appear in A.
+    let a_user = Client::builder()
+        .endpoint(cloud.url())
+        .credentials(nuvem_sdk::Credentials::access_key(&a_key.access_key_id, &a_key.secret_access_key))
+        .build()
+        .unwrap();
+    assert_eq!(a_user.whoami().await.unwrap().account_id, a_id);
+    let err = b_root.get_user("a-user").await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::NotFound));
+    cloud.stop().await;
+}
+
+/// The bearer token a client uses (sign in again to get one for raw requests).
+async fn session_token(cloud: &Cloud, client: &Client, who: &str) -> String {
+    match client.credentials() {
+        nuvem_sdk::Credentials::Session { token } => token.clone(),
+        other => panic!("{who} should hold a session, not {other:?}: {}", cloud.url()),
+    }
+}
+
+on_both_backends!(unauthenticated_calls_are_refused, cross_account_isolation);
