@@ -26,7 +26,11 @@ pub fn parse(s: &str) -> Option<Nrn<'_>> {
     if service.is_empty() || resource.is_empty() {
         return None;
     }
-    Some(Nrn { service, account, resource })
+    Some(Nrn {
+        service,
+        account,
+        resource,
+    })
 }
 
 #[cfg(test)]

@@ -84,7 +84,9 @@ pub fn parse(doc: &Value) -> Result<PolicyDocument, PolicyError> {
     match map.get("Version") {
         Some(Value::String(v)) if v == POLICY_VERSION => {}
         Some(other) => {
-            return err(format!("\"Version\" must be \"{POLICY_VERSION}\", not {other}"));
+            return err(format!(
+                "\"Version\" must be \"{POLICY_VERSION}\", not {other}"
+            ));
         }
         None => return err(format!("\"Version\" is missing; use \"{POLICY_VERSION}\"")),
     }
@@ -122,15 +124,25 @@ fn parse_statement(index: usize, value: &Value) -> Result<Statement, PolicyError
     let sid = match map.get("Sid") {
         None => None,
         Some(Value::String(s)) if s.chars().all(|c| c.is_ascii_alphanumeric()) => Some(s.clone()),
-        Some(_) => return err(format!("{at}: \"Sid\" must be a string of letters and digits")),
+        Some(_) => {
+            return err(format!(
+                "{at}: \"Sid\" must be a string of letters and digits"
+            ));
+        }
     };
     let effect = match map.get("Effect") {
         Some(Value::String(e)) if e == "Allow" => Effect::Allow,
         Some(Value::String(e)) if e == "Deny" => Effect::Deny,
         Some(other) => {
-            return err(format!("{at}: \"Effect\" must be \"Allow\" or \"Deny\", not {other}"));
+            return err(format!(
+                "{at}: \"Effect\" must be \"Allow\" or \"Deny\", not {other}"
+            ));
         }
-        None => return err(format!("{at}: \"Effect\" is missing (\"Allow\" or \"Deny\")")),
+        None => {
+            return err(format!(
+                "{at}: \"Effect\" is missing (\"Allow\" or \"Deny\")"
+            ));
+        }
     };
     let actions = string_list(&at, "Action", map.get("Action"))?;
     for action in &actions {
@@ -140,7 +152,12 @@ fn parse_statement(index: usize, value: &Value) -> Result<Statement, PolicyError
     for resource in &resources {
         check_resource(&at, resource)?;
     }
-    Ok(Statement { sid, effect, actions, resources })
+    Ok(Statement {
+        sid,
+        effect,
+        actions,
+        resources,
+    })
 }
 
 fn string_list(at: &str, key: &str, value: Option<&Value>) -> Result<Vec<String>, PolicyError> {
@@ -150,11 +167,15 @@ fn string_list(at: &str, key: &str, value: Option<&Value>) -> Result<Vec<String>
             .iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s.clone()),
-                other => err(format!("{at}: every \"{key}\" entry must be a string, not {other}")),
+                other => err(format!(
+                    "{at}: every \"{key}\" entry must be a string, not {other}"
+                )),
             })
             .collect(),
         Some(Value::Array(_)) => err(format!("{at}: \"{key}\" must not be empty")),
-        Some(other) => err(format!("{at}: \"{key}\" must be a string or a list of strings, not {other}")),
+        Some(other) => err(format!(
+            "{at}: \"{key}\" must be a string or a list of strings, not {other}"
+        )),
         None => err(format!("{at}: \"{key}\" is missing")),
     }
 }
@@ -169,18 +190,24 @@ fn check_action(at: &str, action: &str) -> Result<(), PolicyError> {
         ));
     };
     let service_ok = !service.is_empty()
-        && service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '*' || c == '?');
-    let name_ok =
-        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?');
+        && service
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '*' || c == '?');
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?');
     if !service_ok || !name_ok {
         return err(format!(
             "{at}: action \"{action}\" has invalid characters; use letters, digits and the wildcards * and ?"
         ));
     }
-    if let Some(known) = known_actions(service) {
-        if !known.iter().any(|a| action_matches(action, a)) {
-            return err(format!("{at}: action \"{action}\" matches no {service} action"));
-        }
+    if let Some(known) = known_actions(service)
+        && !known.iter().any(|a| action_matches(action, a))
+    {
+        return err(format!(
+            "{at}: action \"{action}\" matches no {service} action"
+        ));
     }
     Ok(())
 }
@@ -259,10 +286,16 @@ pub fn evaluate<'a>(
             }
             match st.effect {
                 Effect::Deny => {
-                    return Decision::ExplicitDeny { policy: name.to_string(), sid: st.sid.clone() };
+                    return Decision::ExplicitDeny {
+                        policy: name.to_string(),
+                        sid: st.sid.clone(),
+                    };
                 }
                 Effect::Allow if allow.is_none() => {
-                    allow = Some(Decision::Allow { policy: name.to_string(), sid: st.sid.clone() });
+                    allow = Some(Decision::Allow {
+                        policy: name.to_string(),
+                        sid: st.sid.clone(),
+                    });
                 }
                 Effect::Allow => {}
             }
@@ -285,7 +318,10 @@ mod tests {
         assert!(wildcard_match("a*b*c", "aXXbYYc"));
         assert!(!wildcard_match("a*b*c", "aXXbYY"));
         assert!(action_matches("IAM:list*", "iam:ListUsers"));
-        assert!(!resource_matches("nrn:nuvem:iam:1:User/*", "nrn:nuvem:iam:1:user/a"));
+        assert!(!resource_matches(
+            "nrn:nuvem:iam:1:User/*",
+            "nrn:nuvem:iam:1:user/a"
+        ));
     }
 
     #[test]
@@ -321,16 +357,28 @@ mod tests {
             {"Sid": "NoDelete", "Effect": "Deny", "Action": "iam:Delete*", "Resource": "*"}}))
         .unwrap();
         let r = "nrn:nuvem:iam:1:user/a";
-        assert!(matches!(evaluate([("a", &allow)], "iam:DeleteUser", r), Decision::Allow { .. }));
+        assert!(matches!(
+            evaluate([("a", &allow)], "iam:DeleteUser", r),
+            Decision::Allow { .. }
+        ));
         assert_eq!(
             evaluate([("a", &allow), ("d", &deny)], "iam:DeleteUser", r),
-            Decision::ExplicitDeny { policy: "d".into(), sid: Some("NoDelete".into()) }
+            Decision::ExplicitDeny {
+                policy: "d".into(),
+                sid: Some("NoDelete".into())
+            }
         );
         assert!(matches!(
             evaluate([("a", &allow), ("d", &deny)], "iam:GetUser", r),
             Decision::Allow { .. }
         ));
-        assert_eq!(evaluate([("d", &deny)], "iam:GetUser", r), Decision::ImplicitDeny);
-        assert_eq!(evaluate(std::iter::empty(), "iam:GetUser", r), Decision::ImplicitDeny);
+        assert_eq!(
+            evaluate([("d", &deny)], "iam:GetUser", r),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            evaluate(std::iter::empty(), "iam:GetUser", r),
+            Decision::ImplicitDeny
+        );
     }
 }

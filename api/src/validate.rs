@@ -83,14 +83,18 @@ pub fn password(password: &str) -> Result<(), String> {
         ));
     }
     if len > MAX_PASSWORD {
-        return Err(format!("the password must have at most {MAX_PASSWORD} characters"));
+        return Err(format!(
+            "the password must have at most {MAX_PASSWORD} characters"
+        ));
     }
     Ok(())
 }
 
 pub fn description(text: &str) -> Result<(), String> {
     if text.chars().count() > MAX_DESCRIPTION {
-        return Err(format!("the description is longer than {MAX_DESCRIPTION} characters"));
+        return Err(format!(
+            "the description is longer than {MAX_DESCRIPTION} characters"
+        ));
     }
     Ok(())
 }

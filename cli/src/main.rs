@@ -82,9 +82,13 @@ enum AccountCmd {
         root_password_stdin: bool,
     },
     List,
-    Get { name: String },
+    Get {
+        name: String,
+    },
     /// Delete an account and everything in it.
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -108,9 +112,13 @@ enum UserCmd {
         password_stdin: bool,
     },
     List,
-    Get { name: String },
+    Get {
+        name: String,
+    },
     /// Delete a user with its access keys, memberships and attachments.
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
     /// Set or replace a user's password (read from standard input or a prompt).
     SetPassword {
         name: String,
@@ -118,27 +126,59 @@ enum UserCmd {
         password_stdin: bool,
     },
     /// Remove a user's password.
-    RemovePassword { name: String },
+    RemovePassword {
+        name: String,
+    },
     /// Groups the user belongs to.
-    Groups { name: String },
+    Groups {
+        name: String,
+    },
     /// Policies attached directly to the user.
-    Policies { name: String },
-    AttachPolicy { user: String, policy: String },
-    DetachPolicy { user: String, policy: String },
+    Policies {
+        name: String,
+    },
+    AttachPolicy {
+        user: String,
+        policy: String,
+    },
+    DetachPolicy {
+        user: String,
+        policy: String,
+    },
 }
 
 #[derive(Subcommand)]
 enum GroupCmd {
-    Create { name: String },
+    Create {
+        name: String,
+    },
     List,
     /// A group with its members and policies.
-    Get { name: String },
-    Delete { name: String },
-    AddUser { group: String, user: String },
-    RemoveUser { group: String, user: String },
-    Policies { name: String },
-    AttachPolicy { group: String, policy: String },
-    DetachPolicy { group: String, policy: String },
+    Get {
+        name: String,
+    },
+    Delete {
+        name: String,
+    },
+    AddUser {
+        group: String,
+        user: String,
+    },
+    RemoveUser {
+        group: String,
+        user: String,
+    },
+    Policies {
+        name: String,
+    },
+    AttachPolicy {
+        group: String,
+        policy: String,
+    },
+    DetachPolicy {
+        group: String,
+        policy: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,7 +192,9 @@ enum PolicyCmd {
         description: Option<String>,
     },
     List,
-    Get { name: String },
+    Get {
+        name: String,
+    },
     /// Replace a policy's document.
     Update {
         name: String,
@@ -161,7 +203,9 @@ enum PolicyCmd {
         #[arg(long)]
         description: Option<String>,
     },
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
     /// Check a policy document locally, without sending it.
     Validate {
         #[arg(long)]
@@ -172,16 +216,32 @@ enum PolicyCmd {
 #[derive(Subcommand)]
 enum AccessKeyCmd {
     /// Create an access key; the secret is shown once.
-    Create { user: String },
-    List { user: String },
-    Enable { user: String, key: String },
-    Disable { user: String, key: String },
-    Delete { user: String, key: String },
+    Create {
+        user: String,
+    },
+    List {
+        user: String,
+    },
+    Enable {
+        user: String,
+        key: String,
+    },
+    Disable {
+        user: String,
+        key: String,
+    },
+    Delete {
+        user: String,
+        key: String,
+    },
 }
 
 fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).with_context(|| format!("reading the {what}"))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .with_context(|| format!("reading the {what}"))?;
     let line = line.trim_end_matches(['\r', '\n']).to_owned();
     if line.is_empty() {
         bail!("no {what} on standard input");
@@ -202,7 +262,8 @@ fn read_secret(from_stdin: bool, prompt: &str, what: &str) -> anyhow::Result<Str
 
 fn read_document(arg: &str) -> anyhow::Result<serde_json::Value> {
     let text = if arg == "-" {
-        std::io::read_to_string(std::io::stdin()).context("reading the document from standard input")?
+        std::io::read_to_string(std::io::stdin())
+            .context("reading the document from standard input")?
     } else {
         std::fs::read_to_string(arg).with_context(|| format!("reading {arg}"))?
     };
@@ -212,7 +273,11 @@ fn read_document(arg: &str) -> anyhow::Result<serde_json::Value> {
 fn profile_name(cli: &Cli) -> String {
     cli.profile
         .clone()
-        .or_else(|| std::env::var("NUVEM_PROFILE").ok().filter(|p| !p.is_empty()))
+        .or_else(|| {
+            std::env::var("NUVEM_PROFILE")
+                .ok()
+                .filter(|p| !p.is_empty())
+        })
         .unwrap_or_else(|| DEFAULT_PROFILE.to_owned())
 }
 
@@ -233,7 +298,12 @@ async fn main() {
     let out = Out::new(cli.output);
     if let Err(err) = run(&cli, &out).await {
         match err.downcast_ref::<nuvem_sdk::Error>() {
-            Some(nuvem_sdk::Error::Api { code, message, request_id, .. }) => {
+            Some(nuvem_sdk::Error::Api {
+                code,
+                message,
+                request_id,
+                ..
+            }) => {
                 eprintln!("error: {message}");
                 eprintln!("       ({code}, request {request_id})");
             }
@@ -246,17 +316,32 @@ async fn main() {
 async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
     match &cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "cloudctl", &mut std::io::stdout());
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "cloudctl",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
-        Command::Configure { access_key_id, secret_stdin } => configure(cli, out, access_key_id, *secret_stdin),
-        Command::Login { account, user, password_stdin } => {
+        Command::Configure {
+            access_key_id,
+            secret_stdin,
+        } => configure(cli, out, access_key_id, *secret_stdin),
+        Command::Login {
+            account,
+            user,
+            password_stdin,
+        } => {
             let password = read_secret(*password_stdin, "Password: ", "password")?;
             let anonymous = {
                 let mut b = Client::builder().credentials(Credentials::Anonymous);
                 if let Some(e) = &cli.endpoint {
                     b = b.endpoint(e);
-                } else if let Some(e) = ConfigFile::load()?.profile(&profile_name(cli)).and_then(|p| p.endpoint.clone()) {
+                } else if let Some(e) = ConfigFile::load()?
+                    .profile(&profile_name(cli))
+                    .and_then(|p| p.endpoint.clone())
+                {
                     b = b.endpoint(e);
                 }
                 b.build()?
@@ -294,7 +379,10 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         Command::Whoami => out.identity(&client(cli)?.whoami().await?),
         Command::ChangePassword { password_stdin } => {
             let (old, new) = if *password_stdin {
-                (read_stdin_line("current password")?, read_stdin_line("new password")?)
+                (
+                    read_stdin_line("current password")?,
+                    read_stdin_line("new password")?,
+                )
             } else {
                 let old = read_secret(false, "Current password: ", "current password")?;
                 let new = read_secret(false, "New password: ", "new password")?;
@@ -309,7 +397,17 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         }
         Command::Health => {
             let h = client(cli)?.health().await?;
-            out.value(&h, |h| vec![vec!["status".into(), h.status.clone()], vec!["version".into(), h.version.clone()], vec!["database".into(), h.database.clone()]], &["", ""])
+            out.value(
+                &h,
+                |h| {
+                    vec![
+                        vec!["status".into(), h.status.clone()],
+                        vec!["version".into(), h.version.clone()],
+                        vec!["database".into(), h.database.clone()],
+                    ]
+                },
+                &["", ""],
+            )
         }
         Command::Account(cmd) => account(cli, out, cmd).await,
         Command::Iam(IamCmd::User(cmd)) => user(cli, out, cmd).await,
@@ -319,7 +417,12 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
     }
 }
 
-fn configure(cli: &Cli, out: &Out, access_key_id: &Option<String>, secret_stdin: bool) -> anyhow::Result<()> {
+fn configure(
+    cli: &Cli,
+    out: &Out,
+    access_key_id: &Option<String>,
+    secret_stdin: bool,
+) -> anyhow::Result<()> {
     let mut file = ConfigFile::load()?;
     let name = profile_name(cli);
     let profile = file.profile_mut(&name);
@@ -350,8 +453,15 @@ fn configure(cli: &Cli, out: &Out, access_key_id: &Option<String>, secret_stdin:
 async fn account(cli: &Cli, out: &Out, cmd: &AccountCmd) -> anyhow::Result<()> {
     let c = client(cli)?;
     match cmd {
-        AccountCmd::Create { name, root_password_stdin } => {
-            let pw = if *root_password_stdin { Some(read_stdin_line("root password")?) } else { None };
+        AccountCmd::Create {
+            name,
+            root_password_stdin,
+        } => {
+            let pw = if *root_password_stdin {
+                Some(read_stdin_line("root password")?)
+            } else {
+                None
+            };
             let created = c.create_account(name, pw.as_deref()).await?;
             out.account_created(&created)
         }
@@ -368,8 +478,15 @@ async fn account(cli: &Cli, out: &Out, cmd: &AccountCmd) -> anyhow::Result<()> {
 async fn user(cli: &Cli, out: &Out, cmd: &UserCmd) -> anyhow::Result<()> {
     let c = client(cli)?;
     match cmd {
-        UserCmd::Create { name, password_stdin } => {
-            let pw = if *password_stdin { Some(read_stdin_line("password")?) } else { None };
+        UserCmd::Create {
+            name,
+            password_stdin,
+        } => {
+            let pw = if *password_stdin {
+                Some(read_stdin_line("password")?)
+            } else {
+                None
+            };
             out.users(&[c.create_user(name, pw.as_deref()).await?])
         }
         UserCmd::List => out.users(&c.list_users_all().await?),
@@ -379,7 +496,10 @@ async fn user(cli: &Cli, out: &Out, cmd: &UserCmd) -> anyhow::Result<()> {
             out.message(&format!("Deleted user {name}."));
             Ok(())
         }
-        UserCmd::SetPassword { name, password_stdin } => {
+        UserCmd::SetPassword {
+            name,
+            password_stdin,
+        } => {
             let pw = read_secret(*password_stdin, "New password: ", "password")?;
             c.set_user_password(name, &pw).await?;
             out.message(&format!("Set the password of {name}."));
@@ -411,7 +531,10 @@ async fn group(cli: &Cli, out: &Out, cmd: &GroupCmd) -> anyhow::Result<()> {
         GroupCmd::Create { name } => out.groups(&[c.create_group(name).await?]),
         GroupCmd::List => {
             let mut all = Vec::new();
-            let mut params = nuvem_api::ListParams { limit: Some(nuvem_api::MAX_PAGE_SIZE), marker: None };
+            let mut params = nuvem_api::ListParams {
+                limit: Some(nuvem_api::MAX_PAGE_SIZE),
+                marker: None,
+            };
             loop {
                 let page = c.list_groups(&params).await?;
                 all.extend(page.items);
@@ -438,7 +561,9 @@ async fn group(cli: &Cli, out: &Out, cmd: &GroupCmd) -> anyhow::Result<()> {
             out.message(&format!("Removed {user} from {group}."));
             Ok(())
         }
-        GroupCmd::Policies { name } => out.names("POLICY", &c.list_group_policies(name).await?.items),
+        GroupCmd::Policies { name } => {
+            out.names("POLICY", &c.list_group_policies(name).await?.items)
+        }
         GroupCmd::AttachPolicy { group, policy } => {
             c.attach_group_policy(group, policy).await?;
             out.message(&format!("Attached {policy} to group {group}."));
@@ -457,7 +582,10 @@ async fn policy(cli: &Cli, out: &Out, cmd: &PolicyCmd) -> anyhow::Result<()> {
         let doc = read_document(document)?;
         return match nuvem_api::policy::parse(&doc) {
             Ok(p) => {
-                out.message(&format!("The policy is valid: {} statement(s).", p.statements.len()));
+                out.message(&format!(
+                    "The policy is valid: {} statement(s).",
+                    p.statements.len()
+                ));
                 Ok(())
             }
             Err(e) => bail!("invalid policy document: {e}"),
@@ -465,13 +593,20 @@ async fn policy(cli: &Cli, out: &Out, cmd: &PolicyCmd) -> anyhow::Result<()> {
     }
     let c = client(cli)?;
     match cmd {
-        PolicyCmd::Create { name, document, description } => {
+        PolicyCmd::Create {
+            name,
+            document,
+            description,
+        } => {
             let doc = read_document(document)?;
             out.policies(&[c.create_policy(name, description.as_deref(), doc).await?])
         }
         PolicyCmd::List => {
             let mut all = Vec::new();
-            let mut params = nuvem_api::ListParams { limit: Some(nuvem_api::MAX_PAGE_SIZE), marker: None };
+            let mut params = nuvem_api::ListParams {
+                limit: Some(nuvem_api::MAX_PAGE_SIZE),
+                marker: None,
+            };
             loop {
                 let page = c.list_policies(&params).await?;
                 all.extend(page.items);
@@ -483,7 +618,11 @@ async fn policy(cli: &Cli, out: &Out, cmd: &PolicyCmd) -> anyhow::Result<()> {
             out.policies(&all)
         }
         PolicyCmd::Get { name } => out.policy_detail(&c.get_policy(name).await?),
-        PolicyCmd::Update { name, document, description } => {
+        PolicyCmd::Update {
+            name,
+            document,
+            description,
+        } => {
             let doc = read_document(document)?;
             out.policies(&[c.update_policy(name, description.as_deref(), doc).await?])
         }
@@ -501,12 +640,12 @@ async fn access_key(cli: &Cli, out: &Out, cmd: &AccessKeyCmd) -> anyhow::Result<
     match cmd {
         AccessKeyCmd::Create { user } => out.access_key_created(&c.create_access_key(user).await?),
         AccessKeyCmd::List { user } => out.access_keys(&c.list_access_keys(user).await?.items),
-        AccessKeyCmd::Enable { user, key } => {
-            out.access_keys(&[c.update_access_key(user, key, AccessKeyStatus::Active).await?])
-        }
-        AccessKeyCmd::Disable { user, key } => {
-            out.access_keys(&[c.update_access_key(user, key, AccessKeyStatus::Inactive).await?])
-        }
+        AccessKeyCmd::Enable { user, key } => out.access_keys(&[c
+            .update_access_key(user, key, AccessKeyStatus::Active)
+            .await?]),
+        AccessKeyCmd::Disable { user, key } => out.access_keys(&[c
+            .update_access_key(user, key, AccessKeyStatus::Inactive)
+            .await?]),
         AccessKeyCmd::Delete { user, key } => {
             c.delete_access_key(user, key).await?;
             out.message(&format!("Deleted access key {key} of {user}."));

@@ -73,7 +73,10 @@ impl Out {
             id,
             |id| {
                 vec![
-                    vec!["account".into(), format!("{} ({})", id.account_name, id.account_id)],
+                    vec![
+                        "account".into(),
+                        format!("{} ({})", id.account_name, id.account_id),
+                    ],
                     vec!["user".into(), id.user.clone()],
                     vec!["nrn".into(), id.user_nrn.clone()],
                     vec!["root".into(), id.is_root.to_string()],
@@ -101,7 +104,10 @@ impl Out {
                     vec!["root user".into(), c.root_user.clone()],
                 ];
                 if let Some(pw) = &c.generated_root_password {
-                    rows.push(vec!["root password".into(), format!("{pw}   (shown once: store it now)")]);
+                    rows.push(vec![
+                        "root password".into(),
+                        format!("{pw}   (shown once: store it now)"),
+                    ]);
                 }
                 rows
             },
@@ -116,7 +122,12 @@ impl Out {
                 items
                     .iter()
                     .map(|a| {
-                        vec![a.name.clone(), a.id.clone(), if a.is_operator { "yes" } else { "" }.into(), when(&a.created_at)]
+                        vec![
+                            a.name.clone(),
+                            a.id.clone(),
+                            if a.is_operator { "yes" } else { "" }.into(),
+                            when(&a.created_at),
+                        ]
                     })
                     .collect()
             },
@@ -149,7 +160,12 @@ impl Out {
     pub fn groups(&self, items: &[Group]) -> anyhow::Result<()> {
         self.value(
             &items,
-            |items| items.iter().map(|g| vec![g.name.clone(), when(&g.created_at), g.nrn.clone()]).collect(),
+            |items| {
+                items
+                    .iter()
+                    .map(|g| vec![g.name.clone(), when(&g.created_at), g.nrn.clone()])
+                    .collect()
+            },
             &["NAME", "CREATED", "NRN"],
         )
     }
@@ -176,7 +192,12 @@ impl Out {
                 items
                     .iter()
                     .map(|p| {
-                        vec![p.name.clone(), p.attachment_count.to_string(), when(&p.updated_at), p.description.clone()]
+                        vec![
+                            p.name.clone(),
+                            p.attachment_count.to_string(),
+                            when(&p.updated_at),
+                            p.description.clone(),
+                        ]
                     })
                     .collect()
             },
@@ -192,7 +213,11 @@ impl Out {
                 if !p.description.is_empty() {
                     println!("{}", p.description);
                 }
-                println!("attached to {} user(s)/group(s); updated {}", p.attachment_count, when(&p.updated_at));
+                println!(
+                    "attached to {} user(s)/group(s); updated {}",
+                    p.attachment_count,
+                    when(&p.updated_at)
+                );
                 println!("{}", serde_json::to_string_pretty(&p.document)?);
                 Ok(())
             }
@@ -200,7 +225,11 @@ impl Out {
     }
 
     pub fn names(&self, header: &str, names: &[String]) -> anyhow::Result<()> {
-        self.value(&names, |n| n.iter().map(|s| vec![s.clone()]).collect(), &[header])
+        self.value(
+            &names,
+            |n| n.iter().map(|s| vec![s.clone()]).collect(),
+            &[header],
+        )
     }
 
     pub fn access_key_created(&self, k: &AccessKeyCreated) -> anyhow::Result<()> {
@@ -211,7 +240,10 @@ impl Out {
                     vec!["user".into(), k.user.clone()],
                     vec!["access key id".into(), k.access_key_id.clone()],
                     vec!["secret access key".into(), k.secret_access_key.clone()],
-                    vec!["".into(), "the secret is shown only now: store it (cloudctl configure)".into()],
+                    vec![
+                        "".into(),
+                        "the secret is shown only now: store it (cloudctl configure)".into(),
+                    ],
                 ]
             },
             &["", ""],

@@ -95,10 +95,24 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Accounts::Table)
-                    .col(ColumnDef::new(Accounts::Id).string_len(12).not_null().primary_key())
-                    .col(ColumnDef::new(Accounts::Name).string_len(63).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Accounts::Id)
+                            .string_len(12)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Accounts::Name)
+                            .string_len(63)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Accounts::IsOperator).boolean().not_null())
-                    .col(ColumnDef::new(Accounts::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Accounts::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -106,14 +120,31 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Users::Table)
-                    .col(ColumnDef::new(Users::Id).string_len(40).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Users::Id)
+                            .string_len(40)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Users::AccountId).string_len(12).not_null())
                     .col(ColumnDef::new(Users::Name).string_len(64).not_null())
                     .col(ColumnDef::new(Users::IsRoot).boolean().not_null())
                     .col(ColumnDef::new(Users::PasswordHash).text().null())
-                    .col(ColumnDef::new(Users::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Users::PasswordChangedAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(Users::LastLoginAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(Users::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::PasswordChangedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::LastLoginAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .foreign_key(&mut fk(
                         "fk_users_account",
                         (Users::Table, Users::AccountId),
@@ -137,10 +168,19 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Groups::Table)
-                    .col(ColumnDef::new(Groups::Id).string_len(40).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Groups::Id)
+                            .string_len(40)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Groups::AccountId).string_len(12).not_null())
                     .col(ColumnDef::new(Groups::Name).string_len(128).not_null())
-                    .col(ColumnDef::new(Groups::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Groups::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(&mut fk(
                         "fk_groups_account",
                         (Groups::Table, Groups::AccountId),
@@ -164,9 +204,21 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(GroupMembers::Table)
-                    .col(ColumnDef::new(GroupMembers::GroupId).string_len(40).not_null())
-                    .col(ColumnDef::new(GroupMembers::UserId).string_len(40).not_null())
-                    .primary_key(Index::create().col(GroupMembers::GroupId).col(GroupMembers::UserId))
+                    .col(
+                        ColumnDef::new(GroupMembers::GroupId)
+                            .string_len(40)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(GroupMembers::UserId)
+                            .string_len(40)
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(GroupMembers::GroupId)
+                            .col(GroupMembers::UserId),
+                    )
                     .foreign_key(&mut fk(
                         "fk_group_members_group",
                         (GroupMembers::Table, GroupMembers::GroupId),
@@ -184,13 +236,30 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Policies::Table)
-                    .col(ColumnDef::new(Policies::Id).string_len(40).not_null().primary_key())
-                    .col(ColumnDef::new(Policies::AccountId).string_len(12).not_null())
+                    .col(
+                        ColumnDef::new(Policies::Id)
+                            .string_len(40)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Policies::AccountId)
+                            .string_len(12)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Policies::Name).string_len(128).not_null())
                     .col(ColumnDef::new(Policies::Description).text().not_null())
                     .col(ColumnDef::new(Policies::Document).text().not_null())
-                    .col(ColumnDef::new(Policies::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Policies::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Policies::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Policies::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(&mut fk(
                         "fk_policies_account",
                         (Policies::Table, Policies::AccountId),
@@ -214,9 +283,21 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(PolicyAttachments::Table)
-                    .col(ColumnDef::new(PolicyAttachments::PolicyId).string_len(40).not_null())
-                    .col(ColumnDef::new(PolicyAttachments::PrincipalKind).string_len(8).not_null())
-                    .col(ColumnDef::new(PolicyAttachments::PrincipalId).string_len(40).not_null())
+                    .col(
+                        ColumnDef::new(PolicyAttachments::PolicyId)
+                            .string_len(40)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PolicyAttachments::PrincipalKind)
+                            .string_len(8)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PolicyAttachments::PrincipalId)
+                            .string_len(40)
+                            .not_null(),
+                    )
                     .primary_key(
                         Index::create()
                             .col(PolicyAttachments::PolicyId)
@@ -244,13 +325,34 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AccessKeys::Table)
-                    .col(ColumnDef::new(AccessKeys::Id).string_len(20).not_null().primary_key())
-                    .col(ColumnDef::new(AccessKeys::AccountId).string_len(12).not_null())
+                    .col(
+                        ColumnDef::new(AccessKeys::Id)
+                            .string_len(20)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(AccessKeys::AccountId)
+                            .string_len(12)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(AccessKeys::UserId).string_len(40).not_null())
-                    .col(ColumnDef::new(AccessKeys::SecretCiphertext).text().not_null())
+                    .col(
+                        ColumnDef::new(AccessKeys::SecretCiphertext)
+                            .text()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(AccessKeys::Status).string_len(8).not_null())
-                    .col(ColumnDef::new(AccessKeys::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(AccessKeys::LastUsedAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(AccessKeys::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AccessKeys::LastUsedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .foreign_key(&mut fk(
                         "fk_access_keys_user",
                         (AccessKeys::Table, AccessKeys::UserId),
@@ -281,7 +383,9 @@ impl MigrationTrait for Migration {
             Users::Table.into_iden(),
             Accounts::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -13,11 +13,16 @@ use serde_json::json;
 async fn main() -> anyhow::Result<()> {
     let admin = Client::from_env()?;
     let me = admin.whoami().await?;
-    println!("signed in as {} in account {} ({})", me.user, me.account_name, me.account_id);
+    println!(
+        "signed in as {} in account {} ({})",
+        me.user, me.account_name, me.account_id
+    );
 
     let user = match admin.create_user("sdk-reader", None).await {
         Ok(u) => u,
-        Err(e) if e.code() == Some(ErrorCode::AlreadyExists) => admin.get_user("sdk-reader").await?,
+        Err(e) if e.code() == Some(ErrorCode::AlreadyExists) => {
+            admin.get_user("sdk-reader").await?
+        }
         Err(e) => return Err(e.into()),
     };
     println!("user {}", user.nrn);
@@ -26,22 +31,34 @@ async fn main() -> anyhow::Result<()> {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}]
     });
-    if let Err(e) = admin.create_policy("sdk-read-only", Some("read IAM"), document).await {
-        if e.code() != Some(ErrorCode::AlreadyExists) {
-            return Err(e.into());
-        }
+    match admin
+        .create_policy("sdk-read-only", Some("read IAM"), document)
+        .await
+    {
+        Err(e) if e.code() != Some(ErrorCode::AlreadyExists) => return Err(e.into()),
+        _ => {}
     }
-    admin.attach_user_policy("sdk-reader", "sdk-read-only").await?;
+    admin
+        .attach_user_policy("sdk-reader", "sdk-read-only")
+        .await?;
 
     for old in admin.list_access_keys("sdk-reader").await?.items {
-        admin.delete_access_key("sdk-reader", &old.access_key_id).await?;
+        admin
+            .delete_access_key("sdk-reader", &old.access_key_id)
+            .await?;
     }
     let key = admin.create_access_key("sdk-reader").await?;
     let reader = Client::builder()
         .endpoint(admin.endpoint())
-        .credentials(Credentials::access_key(&key.access_key_id, &key.secret_access_key))
+        .credentials(Credentials::access_key(
+            &key.access_key_id,
+            &key.secret_access_key,
+        ))
         .build()?;
-    println!("the reader sees {} users", reader.list_users_all().await?.len());
+    println!(
+        "the reader sees {} users",
+        reader.list_users_all().await?.len()
+    );
     match reader.delete_user("sdk-reader").await {
         Err(e) if e.code() == Some(ErrorCode::AccessDenied) => println!("and may not delete: {e}"),
         other => println!("unexpected: {other:?}"),

@@ -56,12 +56,17 @@ pub fn config_path() -> Option<PathBuf> {
 impl ConfigFile {
     /// Loads the file; a missing file is an empty configuration.
     pub fn load() -> Result<ConfigFile, Error> {
-        let Some(path) = config_path() else { return Ok(ConfigFile::default()) };
+        let Some(path) = config_path() else {
+            return Ok(ConfigFile::default());
+        };
         match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text)
                 .map_err(|e| Error::Config(format!("{} is not valid: {e}", path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
-            Err(e) => Err(Error::Config(format!("cannot read {}: {e}", path.display()))),
+            Err(e) => Err(Error::Config(format!(
+                "cannot read {}: {e}",
+                path.display()
+            ))),
         }
     }
 

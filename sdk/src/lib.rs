@@ -44,7 +44,12 @@ pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8080";
 pub enum Error {
     /// The API refused the request; `code` is stable, `message` is for people.
     #[error("{message}")]
-    Api { status: u16, code: ErrorCode, message: String, request_id: String },
+    Api {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+        request_id: String,
+    },
     /// The server could not be reached or the connection broke.
     #[error("cannot reach Nuvem at {endpoint}: {reason}")]
     Transport { endpoint: String, reason: String },
@@ -81,7 +86,10 @@ pub enum Credentials {
     /// No credentials: only sign-in and health calls work.
     Anonymous,
     /// An access key, exchanged for session tokens as needed.
-    AccessKey { access_key_id: String, secret_access_key: String },
+    AccessKey {
+        access_key_id: String,
+        secret_access_key: String,
+    },
     /// A session token from a sign-in (`cloudctl login`).
     Session { token: String },
 }
@@ -101,11 +109,16 @@ impl std::fmt::Debug for Credentials {
 
 impl Credentials {
     pub fn access_key(id: impl Into<String>, secret: impl Into<String>) -> Self {
-        Credentials::AccessKey { access_key_id: id.into(), secret_access_key: secret.into() }
+        Credentials::AccessKey {
+            access_key_id: id.into(),
+            secret_access_key: secret.into(),
+        }
     }
 
     pub fn session(token: impl Into<String>) -> Self {
-        Credentials::Session { token: token.into() }
+        Credentials::Session {
+            token: token.into(),
+        }
     }
 }
 
@@ -149,7 +162,9 @@ impl ClientBuilder {
         if explicit_profile && profile.is_none() && self.credentials.is_none() {
             return Err(Error::Config(format!(
                 "profile '{profile_name}' is not in {}; create it with `cloudctl configure --profile {profile_name}`",
-                config::config_path().map(|p| p.display().to_string()).unwrap_or_default()
+                config::config_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
             )));
         }
         let profile = profile.unwrap_or_default();
@@ -162,19 +177,25 @@ impl ClientBuilder {
         let base = reqwest::Url::parse(&endpoint)
             .map_err(|e| Error::Config(format!("endpoint {endpoint:?} is not a URL: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::Config(format!("endpoint {endpoint:?} must be http:// or https://")));
+            return Err(Error::Config(format!(
+                "endpoint {endpoint:?} must be http:// or https://"
+            )));
         }
         let credentials = self
             .credentials
-            .or_else(|| match (env("NUVEM_ACCESS_KEY_ID"), env("NUVEM_SECRET_ACCESS_KEY")) {
-                (Some(id), Some(secret)) => Some(Credentials::access_key(id, secret)),
-                _ => None,
-            })
+            .or_else(
+                || match (env("NUVEM_ACCESS_KEY_ID"), env("NUVEM_SECRET_ACCESS_KEY")) {
+                    (Some(id), Some(secret)) => Some(Credentials::access_key(id, secret)),
+                    _ => None,
+                },
+            )
             .or_else(|| env("NUVEM_SESSION_TOKEN").map(Credentials::session))
-            .or_else(|| match (&profile.access_key_id, &profile.secret_access_key) {
-                (Some(id), Some(secret)) => Some(Credentials::access_key(id, secret)),
-                _ => None,
-            })
+            .or_else(
+                || match (&profile.access_key_id, &profile.secret_access_key) {
+                    (Some(id), Some(secret)) => Some(Credentials::access_key(id, secret)),
+                    _ => None,
+                },
+            )
             .or_else(|| profile.session_token.clone().map(Credentials::session))
             .unwrap_or(Credentials::Anonymous);
         let http = reqwest::Client::builder()
@@ -251,12 +272,16 @@ impl Client {
         match &self.inner.credentials {
             Credentials::Anonymous => Ok(None),
             Credentials::Session { token } => Ok(Some(token.clone())),
-            Credentials::AccessKey { access_key_id, secret_access_key } => {
+            Credentials::AccessKey {
+                access_key_id,
+                secret_access_key,
+            } => {
                 let mut cached = self.inner.session.lock().await;
-                if let Some((token, expires)) = cached.as_ref() {
-                    if !force_renew && *expires - Duration::seconds(RENEW_BEFORE) > Utc::now() {
-                        return Ok(Some(token.clone()));
-                    }
+                if let Some((token, expires)) = cached.as_ref()
+                    && !force_renew
+                    && *expires - Duration::seconds(RENEW_BEFORE) > Utc::now()
+                {
+                    return Ok(Some(token.clone()));
                 }
                 let session: Session = self
                     .send(
@@ -305,7 +330,11 @@ impl Client {
             reason: error_chain(&e),
         })?;
         if status.is_success() {
-            let text = if bytes.is_empty() { &b"null"[..] } else { &bytes[..] };
+            let text = if bytes.is_empty() {
+                &b"null"[..]
+            } else {
+                &bytes[..]
+            };
             return serde_json::from_slice(text).map_err(|e| Error::Decode(e.to_string()));
         }
         Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
@@ -317,7 +346,10 @@ impl Client {
             },
             Err(_) => Error::Decode(format!(
                 "HTTP {status} with a body that is not a Nuvem error: {}",
-                String::from_utf8_lossy(&bytes).chars().take(200).collect::<String>()
+                String::from_utf8_lossy(&bytes)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
             )),
         })
     }
@@ -331,36 +363,50 @@ impl Client {
         body: Option<&B>,
     ) -> Result<T> {
         let token = self.bearer(false).await?;
-        let result = self.send(method.clone(), segments, query, body, token.as_deref()).await;
+        let result = self
+            .send(method.clone(), segments, query, body, token.as_deref())
+            .await;
         match (&result, &self.inner.credentials) {
             (Err(Error::Api { status, .. }), Credentials::AccessKey { .. })
                 if *status == StatusCode::UNAUTHORIZED.as_u16() =>
             {
                 let token = self.bearer(true).await?;
-                self.send(method, segments, query, body, token.as_deref()).await
+                self.send(method, segments, query, body, token.as_deref())
+                    .await
             }
             _ => result,
         }
     }
 
     async fn get<T: DeserializeOwned>(&self, segments: &[&str]) -> Result<T> {
-        self.call(Method::GET, segments, None::<&()>, None::<&()>).await
+        self.call(Method::GET, segments, None::<&()>, None::<&()>)
+            .await
     }
 
     async fn list<T: DeserializeOwned>(&self, segments: &[&str], params: &ListParams) -> Result<T> {
-        self.call(Method::GET, segments, Some(params), None::<&()>).await
+        self.call(Method::GET, segments, Some(params), None::<&()>)
+            .await
     }
 
-    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, segments: &[&str], body: &B) -> Result<T> {
-        self.call(Method::POST, segments, None::<&()>, Some(body)).await
+    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &B,
+    ) -> Result<T> {
+        self.call(Method::POST, segments, None::<&()>, Some(body))
+            .await
     }
 
     async fn put<B: Serialize + ?Sized>(&self, segments: &[&str], body: Option<&B>) -> Result<()> {
-        self.call::<(), B, serde_json::Value>(Method::PUT, segments, None, body).await.map(drop)
+        self.call::<(), B, serde_json::Value>(Method::PUT, segments, None, body)
+            .await
+            .map(drop)
     }
 
     async fn delete(&self, segments: &[&str]) -> Result<()> {
-        self.call::<(), (), serde_json::Value>(Method::DELETE, segments, None, None).await.map(drop)
+        self.call::<(), (), serde_json::Value>(Method::DELETE, segments, None, None)
+            .await
+            .map(drop)
     }
 
     // ----------------------------------------------------------------------------------------
@@ -368,19 +414,38 @@ impl Client {
 
     /// `GET /healthz` (no credentials needed).
     pub async fn health(&self) -> Result<api::Health> {
-        self.send(Method::GET, &["healthz"], None::<&()>, None::<&()>, None).await
+        self.send(Method::GET, &["healthz"], None::<&()>, None::<&()>, None)
+            .await
     }
 
     /// Signs in with a password and returns the session; use [`Credentials::session`] with its
     /// token to act as that user.
     pub async fn login(&self, account: &str, user: &str, password: &str) -> Result<Session> {
-        let body = LoginRequest { account: account.into(), user: user.into(), password: password.into() };
-        self.send(Method::POST, &["v1", "auth", "login"], None::<&()>, Some(&body), None).await
+        let body = LoginRequest {
+            account: account.into(),
+            user: user.into(),
+            password: password.into(),
+        };
+        self.send(
+            Method::POST,
+            &["v1", "auth", "login"],
+            None::<&()>,
+            Some(&body),
+            None,
+        )
+        .await
     }
 
     /// Exchanges an access key for a session (usually done for you).
     pub async fn create_session(&self, request: &SessionRequest) -> Result<Session> {
-        self.send(Method::POST, &["v1", "auth", "session"], None::<&()>, Some(request), None).await
+        self.send(
+            Method::POST,
+            &["v1", "auth", "session"],
+            None::<&()>,
+            Some(request),
+            None,
+        )
+        .await
     }
 
     pub async fn whoami(&self) -> Result<Identity> {
@@ -392,16 +457,28 @@ impl Client {
             old_password: old_password.into(),
             new_password: new_password.into(),
         };
-        self.call::<(), _, serde_json::Value>(Method::POST, &["v1", "auth", "password"], None, Some(&body))
-            .await
-            .map(drop)
+        self.call::<(), _, serde_json::Value>(
+            Method::POST,
+            &["v1", "auth", "password"],
+            None,
+            Some(&body),
+        )
+        .await
+        .map(drop)
     }
 
     // ----------------------------------------------------------------------------------------
     // Accounts (operator)
 
-    pub async fn create_account(&self, name: &str, root_password: Option<&str>) -> Result<AccountCreated> {
-        let body = CreateAccountRequest { name: name.into(), root_password: root_password.map(Into::into) };
+    pub async fn create_account(
+        &self,
+        name: &str,
+        root_password: Option<&str>,
+    ) -> Result<AccountCreated> {
+        let body = CreateAccountRequest {
+            name: name.into(),
+            root_password: root_password.map(Into::into),
+        };
         self.post(&["v1", "accounts"], &body).await
     }
 
@@ -411,7 +488,10 @@ impl Client {
 
     pub async fn list_accounts_all(&self) -> Result<Vec<Account>> {
         let mut all = Vec::new();
-        let mut params = ListParams { limit: Some(nuvem_api::MAX_PAGE_SIZE), marker: None };
+        let mut params = ListParams {
+            limit: Some(nuvem_api::MAX_PAGE_SIZE),
+            marker: None,
+        };
         loop {
             let page = self.list_accounts(&params).await?;
             all.extend(page.items);
@@ -434,7 +514,10 @@ impl Client {
     // Users
 
     pub async fn create_user(&self, name: &str, password: Option<&str>) -> Result<User> {
-        let body = CreateUserRequest { name: name.into(), password: password.map(Into::into) };
+        let body = CreateUserRequest {
+            name: name.into(),
+            password: password.map(Into::into),
+        };
         self.post(&["v1", "iam", "users"], &body).await
     }
 
@@ -445,7 +528,10 @@ impl Client {
     /// Every user of the account, following pagination.
     pub async fn list_users_all(&self) -> Result<Vec<User>> {
         let mut all = Vec::new();
-        let mut params = ListParams { limit: Some(nuvem_api::MAX_PAGE_SIZE), marker: None };
+        let mut params = ListParams {
+            limit: Some(nuvem_api::MAX_PAGE_SIZE),
+            marker: None,
+        };
         loop {
             let page = self.list_users(&params).await?;
             all.extend(page.items);
@@ -465,12 +551,16 @@ impl Client {
     }
 
     pub async fn set_user_password(&self, name: &str, password: &str) -> Result<()> {
-        let body = LoginProfileRequest { password: password.into() };
-        self.put(&["v1", "iam", "users", name, "login-profile"], Some(&body)).await
+        let body = LoginProfileRequest {
+            password: password.into(),
+        };
+        self.put(&["v1", "iam", "users", name, "login-profile"], Some(&body))
+            .await
     }
 
     pub async fn delete_user_password(&self, name: &str) -> Result<()> {
-        self.delete(&["v1", "iam", "users", name, "login-profile"]).await
+        self.delete(&["v1", "iam", "users", name, "login-profile"])
+            .await
     }
 
     pub async fn list_groups_for_user(&self, name: &str) -> Result<GroupNames> {
@@ -482,43 +572,71 @@ impl Client {
     }
 
     pub async fn attach_user_policy(&self, user: &str, policy: &str) -> Result<()> {
-        let body = AttachPolicyRequest { policy: policy.into() };
-        self.call::<(), _, serde_json::Value>(Method::POST, &["v1", "iam", "users", user, "policies"], None, Some(&body))
-            .await
-            .map(drop)
+        let body = AttachPolicyRequest {
+            policy: policy.into(),
+        };
+        self.call::<(), _, serde_json::Value>(
+            Method::POST,
+            &["v1", "iam", "users", user, "policies"],
+            None,
+            Some(&body),
+        )
+        .await
+        .map(drop)
     }
 
     pub async fn detach_user_policy(&self, user: &str, policy: &str) -> Result<()> {
-        self.delete(&["v1", "iam", "users", user, "policies", policy]).await
+        self.delete(&["v1", "iam", "users", user, "policies", policy])
+            .await
     }
 
     // ----------------------------------------------------------------------------------------
     // Access keys
 
     pub async fn create_access_key(&self, user: &str) -> Result<AccessKeyCreated> {
-        self.call(Method::POST, &["v1", "iam", "users", user, "access-keys"], None::<&()>, None::<&()>)
-            .await
+        self.call(
+            Method::POST,
+            &["v1", "iam", "users", user, "access-keys"],
+            None::<&()>,
+            None::<&()>,
+        )
+        .await
     }
 
     pub async fn list_access_keys(&self, user: &str) -> Result<AccessKeyList> {
         self.get(&["v1", "iam", "users", user, "access-keys"]).await
     }
 
-    pub async fn update_access_key(&self, user: &str, key: &str, status: AccessKeyStatus) -> Result<AccessKey> {
+    pub async fn update_access_key(
+        &self,
+        user: &str,
+        key: &str,
+        status: AccessKeyStatus,
+    ) -> Result<AccessKey> {
         let body = UpdateAccessKeyRequest { status };
-        self.call(Method::PATCH, &["v1", "iam", "users", user, "access-keys", key], None::<&()>, Some(&body))
-            .await
+        self.call(
+            Method::PATCH,
+            &["v1", "iam", "users", user, "access-keys", key],
+            None::<&()>,
+            Some(&body),
+        )
+        .await
     }
 
     pub async fn delete_access_key(&self, user: &str, key: &str) -> Result<()> {
-        self.delete(&["v1", "iam", "users", user, "access-keys", key]).await
+        self.delete(&["v1", "iam", "users", user, "access-keys", key])
+            .await
     }
 
     // ----------------------------------------------------------------------------------------
     // Groups
 
     pub async fn create_group(&self, name: &str) -> Result<Group> {
-        self.post(&["v1", "iam", "groups"], &CreateGroupRequest { name: name.into() }).await
+        self.post(
+            &["v1", "iam", "groups"],
+            &CreateGroupRequest { name: name.into() },
+        )
+        .await
     }
 
     pub async fn list_groups(&self, params: &ListParams) -> Result<GroupList> {
@@ -534,11 +652,13 @@ impl Client {
     }
 
     pub async fn add_user_to_group(&self, group: &str, user: &str) -> Result<()> {
-        self.put::<()>(&["v1", "iam", "groups", group, "members", user], None).await
+        self.put::<()>(&["v1", "iam", "groups", group, "members", user], None)
+            .await
     }
 
     pub async fn remove_user_from_group(&self, group: &str, user: &str) -> Result<()> {
-        self.delete(&["v1", "iam", "groups", group, "members", user]).await
+        self.delete(&["v1", "iam", "groups", group, "members", user])
+            .await
     }
 
     pub async fn list_group_policies(&self, group: &str) -> Result<AttachedPolicies> {
@@ -546,14 +666,22 @@ impl Client {
     }
 
     pub async fn attach_group_policy(&self, group: &str, policy: &str) -> Result<()> {
-        let body = AttachPolicyRequest { policy: policy.into() };
-        self.call::<(), _, serde_json::Value>(Method::POST, &["v1", "iam", "groups", group, "policies"], None, Some(&body))
-            .await
-            .map(drop)
+        let body = AttachPolicyRequest {
+            policy: policy.into(),
+        };
+        self.call::<(), _, serde_json::Value>(
+            Method::POST,
+            &["v1", "iam", "groups", group, "policies"],
+            None,
+            Some(&body),
+        )
+        .await
+        .map(drop)
     }
 
     pub async fn detach_group_policy(&self, group: &str, policy: &str) -> Result<()> {
-        self.delete(&["v1", "iam", "groups", group, "policies", policy]).await
+        self.delete(&["v1", "iam", "groups", group, "policies", policy])
+            .await
     }
 
     // ----------------------------------------------------------------------------------------
@@ -565,7 +693,11 @@ impl Client {
         description: Option<&str>,
         document: serde_json::Value,
     ) -> Result<Policy> {
-        let body = CreatePolicyRequest { name: name.into(), description: description.map(Into::into), document };
+        let body = CreatePolicyRequest {
+            name: name.into(),
+            description: description.map(Into::into),
+            document,
+        };
         self.post(&["v1", "iam", "policies"], &body).await
     }
 
@@ -583,8 +715,17 @@ impl Client {
         description: Option<&str>,
         document: serde_json::Value,
     ) -> Result<Policy> {
-        let body = UpdatePolicyRequest { description: description.map(Into::into), document };
-        self.call(Method::PUT, &["v1", "iam", "policies", name], None::<&()>, Some(&body)).await
+        let body = UpdatePolicyRequest {
+            description: description.map(Into::into),
+            document,
+        };
+        self.call(
+            Method::PUT,
+            &["v1", "iam", "policies", name],
+            None::<&()>,
+            Some(&body),
+        )
+        .await
     }
 
     pub async fn delete_policy(&self, name: &str) -> Result<()> {

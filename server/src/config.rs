@@ -80,22 +80,38 @@ impl Config {
             .data_dir
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        let database_url = args.database_url.or(file.database_url).unwrap_or_else(|| sqlite_url(&data_dir));
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            anyhow::bail!("database_url must start with sqlite: or postgres:// (got {database_url:?})");
+        let database_url = args
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| sqlite_url(&data_dir));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            anyhow::bail!(
+                "database_url must start with sqlite: or postgres:// (got {database_url:?})"
+            );
         }
-        let session_ttl_seconds = args.session_ttl_seconds.or(file.session_ttl_seconds).unwrap_or(3600);
+        let session_ttl_seconds = args
+            .session_ttl_seconds
+            .or(file.session_ttl_seconds)
+            .unwrap_or(3600);
         if !(60..=43_200).contains(&session_ttl_seconds) {
             anyhow::bail!("session_ttl_seconds must be between 60 and 43200");
         }
         Ok(Config {
-            listen: args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             data_dir,
             database_url,
             log: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
             session_ttl_seconds,
             workers: args.workers.or(file.workers),
-            admin_password: std::env::var("NUVEM_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+            admin_password: std::env::var("NUVEM_ADMIN_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty()),
         })
     }
 
@@ -121,7 +137,11 @@ mod tests {
     fn flags_beat_file_beat_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("nuvem.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9999\"\ndata_dir = \"/tmp/x\"\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9999\"\ndata_dir = \"/tmp/x\"\n",
+        )
+        .unwrap();
         let cfg = Config::resolve(ServeArgs {
             config: Some(file.clone()),
             data_dir: Some("/tmp/y".into()),
@@ -132,7 +152,11 @@ mod tests {
         assert_eq!(cfg.data_dir, PathBuf::from("/tmp/y"));
         assert_eq!(cfg.database_url, "sqlite:///tmp/y/nuvem.db?mode=rwc");
         std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
-        let err = Config::resolve(ServeArgs { config: Some(file), ..Default::default() }).unwrap_err();
+        let err = Config::resolve(ServeArgs {
+            config: Some(file),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
     }
 }

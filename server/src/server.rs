@@ -8,11 +8,11 @@ use std::sync::Arc;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 
+use crate::Nuvem;
 use crate::config::Config;
 use crate::http::{self, metrics::Metrics};
 use crate::iam::{Bootstrap, Iam, SessionPolicy, crypto::Keys};
 use crate::store::Store;
-use crate::Nuvem;
 
 /// The file holding the operator's first password, as Jenkins' `initialAdminPassword`.
 pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
@@ -67,8 +67,12 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 }
 
 pub async fn start(config: Config) -> anyhow::Result<Running> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
     let store = Store::connect(&config.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))?;
@@ -76,7 +80,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let iam = Iam::new(
         store.clone(),
         keys,
-        SessionPolicy { default_ttl_seconds: config.session_ttl_seconds },
+        SessionPolicy {
+            default_ttl_seconds: config.session_ttl_seconds,
+        },
     );
     let bootstrap = iam
         .bootstrap_operator(config.admin_password.clone())
@@ -90,8 +96,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let nuvem = Nuvem { store, iam };
     let data = web::Data::new(nuvem.clone());
     let metrics = web::Data::new(Metrics::new());
-    let mut server = HttpServer::new(move || http::app(data.clone(), metrics.clone()))
-        .shutdown_timeout(10);
+    let mut server =
+        HttpServer::new(move || http::app(data.clone(), metrics.clone())).shutdown_timeout(10);
     if let Some(n) = config.workers {
         server = server.workers(n);
     }
@@ -102,7 +108,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
-    Ok(Running { addr, nuvem, bootstrap, data_dir: config.data_dir, handle, task })
+    Ok(Running {
+        addr,
+        nuvem,
+        bootstrap,
+        data_dir: config.data_dir,
+        handle,
+        task,
+    })
 }
 
 /// Hides a password in a database URL for messages.

@@ -30,9 +30,9 @@ fn bearer_token(req: &HttpRequest) -> Result<String, Error> {
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .ok_or_else(|| Error::Unauthenticated(NO_CREDENTIALS.to_owned()))?;
-    let value = header
-        .to_str()
-        .map_err(|_| Error::Unauthenticated("the Authorization header is not readable text".into()))?;
+    let value = header.to_str().map_err(|_| {
+        Error::Unauthenticated("the Authorization header is not readable text".into())
+    })?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))

@@ -14,15 +14,24 @@ use crate::store::PrincipalKind;
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum Errors {
-    #[response(status = 400, description = "Invalid request: malformed body, bad name, invalid field")]
+    #[response(
+        status = 400,
+        description = "Invalid request: malformed body, bad name, invalid field"
+    )]
     InvalidRequest(#[to_schema] ErrorBody),
     #[response(status = 401, description = "No valid credentials")]
     Unauthenticated(ErrorBody),
-    #[response(status = 403, description = "Not allowed by IAM policy, or operator-only")]
+    #[response(
+        status = 403,
+        description = "Not allowed by IAM policy, or operator-only"
+    )]
     AccessDenied(ErrorBody),
     #[response(status = 404, description = "No such resource in the caller's account")]
     NotFound(ErrorBody),
-    #[response(status = 409, description = "Already exists, conflict, limit or dependency")]
+    #[response(
+        status = 409,
+        description = "Already exists, conflict, limit or dependency"
+    )]
     Conflict(ErrorBody),
 }
 
@@ -46,7 +55,9 @@ pub async fn login(nuvem: Data<Nuvem>, body: Json<LoginRequest>) -> Result<Json<
     responses((status = 200, body = Session), Errors), security(()))]
 #[post("/v1/auth/session")]
 pub async fn session(nuvem: Data<Nuvem>, body: Json<SessionRequest>) -> Result<Json<Session>> {
-    Ok(Json(nuvem.iam.session_from_access_key(body.into_inner()).await?))
+    Ok(Json(
+        nuvem.iam.session_from_access_key(body.into_inner()).await?,
+    ))
 }
 
 /// Who am I? The caller's account, user and how they signed in.
@@ -66,7 +77,10 @@ pub async fn change_password(
     nuvem: Data<Nuvem>,
     body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse> {
-    nuvem.iam.change_password(&caller, body.into_inner()).await?;
+    nuvem
+        .iam
+        .change_password(&caller, body.into_inner())
+        .await?;
     Ok(no_content())
 }
 
@@ -95,14 +109,20 @@ pub async fn account_list(
     nuvem: Data<Nuvem>,
     params: Query<ListParams>,
 ) -> Result<Json<AccountList>> {
-    Ok(Json(nuvem.iam.account_list(&caller, params.into_inner()).await?))
+    Ok(Json(
+        nuvem.iam.account_list(&caller, params.into_inner()).await?,
+    ))
 }
 
 /// Describe an account. Operator only.
 #[utoipa::path(tag = "accounts", params(("account" = String, Path, description = "Account name")),
     responses((status = 200, body = Account), Errors), security(("bearer" = [])))]
 #[get("/v1/accounts/{account}")]
-pub async fn account_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<Json<Account>> {
+pub async fn account_get(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<Account>> {
     Ok(Json(nuvem.iam.account_get(&caller, &path).await?))
 }
 
@@ -110,7 +130,11 @@ pub async fn account_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>)
 #[utoipa::path(tag = "accounts", params(("account" = String, Path, description = "Account name")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/accounts/{account}")]
-pub async fn account_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn account_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     nuvem.iam.account_delete(&caller, &path).await?;
     Ok(no_content())
 }
@@ -134,15 +158,25 @@ pub async fn user_create(
 #[utoipa::path(tag = "iam", params(ListParams),
     responses((status = 200, body = UserList), Errors), security(("bearer" = [])))]
 #[get("/v1/iam/users")]
-pub async fn user_list(caller: Caller, nuvem: Data<Nuvem>, params: Query<ListParams>) -> Result<Json<UserList>> {
-    Ok(Json(nuvem.iam.user_list(&caller, params.into_inner()).await?))
+pub async fn user_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    params: Query<ListParams>,
+) -> Result<Json<UserList>> {
+    Ok(Json(
+        nuvem.iam.user_list(&caller, params.into_inner()).await?,
+    ))
 }
 
 /// Describe a user.
 #[utoipa::path(tag = "iam", params(("user" = String, Path, description = "User name")),
     responses((status = 200, body = User), Errors), security(("bearer" = [])))]
 #[get("/v1/iam/users/{user}")]
-pub async fn user_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<Json<User>> {
+pub async fn user_get(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<User>> {
     Ok(Json(nuvem.iam.user_get(&caller, &path).await?))
 }
 
@@ -150,7 +184,11 @@ pub async fn user_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) ->
 #[utoipa::path(tag = "iam", params(("user" = String, Path, description = "User name")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/iam/users/{user}")]
-pub async fn user_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn user_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     nuvem.iam.user_delete(&caller, &path).await?;
     Ok(no_content())
 }
@@ -165,7 +203,10 @@ pub async fn login_profile_update(
     path: Path<String>,
     body: Json<LoginProfileRequest>,
 ) -> Result<HttpResponse> {
-    nuvem.iam.login_profile_update(&caller, &path, body.into_inner()).await?;
+    nuvem
+        .iam
+        .login_profile_update(&caller, &path, body.into_inner())
+        .await?;
     Ok(no_content())
 }
 
@@ -186,7 +227,11 @@ pub async fn login_profile_delete(
 #[utoipa::path(tag = "iam", params(("user" = String, Path, description = "User name")),
     responses((status = 200, body = GroupNames), Errors), security(("bearer" = [])))]
 #[get("/v1/iam/users/{user}/groups")]
-pub async fn user_group_list(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<Json<GroupNames>> {
+pub async fn user_group_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<GroupNames>> {
     Ok(Json(nuvem.iam.user_group_list(&caller, &path).await?))
 }
 
@@ -199,7 +244,12 @@ pub async fn user_policy_list(
     nuvem: Data<Nuvem>,
     path: Path<String>,
 ) -> Result<Json<AttachedPolicies>> {
-    Ok(Json(nuvem.iam.policy_list_attached(&caller, PrincipalKind::User, &path).await?))
+    Ok(Json(
+        nuvem
+            .iam
+            .policy_list_attached(&caller, PrincipalKind::User, &path)
+            .await?,
+    ))
 }
 
 /// Attach a policy to a user.
@@ -212,7 +262,10 @@ pub async fn user_policy_attach(
     path: Path<String>,
     body: Json<AttachPolicyRequest>,
 ) -> Result<HttpResponse> {
-    nuvem.iam.policy_attach(&caller, PrincipalKind::User, &path, &body.policy).await?;
+    nuvem
+        .iam
+        .policy_attach(&caller, PrincipalKind::User, &path, &body.policy)
+        .await?;
     Ok(no_content())
 }
 
@@ -227,7 +280,10 @@ pub async fn user_policy_detach(
     path: Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (user, policy) = path.into_inner();
-    nuvem.iam.policy_detach(&caller, PrincipalKind::User, &user, &policy).await?;
+    nuvem
+        .iam
+        .policy_detach(&caller, PrincipalKind::User, &user, &policy)
+        .await?;
     Ok(no_content())
 }
 
@@ -238,7 +294,11 @@ pub async fn user_policy_detach(
 #[utoipa::path(tag = "iam", params(("user" = String, Path, description = "User name")),
     responses((status = 201, body = AccessKeyCreated), Errors), security(("bearer" = [])))]
 #[post("/v1/iam/users/{user}/access-keys")]
-pub async fn access_key_create(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn access_key_create(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     Ok(HttpResponse::Created().json(nuvem.iam.access_key_create(&caller, &path).await?))
 }
 
@@ -267,7 +327,12 @@ pub async fn access_key_update(
     body: Json<UpdateAccessKeyRequest>,
 ) -> Result<Json<AccessKey>> {
     let (user, key) = path.into_inner();
-    Ok(Json(nuvem.iam.access_key_update(&caller, &user, &key, body.into_inner()).await?))
+    Ok(Json(
+        nuvem
+            .iam
+            .access_key_update(&caller, &user, &key, body.into_inner())
+            .await?,
+    ))
 }
 
 /// Delete an access key.
@@ -304,15 +369,25 @@ pub async fn group_create(
 #[utoipa::path(tag = "iam", params(ListParams),
     responses((status = 200, body = GroupList), Errors), security(("bearer" = [])))]
 #[get("/v1/iam/groups")]
-pub async fn group_list(caller: Caller, nuvem: Data<Nuvem>, params: Query<ListParams>) -> Result<Json<GroupList>> {
-    Ok(Json(nuvem.iam.group_list(&caller, params.into_inner()).await?))
+pub async fn group_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    params: Query<ListParams>,
+) -> Result<Json<GroupList>> {
+    Ok(Json(
+        nuvem.iam.group_list(&caller, params.into_inner()).await?,
+    ))
 }
 
 /// Describe a group with its members and policies.
 #[utoipa::path(tag = "iam", params(("group" = String, Path, description = "Group name")),
     responses((status = 200, body = GroupDetail), Errors), security(("bearer" = [])))]
 #[get("/v1/iam/groups/{group}")]
-pub async fn group_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<Json<GroupDetail>> {
+pub async fn group_get(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<GroupDetail>> {
     Ok(Json(nuvem.iam.group_get(&caller, &path).await?))
 }
 
@@ -320,7 +395,11 @@ pub async fn group_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -
 #[utoipa::path(tag = "iam", params(("group" = String, Path, description = "Group name")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/iam/groups/{group}")]
-pub async fn group_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn group_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     nuvem.iam.group_delete(&caller, &path).await?;
     Ok(no_content())
 }
@@ -351,7 +430,10 @@ pub async fn group_member_remove(
     path: Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (group, user) = path.into_inner();
-    nuvem.iam.group_member_remove(&caller, &group, &user).await?;
+    nuvem
+        .iam
+        .group_member_remove(&caller, &group, &user)
+        .await?;
     Ok(no_content())
 }
 
@@ -364,7 +446,12 @@ pub async fn group_policy_list(
     nuvem: Data<Nuvem>,
     path: Path<String>,
 ) -> Result<Json<AttachedPolicies>> {
-    Ok(Json(nuvem.iam.policy_list_attached(&caller, PrincipalKind::Group, &path).await?))
+    Ok(Json(
+        nuvem
+            .iam
+            .policy_list_attached(&caller, PrincipalKind::Group, &path)
+            .await?,
+    ))
 }
 
 /// Attach a policy to a group: every member gets it.
@@ -377,7 +464,10 @@ pub async fn group_policy_attach(
     path: Path<String>,
     body: Json<AttachPolicyRequest>,
 ) -> Result<HttpResponse> {
-    nuvem.iam.policy_attach(&caller, PrincipalKind::Group, &path, &body.policy).await?;
+    nuvem
+        .iam
+        .policy_attach(&caller, PrincipalKind::Group, &path, &body.policy)
+        .await?;
     Ok(no_content())
 }
 
@@ -392,7 +482,10 @@ pub async fn group_policy_detach(
     path: Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (group, policy) = path.into_inner();
-    nuvem.iam.policy_detach(&caller, PrincipalKind::Group, &group, &policy).await?;
+    nuvem
+        .iam
+        .policy_detach(&caller, PrincipalKind::Group, &group, &policy)
+        .await?;
     Ok(no_content())
 }
 
@@ -415,15 +508,25 @@ pub async fn policy_create(
 #[utoipa::path(tag = "iam", params(ListParams),
     responses((status = 200, body = PolicyList), Errors), security(("bearer" = [])))]
 #[get("/v1/iam/policies")]
-pub async fn policy_list(caller: Caller, nuvem: Data<Nuvem>, params: Query<ListParams>) -> Result<Json<PolicyList>> {
-    Ok(Json(nuvem.iam.policy_list(&caller, params.into_inner()).await?))
+pub async fn policy_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    params: Query<ListParams>,
+) -> Result<Json<PolicyList>> {
+    Ok(Json(
+        nuvem.iam.policy_list(&caller, params.into_inner()).await?,
+    ))
 }
 
 /// Describe a policy with its document.
 #[utoipa::path(tag = "iam", params(("policy" = String, Path, description = "Policy name")),
     responses((status = 200, body = Policy), Errors), security(("bearer" = [])))]
 #[get("/v1/iam/policies/{policy}")]
-pub async fn policy_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<Json<Policy>> {
+pub async fn policy_get(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<Policy>> {
     Ok(Json(nuvem.iam.policy_get(&caller, &path).await?))
 }
 
@@ -438,14 +541,23 @@ pub async fn policy_update(
     path: Path<String>,
     body: Json<UpdatePolicyRequest>,
 ) -> Result<Json<Policy>> {
-    Ok(Json(nuvem.iam.policy_update(&caller, &path, body.into_inner()).await?))
+    Ok(Json(
+        nuvem
+            .iam
+            .policy_update(&caller, &path, body.into_inner())
+            .await?,
+    ))
 }
 
 /// Delete a policy; refused while it is attached to anyone.
 #[utoipa::path(tag = "iam", params(("policy" = String, Path, description = "Policy name")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/iam/policies/{policy}")]
-pub async fn policy_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn policy_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     nuvem.iam.policy_delete(&caller, &path).await?;
     Ok(no_content())
 }

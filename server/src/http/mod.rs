@@ -35,10 +35,15 @@ async fn request_id_scope<B: MessageBody>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
-    let id = req.extensions().get::<RequestId>().map(|r| r.to_string()).unwrap_or_default();
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
     let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
 }
@@ -55,9 +60,9 @@ fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix
         E::ContentType => Error::invalid(
             "the request body must be JSON, sent with 'Content-Type: application/json'",
         ),
-        E::Deserialize(e) if e.is_data() => {
-            Error::invalid(format!("the request body does not match what this call expects: {e}"))
-        }
+        E::Deserialize(e) if e.is_data() => Error::invalid(format!(
+            "the request body does not match what this call expects: {e}"
+        )),
         E::Deserialize(e) => Error::invalid(format!("the request body is not valid JSON: {e}")),
         other => Error::invalid(format!("the request body could not be read: {other}")),
     }
@@ -93,7 +98,11 @@ pub async fn healthz(nuvem: web::Data<Nuvem>) -> HttpResponse {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         database,
     };
-    if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    if ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }
 
 struct BearerAuth;
@@ -153,55 +162,63 @@ pub fn openapi_json() -> String {
 
 /// Registers every route on an actix `App`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(MAX_JSON_BODY).error_handler(json_error))
-        .app_data(web::PathConfig::default().error_handler(path_error))
-        .app_data(web::QueryConfig::default().error_handler(query_error))
-        .service(healthz)
-        .route("/metrics", web::get().to(metrics::endpoint))
-        .service(
-            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                .url("/openapi.json", ApiDoc::openapi()),
-        )
-        .route("/docs", web::get().to(|| async {
-            HttpResponse::Found().insert_header(("location", "/docs/")).finish()
-        }))
-        .service(iam::login)
-        .service(iam::session)
-        .service(iam::whoami)
-        .service(iam::change_password)
-        .service(iam::account_create)
-        .service(iam::account_list)
-        .service(iam::account_get)
-        .service(iam::account_delete)
-        .service(iam::user_create)
-        .service(iam::user_list)
-        .service(iam::user_get)
-        .service(iam::user_delete)
-        .service(iam::login_profile_update)
-        .service(iam::login_profile_delete)
-        .service(iam::user_group_list)
-        .service(iam::user_policy_list)
-        .service(iam::user_policy_attach)
-        .service(iam::user_policy_detach)
-        .service(iam::access_key_create)
-        .service(iam::access_key_list)
-        .service(iam::access_key_update)
-        .service(iam::access_key_delete)
-        .service(iam::group_create)
-        .service(iam::group_list)
-        .service(iam::group_get)
-        .service(iam::group_delete)
-        .service(iam::group_member_add)
-        .service(iam::group_member_remove)
-        .service(iam::group_policy_list)
-        .service(iam::group_policy_attach)
-        .service(iam::group_policy_detach)
-        .service(iam::policy_create)
-        .service(iam::policy_list)
-        .service(iam::policy_get)
-        .service(iam::policy_update)
-        .service(iam::policy_delete)
-        .default_service(web::to(no_route));
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_JSON_BODY)
+            .error_handler(json_error),
+    )
+    .app_data(web::PathConfig::default().error_handler(path_error))
+    .app_data(web::QueryConfig::default().error_handler(query_error))
+    .service(healthz)
+    .route("/metrics", web::get().to(metrics::endpoint))
+    .service(
+        utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()),
+    )
+    .route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::Found()
+                .insert_header(("location", "/docs/"))
+                .finish()
+        }),
+    )
+    .service(iam::login)
+    .service(iam::session)
+    .service(iam::whoami)
+    .service(iam::change_password)
+    .service(iam::account_create)
+    .service(iam::account_list)
+    .service(iam::account_get)
+    .service(iam::account_delete)
+    .service(iam::user_create)
+    .service(iam::user_list)
+    .service(iam::user_get)
+    .service(iam::user_delete)
+    .service(iam::login_profile_update)
+    .service(iam::login_profile_delete)
+    .service(iam::user_group_list)
+    .service(iam::user_policy_list)
+    .service(iam::user_policy_attach)
+    .service(iam::user_policy_detach)
+    .service(iam::access_key_create)
+    .service(iam::access_key_list)
+    .service(iam::access_key_update)
+    .service(iam::access_key_delete)
+    .service(iam::group_create)
+    .service(iam::group_list)
+    .service(iam::group_get)
+    .service(iam::group_delete)
+    .service(iam::group_member_add)
+    .service(iam::group_member_remove)
+    .service(iam::group_policy_list)
+    .service(iam::group_policy_attach)
+    .service(iam::group_policy_detach)
+    .service(iam::policy_create)
+    .service(iam::policy_list)
+    .service(iam::policy_get)
+    .service(iam::policy_update)
+    .service(iam::policy_delete)
+    .default_service(web::to(no_route));
 }
 
 /// Builds the application with its middleware (outermost last).

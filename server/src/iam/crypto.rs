@@ -6,8 +6,8 @@ use std::path::Path;
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -77,7 +77,11 @@ impl Keys {
     }
 
     pub fn issue_token(&self, claims: &Claims) -> anyhow::Result<String> {
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.jwt_encoding)?)
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &self.jwt_encoding,
+        )?)
     }
 
     /// Verifies signature, issuer and expiry (no leeway: an expired token is expired).
@@ -108,7 +112,9 @@ impl Keys {
         let pt = self
             .secrets
             .decrypt(Nonce::from_slice(nonce), ct)
-            .map_err(|_| anyhow::anyhow!("an access key secret does not decrypt with this data key"))?;
+            .map_err(|_| {
+                anyhow::anyhow!("an access key secret does not decrypt with this data key")
+            })?;
         Ok(String::from_utf8(pt)?)
     }
 
@@ -129,34 +135,53 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 pub fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 fn random_chars(alphabet: &[u8], len: usize) -> String {
     let mut rng = OsRng;
-    (0..len).map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char).collect()
+    (0..len)
+        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .collect()
 }
 
 /// A readable generated password: 20 characters without look-alikes (no 0/O, 1/l/I).
 pub fn random_password() -> String {
-    random_chars(b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20)
+    random_chars(
+        b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
+        20,
+    )
 }
 
 /// Access key ids look like AWS's (`AKIA…`) but say Nuvem: `NKIA` + 16 base32 characters.
 pub fn new_access_key_id() -> String {
-    format!("NKIA{}", random_chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16))
+    format!(
+        "NKIA{}",
+        random_chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    )
 }
 
 /// 40 characters, as AWS secrets.
 pub fn new_secret_access_key() -> String {
-    random_chars(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40)
+    random_chars(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        40,
+    )
 }
 
 /// Twelve digits, not starting with 0, as AWS account ids.
 pub fn new_account_id() -> String {
     let mut rng = OsRng;
-    format!("{}{:011}", rng.gen_range(1..10), rng.gen_range(0..100_000_000_000u64))
+    format!(
+        "{}{:011}",
+        rng.gen_range(1..10),
+        rng.gen_range(0..100_000_000_000u64)
+    )
 }
 
 /// Resource ids: a short type prefix and 24 hex digits (`usr-…`, `grp-…`, `pol-…`).

@@ -67,7 +67,9 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        SessionPolicy { default_ttl_seconds: 3600 }
+        SessionPolicy {
+            default_ttl_seconds: 3600,
+        }
     }
 }
 
@@ -105,7 +107,11 @@ fn check_name(kind: &str, name: &str, max: usize) -> Result<()> {
 
 impl Iam {
     pub fn new(store: Store, keys: Arc<Keys>, sessions: SessionPolicy) -> Self {
-        Iam { store, keys, sessions }
+        Iam {
+            store,
+            keys,
+            sessions,
+        }
     }
 
     pub fn keys(&self) -> &Keys {
@@ -118,7 +124,12 @@ impl Iam {
     /// Creates the operator account `admin` on first start, with the given root password or a
     /// generated one.
     pub async fn bootstrap_operator(&self, password: Option<String>) -> Result<Bootstrap> {
-        if self.store.account_get_by_name(api::OPERATOR_ACCOUNT).await?.is_some() {
+        if self
+            .store
+            .account_get_by_name(api::OPERATOR_ACCOUNT)
+            .await?
+            .is_some()
+        {
             return Ok(Bootstrap::AlreadyDone);
         }
         let (password, outcome) = match password {
@@ -133,7 +144,8 @@ impl Iam {
                 (p.clone(), Bootstrap::CreatedWithGeneratedPassword(p))
             }
         };
-        self.create_account_rows(api::OPERATOR_ACCOUNT, true, &password).await?;
+        self.create_account_rows(api::OPERATOR_ACCOUNT, true, &password)
+            .await?;
         Ok(outcome)
     }
 
@@ -151,7 +163,12 @@ impl Iam {
             if self.store.account_get(&id).await?.is_some() {
                 continue;
             }
-            let account = AccountRow { id: id.clone(), name: name.to_owned(), is_operator, created_at: now };
+            let account = AccountRow {
+                id: id.clone(),
+                name: name.to_owned(),
+                is_operator,
+                created_at: now,
+            };
             let root = UserRow {
                 id: crypto::new_id("usr"),
                 account_id: id,
@@ -183,7 +200,11 @@ impl Iam {
             iss: crypto::ISSUER.to_owned(),
         };
         let token = self.keys.issue_token(&claims).map_err(Error::internal)?;
-        Ok(api::Session { token, expires_at, identity: principal.identity() })
+        Ok(api::Session {
+            token,
+            expires_at,
+            identity: principal.identity(),
+        })
     }
 
     /// Password sign-in. Every failure says the same thing, so that nobody learns which of
@@ -217,14 +238,26 @@ impl Iam {
         }
         let now = Utc::now();
         self.store.user_touch_login(&user.id, now).await?;
-        let user = UserRow { last_login_at: Some(now), ..user };
+        let user = UserRow {
+            last_login_at: Some(now),
+            ..user
+        };
         let ttl = self.sessions.default_ttl_seconds;
-        self.issue_session(Principal { account, user, access_key_id: None }, ttl)
+        self.issue_session(
+            Principal {
+                account,
+                user,
+                access_key_id: None,
+            },
+            ttl,
+        )
     }
 
     /// Exchanges an access key for a session token (as AWS STS `GetSessionToken`).
     pub async fn session_from_access_key(&self, req: api::SessionRequest) -> Result<api::Session> {
-        let ttl = req.duration_seconds.unwrap_or(self.sessions.default_ttl_seconds);
+        let ttl = req
+            .duration_seconds
+            .unwrap_or(self.sessions.default_ttl_seconds);
         if !(MIN_SESSION_SECONDS..=MAX_SESSION_SECONDS).contains(&ttl) {
             return Err(Error::invalid(format!(
                 "duration_seconds must be between {MIN_SESSION_SECONDS} and {MAX_SESSION_SECONDS}, not {ttl}"
@@ -235,7 +268,10 @@ impl Iam {
         let Some(key) = self.store.access_key_get(&req.access_key_id).await? else {
             return Err(refused());
         };
-        let secret = self.keys.decrypt_secret(&key.secret_ciphertext).map_err(Error::internal)?;
+        let secret = self
+            .keys
+            .decrypt_secret(&key.secret_ciphertext)
+            .map_err(Error::internal)?;
         if !crypto::secrets_equal(&secret, &req.secret_access_key) {
             return Err(refused());
         }
@@ -245,7 +281,9 @@ impl Iam {
                 key.id
             )));
         }
-        let principal = self.principal(&key.user_id, &key.account_id, Some(&key)).await?;
+        let principal = self
+            .principal(&key.user_id, &key.account_id, Some(&key))
+            .await?;
         self.store.access_key_touch(&key.id, Utc::now()).await?;
         self.issue_session(principal, ttl)
     }
@@ -256,13 +294,18 @@ impl Iam {
         account_id: &str,
         key: Option<&AccessKeyRow>,
     ) -> Result<Principal> {
-        let gone = || Error::Unauthenticated("the user of this session no longer exists".to_owned());
+        let gone =
+            || Error::Unauthenticated("the user of this session no longer exists".to_owned());
         let user = self.store.user_get(user_id).await?.ok_or_else(gone)?;
         let account = self.store.account_get(account_id).await?.ok_or_else(gone)?;
         if user.account_id != account.id {
             return Err(gone());
         }
-        Ok(Principal { account, user, access_key_id: key.map(|k| k.id.clone()) })
+        Ok(Principal {
+            account,
+            user,
+            access_key_id: key.map(|k| k.id.clone()),
+        })
     }
 
     /// Checks a bearer token and loads its principal. A session from an access key ends as soon
@@ -280,7 +323,11 @@ impl Iam {
         })?;
         let key = match &claims.akid {
             Some(id) => {
-                let key = self.store.access_key_get(id).await?.filter(|k| k.user_id == claims.sub);
+                let key = self
+                    .store
+                    .access_key_get(id)
+                    .await?
+                    .filter(|k| k.user_id == claims.sub);
                 let Some(key) = key else {
                     return Err(Error::Unauthenticated(format!(
                         "access key {id} of this session was deleted"
@@ -305,15 +352,25 @@ impl Iam {
         self.principal(&claims.sub, &claims.acc, key.as_ref()).await
     }
 
-    pub async fn change_password(&self, p: &Principal, req: api::ChangePasswordRequest) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        p: &Principal,
+        req: api::ChangePasswordRequest,
+    ) -> Result<()> {
         check(validate::password(&req.new_password))?;
-        let current = self.store.user_get(&p.user.id).await?.ok_or_else(|| Error::not_found("user", &p.user.name))?;
+        let current = self
+            .store
+            .user_get(&p.user.id)
+            .await?
+            .ok_or_else(|| Error::not_found("user", &p.user.name))?;
         let ok = current
             .password_hash
             .as_deref()
             .is_some_and(|h| crypto::verify_password(h, &req.old_password));
         if !ok {
-            return Err(Error::AccessDenied("the current password is wrong".to_owned()));
+            return Err(Error::AccessDenied(
+                "the current password is wrong".to_owned(),
+            ));
         }
         let hash = crypto::hash_password(&req.new_password).map_err(Error::internal)?;
         self.store.user_set_password(&p.user.id, Some(hash)).await
@@ -336,7 +393,10 @@ impl Iam {
         if p.user.is_root {
             return Ok(());
         }
-        let rows = self.store.policy_list_effective_for_user(&p.user.id).await?;
+        let rows = self
+            .store
+            .policy_list_effective_for_user(&p.user.id)
+            .await?;
         let mut docs = Vec::with_capacity(rows.len());
         for row in &rows {
             docs.push((row.name.as_str(), parse_stored_policy(row)?));
@@ -379,13 +439,21 @@ impl Iam {
         req: api::CreateAccountRequest,
     ) -> Result<api::AccountCreated> {
         self.require_operator(p, "iam:CreateAccount")?;
-        self.authorize(p, "iam:CreateAccount", &Self::iam_nrn(p, "account", &req.name)).await?;
+        self.authorize(
+            p,
+            "iam:CreateAccount",
+            &Self::iam_nrn(p, "account", &req.name),
+        )
+        .await?;
         check(validate::account_name(&req.name))?;
         if let Some(pw) = &req.root_password {
             check(validate::password(pw))?;
         }
         if self.store.account_get_by_name(&req.name).await?.is_some() {
-            return Err(Error::AlreadyExists(format!("an account named '{}' already exists", req.name)));
+            return Err(Error::AlreadyExists(format!(
+                "an account named '{}' already exists",
+                req.name
+            )));
         }
         let (password, generated) = match req.root_password {
             Some(pw) => (pw, None),
@@ -394,7 +462,9 @@ impl Iam {
                 (pw.clone(), Some(pw))
             }
         };
-        let account = self.create_account_rows(&req.name, false, &password).await?;
+        let account = self
+            .create_account_rows(&req.name, false, &password)
+            .await?;
         Ok(api::AccountCreated {
             account: account_view(&account),
             root_user: api::ROOT_USER.to_owned(),
@@ -402,10 +472,18 @@ impl Iam {
         })
     }
 
-    pub async fn account_list(&self, p: &Principal, params: ListParams) -> Result<api::AccountList> {
+    pub async fn account_list(
+        &self,
+        p: &Principal,
+        params: ListParams,
+    ) -> Result<api::AccountList> {
         self.require_operator(p, "iam:ListAccounts")?;
-        self.authorize(p, "iam:ListAccounts", &Self::iam_nrn(p, "account", "*")).await?;
-        let page = self.store.account_list(page_limit(&params)?, params.marker.as_deref()).await?;
+        self.authorize(p, "iam:ListAccounts", &Self::iam_nrn(p, "account", "*"))
+            .await?;
+        let page = self
+            .store
+            .account_list(page_limit(&params)?, params.marker.as_deref())
+            .await?;
         Ok(api::AccountList {
             items: page.items.iter().map(account_view).collect(),
             next_marker: page.next_marker,
@@ -422,16 +500,20 @@ impl Iam {
 
     pub async fn account_get(&self, p: &Principal, name: &str) -> Result<api::Account> {
         self.require_operator(p, "iam:GetAccount")?;
-        self.authorize(p, "iam:GetAccount", &Self::iam_nrn(p, "account", name)).await?;
+        self.authorize(p, "iam:GetAccount", &Self::iam_nrn(p, "account", name))
+            .await?;
         Ok(account_view(&self.account_lookup(name).await?))
     }
 
     pub async fn account_delete(&self, p: &Principal, name: &str) -> Result<()> {
         self.require_operator(p, "iam:DeleteAccount")?;
-        self.authorize(p, "iam:DeleteAccount", &Self::iam_nrn(p, "account", name)).await?;
+        self.authorize(p, "iam:DeleteAccount", &Self::iam_nrn(p, "account", name))
+            .await?;
         let account = self.account_lookup(name).await?;
         if account.is_operator {
-            return Err(Error::Conflict("the operator account cannot be deleted".to_owned()));
+            return Err(Error::Conflict(
+                "the operator account cannot be deleted".to_owned(),
+            ));
         }
         self.store.account_delete(&account.id).await
     }
@@ -447,8 +529,13 @@ impl Iam {
             .ok_or_else(|| Error::not_found("user", name))
     }
 
-    pub async fn user_create(&self, p: &Principal, req: api::CreateUserRequest) -> Result<api::User> {
-        self.authorize(p, "iam:CreateUser", &Self::iam_nrn(p, "user", &req.name)).await?;
+    pub async fn user_create(
+        &self,
+        p: &Principal,
+        req: api::CreateUserRequest,
+    ) -> Result<api::User> {
+        self.authorize(p, "iam:CreateUser", &Self::iam_nrn(p, "user", &req.name))
+            .await?;
         check(validate::user_name(&req.name))?;
         let password_hash = match &req.password {
             Some(pw) => {
@@ -472,25 +559,40 @@ impl Iam {
     }
 
     pub async fn user_list(&self, p: &Principal, params: ListParams) -> Result<api::UserList> {
-        self.authorize(p, "iam:ListUsers", &Self::iam_nrn(p, "user", "*")).await?;
-        let page =
-            self.store.user_list(&p.account.id, page_limit(&params)?, params.marker.as_deref()).await?;
+        self.authorize(p, "iam:ListUsers", &Self::iam_nrn(p, "user", "*"))
+            .await?;
+        let page = self
+            .store
+            .user_list(
+                &p.account.id,
+                page_limit(&params)?,
+                params.marker.as_deref(),
+            )
+            .await?;
         Ok(api::UserList {
-            items: page.items.iter().map(|u| self.user_view(u, &p.account.id)).collect(),
+            items: page
+                .items
+                .iter()
+                .map(|u| self.user_view(u, &p.account.id))
+                .collect(),
             next_marker: page.next_marker,
         })
     }
 
     pub async fn user_get(&self, p: &Principal, name: &str) -> Result<api::User> {
-        self.authorize(p, "iam:GetUser", &Self::iam_nrn(p, "user", name)).await?;
+        self.authorize(p, "iam:GetUser", &Self::iam_nrn(p, "user", name))
+            .await?;
         Ok(self.user_view(&self.user_lookup(p, name).await?, &p.account.id))
     }
 
     pub async fn user_delete(&self, p: &Principal, name: &str) -> Result<()> {
-        self.authorize(p, "iam:DeleteUser", &Self::iam_nrn(p, "user", name)).await?;
+        self.authorize(p, "iam:DeleteUser", &Self::iam_nrn(p, "user", name))
+            .await?;
         let user = self.user_lookup(p, name).await?;
         if user.is_root {
-            return Err(Error::Conflict("the root user cannot be deleted".to_owned()));
+            return Err(Error::Conflict(
+                "the root user cannot be deleted".to_owned(),
+            ));
         }
         self.store.user_delete(&user.id).await
     }
@@ -501,7 +603,8 @@ impl Iam {
         name: &str,
         req: api::LoginProfileRequest,
     ) -> Result<()> {
-        self.authorize(p, "iam:UpdateLoginProfile", &Self::iam_nrn(p, "user", name)).await?;
+        self.authorize(p, "iam:UpdateLoginProfile", &Self::iam_nrn(p, "user", name))
+            .await?;
         let user = self.user_lookup(p, name).await?;
         check(validate::password(&req.password))?;
         let hash = crypto::hash_password(&req.password).map_err(Error::internal)?;
@@ -509,22 +612,30 @@ impl Iam {
     }
 
     pub async fn login_profile_delete(&self, p: &Principal, name: &str) -> Result<()> {
-        self.authorize(p, "iam:DeleteLoginProfile", &Self::iam_nrn(p, "user", name)).await?;
+        self.authorize(p, "iam:DeleteLoginProfile", &Self::iam_nrn(p, "user", name))
+            .await?;
         let user = self.user_lookup(p, name).await?;
         if user.is_root {
-            return Err(Error::Conflict("the root user's password cannot be removed".to_owned()));
+            return Err(Error::Conflict(
+                "the root user's password cannot be removed".to_owned(),
+            ));
         }
         if user.password_hash.is_none() {
-            return Err(Error::NotFound(format!("user '{name}' has no password (login profile)")));
+            return Err(Error::NotFound(format!(
+                "user '{name}' has no password (login profile)"
+            )));
         }
         self.store.user_set_password(&user.id, None).await
     }
 
     pub async fn user_group_list(&self, p: &Principal, name: &str) -> Result<api::GroupNames> {
-        self.authorize(p, "iam:ListGroupsForUser", &Self::iam_nrn(p, "user", name)).await?;
+        self.authorize(p, "iam:ListGroupsForUser", &Self::iam_nrn(p, "user", name))
+            .await?;
         let user = self.user_lookup(p, name).await?;
         let groups = self.store.group_list_for_user(&user.id).await?;
-        Ok(api::GroupNames { items: groups.into_iter().map(|g| g.name).collect() })
+        Ok(api::GroupNames {
+            items: groups.into_iter().map(|g| g.name).collect(),
+        })
     }
 
     // ----------------------------------------------------------------------------------------
@@ -538,8 +649,13 @@ impl Iam {
             .ok_or_else(|| Error::not_found("group", name))
     }
 
-    pub async fn group_create(&self, p: &Principal, req: api::CreateGroupRequest) -> Result<api::Group> {
-        self.authorize(p, "iam:CreateGroup", &Self::iam_nrn(p, "group", &req.name)).await?;
+    pub async fn group_create(
+        &self,
+        p: &Principal,
+        req: api::CreateGroupRequest,
+    ) -> Result<api::Group> {
+        self.authorize(p, "iam:CreateGroup", &Self::iam_nrn(p, "group", &req.name))
+            .await?;
         check(validate::group_name(&req.name))?;
         let row = GroupRow {
             id: crypto::new_id("grp"),
@@ -551,14 +667,25 @@ impl Iam {
     }
 
     pub async fn group_list(&self, p: &Principal, params: ListParams) -> Result<api::GroupList> {
-        self.authorize(p, "iam:ListGroups", &Self::iam_nrn(p, "group", "*")).await?;
-        let page =
-            self.store.group_list(&p.account.id, page_limit(&params)?, params.marker.as_deref()).await?;
-        Ok(api::GroupList { items: page.items.iter().map(group_view).collect(), next_marker: page.next_marker })
+        self.authorize(p, "iam:ListGroups", &Self::iam_nrn(p, "group", "*"))
+            .await?;
+        let page = self
+            .store
+            .group_list(
+                &p.account.id,
+                page_limit(&params)?,
+                params.marker.as_deref(),
+            )
+            .await?;
+        Ok(api::GroupList {
+            items: page.items.iter().map(group_view).collect(),
+            next_marker: page.next_marker,
+        })
     }
 
     pub async fn group_get(&self, p: &Principal, name: &str) -> Result<api::GroupDetail> {
-        self.authorize(p, "iam:GetGroup", &Self::iam_nrn(p, "group", name)).await?;
+        self.authorize(p, "iam:GetGroup", &Self::iam_nrn(p, "group", name))
+            .await?;
         let group = self.group_lookup(p, name).await?;
         let members = self.store.group_member_list(&group.id).await?;
         let policies = self
@@ -568,28 +695,41 @@ impl Iam {
             .into_iter()
             .map(|p| p.name)
             .collect();
-        Ok(api::GroupDetail { group: group_view(&group), members, policies })
+        Ok(api::GroupDetail {
+            group: group_view(&group),
+            members,
+            policies,
+        })
     }
 
     pub async fn group_delete(&self, p: &Principal, name: &str) -> Result<()> {
-        self.authorize(p, "iam:DeleteGroup", &Self::iam_nrn(p, "group", name)).await?;
+        self.authorize(p, "iam:DeleteGroup", &Self::iam_nrn(p, "group", name))
+            .await?;
         let group = self.group_lookup(p, name).await?;
         self.store.group_delete(&group.id).await
     }
 
     pub async fn group_member_add(&self, p: &Principal, group: &str, user: &str) -> Result<()> {
-        self.authorize(p, "iam:AddUserToGroup", &Self::iam_nrn(p, "group", group)).await?;
+        self.authorize(p, "iam:AddUserToGroup", &Self::iam_nrn(p, "group", group))
+            .await?;
         let g = self.group_lookup(p, group).await?;
         let u = self.user_lookup(p, user).await?;
         self.store.group_member_add(&g.id, &u.id).await
     }
 
     pub async fn group_member_remove(&self, p: &Principal, group: &str, user: &str) -> Result<()> {
-        self.authorize(p, "iam:RemoveUserFromGroup", &Self::iam_nrn(p, "group", group)).await?;
+        self.authorize(
+            p,
+            "iam:RemoveUserFromGroup",
+            &Self::iam_nrn(p, "group", group),
+        )
+        .await?;
         let g = self.group_lookup(p, group).await?;
         let u = self.user_lookup(p, user).await?;
         if !self.store.group_member_remove(&g.id, &u.id).await? {
-            return Err(Error::NotFound(format!("user '{user}' is not a member of group '{group}'")));
+            return Err(Error::NotFound(format!(
+                "user '{user}' is not a member of group '{group}'"
+            )));
         }
         Ok(())
     }
@@ -619,12 +759,22 @@ impl Iam {
         })
     }
 
-    pub async fn policy_create(&self, p: &Principal, req: api::CreatePolicyRequest) -> Result<api::Policy> {
-        self.authorize(p, "iam:CreatePolicy", &Self::iam_nrn(p, "policy", &req.name)).await?;
+    pub async fn policy_create(
+        &self,
+        p: &Principal,
+        req: api::CreatePolicyRequest,
+    ) -> Result<api::Policy> {
+        self.authorize(
+            p,
+            "iam:CreatePolicy",
+            &Self::iam_nrn(p, "policy", &req.name),
+        )
+        .await?;
         check(validate::policy_name(&req.name))?;
         let description = req.description.unwrap_or_default();
         check(validate::description(&description))?;
-        policy::parse(&req.document).map_err(|e| Error::invalid(format!("invalid policy document: {e}")))?;
+        policy::parse(&req.document)
+            .map_err(|e| Error::invalid(format!("invalid policy document: {e}")))?;
         let now = Utc::now();
         let row = PolicyRow {
             id: crypto::new_id("pol"),
@@ -640,18 +790,29 @@ impl Iam {
     }
 
     pub async fn policy_list(&self, p: &Principal, params: ListParams) -> Result<api::PolicyList> {
-        self.authorize(p, "iam:ListPolicies", &Self::iam_nrn(p, "policy", "*")).await?;
-        let page =
-            self.store.policy_list(&p.account.id, page_limit(&params)?, params.marker.as_deref()).await?;
+        self.authorize(p, "iam:ListPolicies", &Self::iam_nrn(p, "policy", "*"))
+            .await?;
+        let page = self
+            .store
+            .policy_list(
+                &p.account.id,
+                page_limit(&params)?,
+                params.marker.as_deref(),
+            )
+            .await?;
         let mut items = Vec::with_capacity(page.items.len());
         for row in &page.items {
             items.push(self.policy_view(row).await?);
         }
-        Ok(api::PolicyList { items, next_marker: page.next_marker })
+        Ok(api::PolicyList {
+            items,
+            next_marker: page.next_marker,
+        })
     }
 
     pub async fn policy_get(&self, p: &Principal, name: &str) -> Result<api::Policy> {
-        self.authorize(p, "iam:GetPolicy", &Self::iam_nrn(p, "policy", name)).await?;
+        self.authorize(p, "iam:GetPolicy", &Self::iam_nrn(p, "policy", name))
+            .await?;
         let row = self.policy_lookup(p, name).await?;
         self.policy_view(&row).await
     }
@@ -662,18 +823,24 @@ impl Iam {
         name: &str,
         req: api::UpdatePolicyRequest,
     ) -> Result<api::Policy> {
-        self.authorize(p, "iam:UpdatePolicy", &Self::iam_nrn(p, "policy", name)).await?;
+        self.authorize(p, "iam:UpdatePolicy", &Self::iam_nrn(p, "policy", name))
+            .await?;
         let row = self.policy_lookup(p, name).await?;
         if let Some(d) = &req.description {
             check(validate::description(d))?;
         }
-        policy::parse(&req.document).map_err(|e| Error::invalid(format!("invalid policy document: {e}")))?;
-        let row = self.store.policy_update(&row.id, req.description, req.document.to_string()).await?;
+        policy::parse(&req.document)
+            .map_err(|e| Error::invalid(format!("invalid policy document: {e}")))?;
+        let row = self
+            .store
+            .policy_update(&row.id, req.description, req.document.to_string())
+            .await?;
         self.policy_view(&row).await
     }
 
     pub async fn policy_delete(&self, p: &Principal, name: &str) -> Result<()> {
-        self.authorize(p, "iam:DeletePolicy", &Self::iam_nrn(p, "policy", name)).await?;
+        self.authorize(p, "iam:DeletePolicy", &Self::iam_nrn(p, "policy", name))
+            .await?;
         let row = self.policy_lookup(p, name).await?;
         let count = self.store.policy_attachment_count(&row.id).await?;
         if count > 0 {
@@ -684,7 +851,12 @@ impl Iam {
         self.store.policy_delete(&row.id).await
     }
 
-    async fn attach_target(&self, p: &Principal, kind: PrincipalKind, name: &str) -> Result<String> {
+    async fn attach_target(
+        &self,
+        p: &Principal,
+        kind: PrincipalKind,
+        name: &str,
+    ) -> Result<String> {
         Ok(match kind {
             PrincipalKind::User => self.user_lookup(p, name).await?.id,
             PrincipalKind::Group => self.group_lookup(p, name).await?.id,
@@ -706,7 +878,8 @@ impl Iam {
         policy_name: &str,
     ) -> Result<()> {
         let (action, type_) = Self::attach_action(kind, "Attach");
-        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal)).await?;
+        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal))
+            .await?;
         let target = self.attach_target(p, kind, principal).await?;
         let policy = self.policy_lookup(p, policy_name).await?;
         self.store.policy_attach(&policy.id, kind, &target).await
@@ -720,7 +893,8 @@ impl Iam {
         policy_name: &str,
     ) -> Result<()> {
         let (action, type_) = Self::attach_action(kind, "Detach");
-        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal)).await?;
+        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal))
+            .await?;
         let target = self.attach_target(p, kind, principal).await?;
         let policy = self.policy_lookup(p, policy_name).await?;
         if !self.store.policy_detach(&policy.id, kind, &target).await? {
@@ -739,17 +913,25 @@ impl Iam {
     ) -> Result<api::AttachedPolicies> {
         let (action, type_) = Self::attach_action(kind, "ListAttached");
         let action = action.replace("Policy", "Policies");
-        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal)).await?;
+        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal))
+            .await?;
         let target = self.attach_target(p, kind, principal).await?;
         let rows = self.store.policy_list_attached(kind, &target).await?;
-        Ok(api::AttachedPolicies { items: rows.into_iter().map(|r| r.name).collect() })
+        Ok(api::AttachedPolicies {
+            items: rows.into_iter().map(|r| r.name).collect(),
+        })
     }
 
     // ----------------------------------------------------------------------------------------
     // Access keys
 
-    pub async fn access_key_create(&self, p: &Principal, user: &str) -> Result<api::AccessKeyCreated> {
-        self.authorize(p, "iam:CreateAccessKey", &Self::iam_nrn(p, "user", user)).await?;
+    pub async fn access_key_create(
+        &self,
+        p: &Principal,
+        user: &str,
+    ) -> Result<api::AccessKeyCreated> {
+        self.authorize(p, "iam:CreateAccessKey", &Self::iam_nrn(p, "user", user))
+            .await?;
         let u = self.user_lookup(p, user).await?;
         let existing = self.store.access_key_list_for_user(&u.id).await?;
         if existing.len() >= api::MAX_ACCESS_KEYS_PER_USER {
@@ -779,10 +961,13 @@ impl Iam {
     }
 
     pub async fn access_key_list(&self, p: &Principal, user: &str) -> Result<api::AccessKeyList> {
-        self.authorize(p, "iam:ListAccessKeys", &Self::iam_nrn(p, "user", user)).await?;
+        self.authorize(p, "iam:ListAccessKeys", &Self::iam_nrn(p, "user", user))
+            .await?;
         let u = self.user_lookup(p, user).await?;
         let rows = self.store.access_key_list_for_user(&u.id).await?;
-        Ok(api::AccessKeyList { items: rows.iter().map(|r| access_key_view(r, &u.name)).collect() })
+        Ok(api::AccessKeyList {
+            items: rows.iter().map(|r| access_key_view(r, &u.name)).collect(),
+        })
     }
 
     async fn access_key_lookup(&self, user: &UserRow, id: &str) -> Result<AccessKeyRow> {
@@ -790,7 +975,9 @@ impl Iam {
             .access_key_get(id)
             .await?
             .filter(|k| k.user_id == user.id)
-            .ok_or_else(|| Error::NotFound(format!("user '{}' has no access key '{id}'", user.name)))
+            .ok_or_else(|| {
+                Error::NotFound(format!("user '{}' has no access key '{id}'", user.name))
+            })
     }
 
     pub async fn access_key_update(
@@ -800,15 +987,20 @@ impl Iam {
         id: &str,
         req: api::UpdateAccessKeyRequest,
     ) -> Result<api::AccessKey> {
-        self.authorize(p, "iam:UpdateAccessKey", &Self::iam_nrn(p, "user", user)).await?;
+        self.authorize(p, "iam:UpdateAccessKey", &Self::iam_nrn(p, "user", user))
+            .await?;
         let u = self.user_lookup(p, user).await?;
         let key = self.access_key_lookup(&u, id).await?;
-        let row = self.store.access_key_set_status(&key.id, req.status.as_str()).await?;
+        let row = self
+            .store
+            .access_key_set_status(&key.id, req.status.as_str())
+            .await?;
         Ok(access_key_view(&row, &u.name))
     }
 
     pub async fn access_key_delete(&self, p: &Principal, user: &str, id: &str) -> Result<()> {
-        self.authorize(p, "iam:DeleteAccessKey", &Self::iam_nrn(p, "user", user)).await?;
+        self.authorize(p, "iam:DeleteAccessKey", &Self::iam_nrn(p, "user", user))
+            .await?;
         let u = self.user_lookup(p, user).await?;
         let key = self.access_key_lookup(&u, id).await?;
         self.store.access_key_delete(&key.id).await

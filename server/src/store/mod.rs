@@ -13,11 +13,11 @@ use sea_orm::{
 };
 
 use crate::error::{Error, Result};
+use entity::{access_key, account, group, group_member, policy, policy_attachment, user};
 pub use entity::{
     access_key::Model as AccessKeyRow, account::Model as AccountRow, group::Model as GroupRow,
     policy::Model as PolicyRow, user::Model as UserRow,
 };
-use entity::{access_key, account, group, group_member, policy, policy_attachment, user};
 
 /// Principals a policy can be attached to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +49,10 @@ fn page<T>(mut rows: Vec<T>, limit: u64, name: impl Fn(&T) -> &str) -> Page<T> {
     } else {
         None
     };
-    Page { items: rows, next_marker }
+    Page {
+        items: rows,
+        next_marker,
+    }
 }
 
 #[derive(Clone)]
@@ -106,7 +109,10 @@ impl Store {
     }
 
     pub async fn account_get_by_name(&self, name: &str) -> Result<Option<AccountRow>> {
-        Ok(account::Entity::find().filter(account::Column::Name.eq(name)).one(&self.db).await?)
+        Ok(account::Entity::find()
+            .filter(account::Column::Name.eq(name))
+            .one(&self.db)
+            .await?)
     }
 
     pub async fn account_get(&self, id: &str) -> Result<Option<AccountRow>> {
@@ -150,9 +156,18 @@ impl Store {
             .filter(group_member::Column::UserId.is_in(user_ids))
             .exec(&txn)
             .await?;
-        policy::Entity::delete_many().filter(policy::Column::AccountId.eq(id)).exec(&txn).await?;
-        group::Entity::delete_many().filter(group::Column::AccountId.eq(id)).exec(&txn).await?;
-        user::Entity::delete_many().filter(user::Column::AccountId.eq(id)).exec(&txn).await?;
+        policy::Entity::delete_many()
+            .filter(policy::Column::AccountId.eq(id))
+            .exec(&txn)
+            .await?;
+        group::Entity::delete_many()
+            .filter(group::Column::AccountId.eq(id))
+            .exec(&txn)
+            .await?;
+        user::Entity::delete_many()
+            .filter(user::Column::AccountId.eq(id))
+            .exec(&txn)
+            .await?;
         account::Entity::delete_by_id(id).exec(&txn).await?;
         txn.commit().await?;
         Ok(())
@@ -232,9 +247,13 @@ impl Store {
     }
 
     pub async fn user_touch_login(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        user::ActiveModel { id: Set(id.to_owned()), last_login_at: Set(Some(at)), ..Default::default() }
-            .update(&self.db)
-            .await?;
+        user::ActiveModel {
+            id: Set(id.to_owned()),
+            last_login_at: Set(Some(at)),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await?;
         Ok(())
     }
 
@@ -249,7 +268,11 @@ impl Store {
             .map_err(|e| Error::from_db(e, || format!("a group named '{name}' already exists")))
     }
 
-    pub async fn group_get_by_name(&self, account_id: &str, name: &str) -> Result<Option<GroupRow>> {
+    pub async fn group_get_by_name(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<Option<GroupRow>> {
         Ok(group::Entity::find()
             .filter(group::Column::AccountId.eq(account_id))
             .filter(group::Column::Name.eq(name))
@@ -317,11 +340,18 @@ impl Store {
             .await?
             .is_some();
         if !exists {
-            let row = group_member::Model { group_id: group_id.to_owned(), user_id: user_id.to_owned() };
+            let row = group_member::Model {
+                group_id: group_id.to_owned(),
+                user_id: user_id.to_owned(),
+            };
             match group_member::ActiveModel::from(row).insert(&self.db).await {
                 Ok(_) => {}
                 // A concurrent add of the same member: the result is what was asked for.
-                Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {}
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -363,7 +393,11 @@ impl Store {
             .map_err(|e| Error::from_db(e, || format!("a policy named '{name}' already exists")))
     }
 
-    pub async fn policy_get_by_name(&self, account_id: &str, name: &str) -> Result<Option<PolicyRow>> {
+    pub async fn policy_get_by_name(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> Result<Option<PolicyRow>> {
         Ok(policy::Entity::find()
             .filter(policy::Column::AccountId.eq(account_id))
             .filter(policy::Column::Name.eq(name))
@@ -424,8 +458,16 @@ impl Store {
         kind: PrincipalKind,
         principal_id: &str,
     ) -> Result<()> {
-        let key = (policy_id.to_owned(), kind.as_str().to_owned(), principal_id.to_owned());
-        if policy_attachment::Entity::find_by_id(key.clone()).one(&self.db).await?.is_some() {
+        let key = (
+            policy_id.to_owned(),
+            kind.as_str().to_owned(),
+            principal_id.to_owned(),
+        );
+        if policy_attachment::Entity::find_by_id(key.clone())
+            .one(&self.db)
+            .await?
+            .is_some()
+        {
             return Ok(());
         }
         let row = policy_attachment::Model {
@@ -433,9 +475,19 @@ impl Store {
             principal_kind: key.1,
             principal_id: key.2,
         };
-        match policy_attachment::ActiveModel::from(row).insert(&self.db).await {
+        match policy_attachment::ActiveModel::from(row)
+            .insert(&self.db)
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -447,8 +499,14 @@ impl Store {
         kind: PrincipalKind,
         principal_id: &str,
     ) -> Result<bool> {
-        let key = (policy_id.to_owned(), kind.as_str().to_owned(), principal_id.to_owned());
-        let res = policy_attachment::Entity::delete_by_id(key).exec(&self.db).await?;
+        let key = (
+            policy_id.to_owned(),
+            kind.as_str().to_owned(),
+            principal_id.to_owned(),
+        );
+        let res = policy_attachment::Entity::delete_by_id(key)
+            .exec(&self.db)
+            .await?;
         Ok(res.rows_affected > 0)
     }
 
@@ -458,7 +516,8 @@ impl Store {
         kind: PrincipalKind,
         principal_id: &str,
     ) -> Result<Vec<PolicyRow>> {
-        self.policy_list_attached_to(kind, vec![principal_id.to_owned()]).await
+        self.policy_list_attached_to(kind, vec![principal_id.to_owned()])
+            .await
     }
 
     async fn policy_list_attached_to(
@@ -483,9 +542,19 @@ impl Store {
 
     /// Every policy that applies to a user: attached to it, or to a group it belongs to.
     pub async fn policy_list_effective_for_user(&self, user_id: &str) -> Result<Vec<PolicyRow>> {
-        let mut policies = self.policy_list_attached(PrincipalKind::User, user_id).await?;
-        let group_ids = self.group_list_for_user(user_id).await?.into_iter().map(|g| g.id).collect();
-        for p in self.policy_list_attached_to(PrincipalKind::Group, group_ids).await? {
+        let mut policies = self
+            .policy_list_attached(PrincipalKind::User, user_id)
+            .await?;
+        let group_ids = self
+            .group_list_for_user(user_id)
+            .await?
+            .into_iter()
+            .map(|g| g.id)
+            .collect();
+        for p in self
+            .policy_list_attached_to(PrincipalKind::Group, group_ids)
+            .await?
+        {
             if !policies.iter().any(|q| q.id == p.id) {
                 policies.push(p);
             }
@@ -513,15 +582,23 @@ impl Store {
     }
 
     pub async fn access_key_set_status(&self, id: &str, status: &str) -> Result<AccessKeyRow> {
-        Ok(access_key::ActiveModel { id: Set(id.to_owned()), status: Set(status.to_owned()), ..Default::default() }
-            .update(&self.db)
-            .await?)
+        Ok(access_key::ActiveModel {
+            id: Set(id.to_owned()),
+            status: Set(status.to_owned()),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await?)
     }
 
     pub async fn access_key_touch(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
-        access_key::ActiveModel { id: Set(id.to_owned()), last_used_at: Set(Some(at)), ..Default::default() }
-            .update(&self.db)
-            .await?;
+        access_key::ActiveModel {
+            id: Set(id.to_owned()),
+            last_used_at: Set(Some(at)),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await?;
         Ok(())
     }
 

@@ -69,11 +69,18 @@ async fn raw(
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The operations anyone may call: the rest must demand credentials.
-const PUBLIC: &[&str] = &["GET /healthz", "POST /v1/auth/login", "POST /v1/auth/session"];
+const PUBLIC: &[&str] = &[
+    "GET /healthz",
+    "POST /v1/auth/login",
+    "POST /v1/auth/session",
+];
 
 #[test]
 fn only_the_known_operations_are_public() {
@@ -83,21 +90,32 @@ fn only_the_known_operations_are_public() {
         .map(|o| format!("{} {}", o.method, o.path))
         .collect();
     let expected: BTreeSet<String> = PUBLIC.iter().map(|s| s.to_string()).collect();
-    assert_eq!(public, expected, "an operation without `security((\"bearer\" = []))` is public");
+    assert_eq!(
+        public, expected,
+        "an operation without `security((\"bearer\" = []))` is public"
+    );
 }
 
 async fn unauthenticated_calls_are_refused(backend: Backend) {
-    let Some(cloud) = Cloud::start(backend).await else { return };
+    let Some(cloud) = Cloud::start(backend).await else {
+        return;
+    };
     let forged = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiYWNjIjoieCIsImlhdCI6MCwiZXhwIjo0MTAyNDQ0ODAwLCJpc3MiOiJudXZlbSJ9.c2lnbmF0dXJl";
-    let params: BTreeMap<&str, String> =
-        ["account", "user", "group", "policy", "key"].into_iter().map(|k| (k, "x".to_owned())).collect();
+    let params: BTreeMap<&str, String> = ["account", "user", "group", "policy", "key"]
+        .into_iter()
+        .map(|k| (k, "x".to_owned()))
+        .collect();
     let mut checked = 0;
     for op in operations().iter().filter(|o| o.authenticated) {
         let path = fill_path(&op.path, &params);
         let body = op.has_body.then(|| json!({}));
         for token in [None, Some(forged), Some("not-a-token")] {
             let (status, body) = raw(&cloud.url(), op, &path, token, body.as_ref()).await;
-            assert_eq!(status, 401, "{} {} with token {token:?} answered {status}: {body}", op.method, op.path);
+            assert_eq!(
+                status, 401,
+                "{} {} with token {token:?} answered {status}: {body}",
+                op.method, op.path
+            );
             assert_eq!(body["code"], "Unauthenticated", "{} {}", op.method, op.path);
             assert!(!body["request_id"].as_str().unwrap_or("").is_empty());
         }
@@ -114,7 +132,9 @@ fn body_for(op: &Operation) -> Option<Value> {
         return None;
     }
     Some(match op.id.as_str() {
-        "change_password" => json!({"old_password": "wrong-password", "new_password": "new-password-1"}),
+        "change_password" => {
+            json!({"old_password": "wrong-password", "new_password": "new-password-1"})
+        }
         "account_create" => json!({"name": "sweep-made"}),
         "user_create" => json!({"name": "made-by-b"}),
         "group_create" => json!({"name": "made-by-b"}),
@@ -123,7 +143,9 @@ fn body_for(op: &Operation) -> Option<Value> {
         "login_profile_update" => json!({"password": "taken-over-1"}),
         "user_policy_attach" | "group_policy_attach" => json!({"policy": "a-policy"}),
         "access_key_update" => json!({"status": "Inactive"}),
-        other => panic!("the cross-account sweep needs a request body for `{other}`: add it to body_for"),
+        other => {
+            panic!("the cross-account sweep needs a request body for `{other}`: add it to body_for")
+        }
     })
 }
 
@@ -148,25 +170,37 @@ async fn snapshot(a: &Client) -> Value {
     }
     for g in a.list_groups(&Default::default()).await.unwrap().items {
         let detail = a.get_group(&g.name).await.unwrap();
-        out.insert(format!("group/{}", g.name), json!({"members": detail.members, "policies": detail.policies}));
+        out.insert(
+            format!("group/{}", g.name),
+            json!({"members": detail.members, "policies": detail.policies}),
+        );
     }
     for p in a.list_policies(&Default::default()).await.unwrap().items {
-        out.insert(format!("policy/{}", p.name), json!({"document": p.document, "attached": p.attachment_count}));
+        out.insert(
+            format!("policy/{}", p.name),
+            json!({"document": p.document, "attached": p.attachment_count}),
+        );
     }
     Value::Object(out)
 }
 
 async fn cross_account_isolation(backend: Backend) {
-    let Some(cloud) = Cloud::start(backend).await else { return };
+    let Some(cloud) = Cloud::start(backend).await else {
+        return;
+    };
     let a = cloud.account("tenant-a").await;
     let b_root = cloud.account("tenant-b").await;
     let a_id = a.whoami().await.unwrap().account_id;
 
     // Account A's resources, with names the sweep will aim at.
-    a.create_user("a-user", Some("a-user-password")).await.unwrap();
+    a.create_user("a-user", Some("a-user-password"))
+        .await
+        .unwrap();
     a.create_group("a-group").await.unwrap();
     a.add_user_to_group("a-group", "a-user").await.unwrap();
-    a.create_policy("a-policy", None, allow_all()).await.unwrap();
+    a.create_policy("a-policy", None, allow_all())
+        .await
+        .unwrap();
     a.attach_user_policy("a-user", "a-policy").await.unwrap();
     a.attach_group_policy("a-group", "a-policy").await.unwrap();
     let a_key = a.create_access_key("a-user").await.unwrap();
@@ -177,9 +211,15 @@ async fn cross_account_isolation(backend: Backend) {
     let reaching = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
         {"Effect": "Allow", "Action": "iam:*", "Resource": format!("nrn:nuvem:iam:{a_id}:*")}]});
-    b_root.create_policy("b-admin", None, reaching).await.unwrap();
+    b_root
+        .create_policy("b-admin", None, reaching)
+        .await
+        .unwrap();
     let b_admin = cloud.user(&b_root, "tenant-b", "b-admin").await;
-    b_root.attach_user_policy("b-admin", "b-admin").await.unwrap();
+    b_root
+        .attach_user_policy("b-admin", "b-admin")
+        .await
+        .unwrap();
 
     let params: BTreeMap<&str, String> = [
         ("account", "tenant-a".to_owned()),
@@ -191,7 +231,12 @@ async fn cross_account_isolation(backend: Backend) {
     .into_iter()
     .collect();
     // (A's account id is not among them: B's own policy above names it.)
-    let secrets_of_a = ["a-user", "a-group", "a-policy", a_key.access_key_id.as_str()];
+    let secrets_of_a = [
+        "a-user",
+        "a-group",
+        "a-policy",
+        a_key.access_key_id.as_str(),
+    ];
 
     for (who, client) in [("B's root", &b_root), ("B's admin user", &b_admin)] {
         let token = session_token(&cloud, client, who).await;
@@ -223,11 +268,18 @@ async fn cross_account_isolation(backend: Backend) {
         }
     }
 
-    assert_eq!(snapshot(&a).await, before, "account A changed during B's sweep");
+    assert_eq!(
+        snapshot(&a).await,
+        before,
+        "account A changed during B's sweep"
+    );
     // A's key still works for A, and B's principals never appear in A.
     let a_user = Client::builder()
         .endpoint(cloud.url())
-        .credentials(nuvem_sdk::Credentials::access_key(&a_key.access_key_id, &a_key.secret_access_key))
+        .credentials(nuvem_sdk::Credentials::access_key(
+            &a_key.access_key_id,
+            &a_key.secret_access_key,
+        ))
         .build()
         .unwrap();
     assert_eq!(a_user.whoami().await.unwrap().account_id, a_id);
@@ -240,7 +292,10 @@ async fn cross_account_isolation(backend: Backend) {
 async fn session_token(cloud: &Cloud, client: &Client, who: &str) -> String {
     match client.credentials() {
         nuvem_sdk::Credentials::Session { token } => token.clone(),
-        other => panic!("{who} should hold a session, not {other:?}: {}", cloud.url()),
+        other => panic!(
+            "{who} should hold a session, not {other:?}: {}",
+            cloud.url()
+        ),
     }
 }
 

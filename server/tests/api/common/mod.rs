@@ -26,7 +26,10 @@ pub struct Cloud {
 
 /// The PostgreSQL server for tests; `None` means skip (never in CI, where it is an error).
 pub fn postgres_url() -> Option<String> {
-    match std::env::var("NUVEM_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+    match std::env::var("NUVEM_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(url) => Some(url),
         None if std::env::var("CI").is_ok_and(|v| v == "true") => {
             panic!("NUVEM_TEST_POSTGRES_URL must be set in CI (infra/test.sh starts PostgreSQL)")
@@ -43,15 +46,25 @@ pub fn postgres_url() -> Option<String> {
 /// Creates an empty database for one test, so tests never see each other's rows.
 async fn fresh_postgres_database(admin_url: &str) -> String {
     let name = format!("nuvem_test_{}", uuid_like());
-    let db = Database::connect(admin_url).await.expect("connect to the test PostgreSQL");
-    db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    let db = Database::connect(admin_url)
+        .await
+        .expect("connect to the test PostgreSQL");
+    db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create a test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url);
     format!("{base}/{name}")
 }
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{:x}{:x}", nanos, std::process::id())
 }
 
@@ -69,16 +82,28 @@ impl Cloud {
     pub async fn start_in(backend: Backend, dir: tempfile::TempDir, url: Option<String>) -> Cloud {
         let config = Config::for_tests(dir.path(), url.clone());
         let server = server::start(config).await.expect("server starts");
-        let admin_password = server.generated_admin_password().expect("a fresh server creates admin").to_owned();
+        let admin_password = server
+            .generated_admin_password()
+            .expect("a fresh server creates admin")
+            .to_owned();
         let admin = login(&server.url(), "admin", "root", &admin_password).await;
-        Cloud { server, admin, admin_password, backend, database_url: url, _dir: dir }
+        Cloud {
+            server,
+            admin,
+            admin_password,
+            backend,
+            database_url: url,
+            _dir: dir,
+        }
     }
 
     /// Stops the server and starts a new one on the same data directory and database.
     pub async fn restart(self) -> (Running, tempfile::TempDir) {
         let url = self.database_url.clone();
         let dir = self.stop().await;
-        let server = server::start(Config::for_tests(dir.path(), url)).await.expect("server restarts");
+        let server = server::start(Config::for_tests(dir.path(), url))
+            .await
+            .expect("server restarts");
         (server, dir)
     }
 
@@ -92,7 +117,11 @@ impl Cloud {
 
     /// A client with no credentials.
     pub fn anonymous(&self) -> Client {
-        Client::builder().endpoint(self.url()).credentials(Credentials::Anonymous).build().unwrap()
+        Client::builder()
+            .endpoint(self.url())
+            .credentials(Credentials::Anonymous)
+            .build()
+            .unwrap()
     }
 
     pub async fn login(&self, account: &str, user: &str, password: &str) -> Client {
@@ -102,14 +131,19 @@ impl Cloud {
     /// Creates an account and returns a client signed in as its root user.
     pub async fn account(&self, name: &str) -> Client {
         let pw = format!("{name}-root-password");
-        self.admin.create_account(name, Some(&pw)).await.expect("create account");
+        self.admin
+            .create_account(name, Some(&pw))
+            .await
+            .expect("create account");
         self.login(name, "root", &pw).await
     }
 
     /// Creates an IAM user with a password in the account of `root` and signs in as it.
     pub async fn user(&self, root: &Client, account: &str, name: &str) -> Client {
         let pw = format!("{name}-password");
-        root.create_user(name, Some(&pw)).await.expect("create user");
+        root.create_user(name, Some(&pw))
+            .await
+            .expect("create user");
         self.login(account, name, &pw).await
     }
 
@@ -120,9 +154,17 @@ impl Cloud {
 }
 
 pub async fn login(url: &str, account: &str, user: &str, password: &str) -> Client {
-    let anon = Client::builder().endpoint(url).credentials(Credentials::Anonymous).build().unwrap();
+    let anon = Client::builder()
+        .endpoint(url)
+        .credentials(Credentials::Anonymous)
+        .build()
+        .unwrap();
     let session = anon.login(account, user, password).await.expect("login");
-    Client::builder().endpoint(url).credentials(Credentials::session(session.token)).build().unwrap()
+    Client::builder()
+        .endpoint(url)
+        .credentials(Credentials::session(session.token))
+        .build()
+        .unwrap()
 }
 
 /// Runs each listed `async fn(Backend)` test on SQLite and on PostgreSQL.

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install what is missing and run every test: formatting, lints, unit and integration tests on
+# SQLite and a real PostgreSQL server, and the end-to-end tests of cloudctl against the built server.
+# .ci/run calls this. Debug builds keep the clean build within CI's budget.
+set -euo pipefail
+
+log() { printf '[nuvem] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+step() { log "== $* ($(date +%T), ${SECONDS}s elapsed)"; }
+
+cd "$(dirname "$0")/.."
+
+step "host packages and daemons"
+bash infra/install.sh
+bash infra/daemons.sh start
+
+command -v cargo >/dev/null 2>&1 || die "cargo is missing: install Rust 1.95 (rustup) first"
+
+step "PostgreSQL for the tests"
+NUVEM_TEST_POSTGRES_URL=$(bash infra/postgres-test.sh start)
+export NUVEM_TEST_POSTGRES_URL
+trap 'bash infra/postgres-test.sh stop >/dev/null 2>&1 || true' EXIT
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "lints (clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "build"
+cargo build --workspace --bins --examples --locked
+
+step "tests"
+export CI="${CI:-true}"
+cargo test --workspace --locked
+
+step "all tests passed"
