@@ -529,22 +529,7 @@ async fn group(cli: &Cli, out: &Out, cmd: &GroupCmd) -> anyhow::Result<()> {
     let c = client(cli)?;
     match cmd {
         GroupCmd::Create { name } => out.groups(&[c.create_group(name).await?]),
-        GroupCmd::List => {
-            let mut all = Vec::new();
-            let mut params = nuvem_api::ListParams {
-                limit: Some(nuvem_api::MAX_PAGE_SIZE),
-                marker: None,
-            };
-            loop {
-                let page = c.list_groups(&params).await?;
-                all.extend(page.items);
-                match page.next_marker {
-                    Some(m) => params.marker = Some(m),
-                    None => break,
-                }
-            }
-            out.groups(&all)
-        }
+        GroupCmd::List => out.groups(&c.list_groups_all().await?),
         GroupCmd::Get { name } => out.group_detail(&c.get_group(name).await?),
         GroupCmd::Delete { name } => {
             c.delete_group(name).await?;
@@ -601,22 +586,7 @@ async fn policy(cli: &Cli, out: &Out, cmd: &PolicyCmd) -> anyhow::Result<()> {
             let doc = read_document(document)?;
             out.policies(&[c.create_policy(name, description.as_deref(), doc).await?])
         }
-        PolicyCmd::List => {
-            let mut all = Vec::new();
-            let mut params = nuvem_api::ListParams {
-                limit: Some(nuvem_api::MAX_PAGE_SIZE),
-                marker: None,
-            };
-            loop {
-                let page = c.list_policies(&params).await?;
-                all.extend(page.items);
-                match page.next_marker {
-                    Some(m) => params.marker = Some(m),
-                    None => break,
-                }
-            }
-            out.policies(&all)
-        }
+        PolicyCmd::List => out.policies(&c.list_policies_all().await?),
         PolicyCmd::Get { name } => out.policy_detail(&c.get_policy(name).await?),
         PolicyCmd::Update {
             name,

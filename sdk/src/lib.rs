@@ -486,22 +486,6 @@ impl Client {
         self.list(&["v1", "accounts"], params).await
     }
 
-    pub async fn list_accounts_all(&self) -> Result<Vec<Account>> {
-        let mut all = Vec::new();
-        let mut params = ListParams {
-            limit: Some(nuvem_api::MAX_PAGE_SIZE),
-            marker: None,
-        };
-        loop {
-            let page = self.list_accounts(&params).await?;
-            all.extend(page.items);
-            match page.next_marker {
-                Some(m) => params.marker = Some(m),
-                None => return Ok(all),
-            }
-        }
-    }
-
     pub async fn get_account(&self, name: &str) -> Result<Account> {
         self.get(&["v1", "accounts", name]).await
     }
@@ -523,23 +507,6 @@ impl Client {
 
     pub async fn list_users(&self, params: &ListParams) -> Result<UserList> {
         self.list(&["v1", "iam", "users"], params).await
-    }
-
-    /// Every user of the account, following pagination.
-    pub async fn list_users_all(&self) -> Result<Vec<User>> {
-        let mut all = Vec::new();
-        let mut params = ListParams {
-            limit: Some(nuvem_api::MAX_PAGE_SIZE),
-            marker: None,
-        };
-        loop {
-            let page = self.list_users(&params).await?;
-            all.extend(page.items);
-            match page.next_marker {
-                Some(m) => params.marker = Some(m),
-                None => return Ok(all),
-            }
-        }
     }
 
     pub async fn get_user(&self, name: &str) -> Result<User> {
@@ -730,6 +697,68 @@ impl Client {
 
     pub async fn delete_policy(&self, name: &str) -> Result<()> {
         self.delete(&["v1", "iam", "policies", name]).await
+    }
+}
+
+/// A page of a list call: its items and the marker of the next page.
+trait Paged {
+    type Item;
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
+}
+
+macro_rules! paged {
+    ($($list:ty => $item:ty),* $(,)?) => {$(
+        impl Paged for $list {
+            type Item = $item;
+            fn into_parts(self) -> (Vec<$item>, Option<String>) {
+                (self.items, self.next_marker)
+            }
+        }
+    )*};
+}
+
+paged!(AccountList => Account, UserList => User, GroupList => Group, PolicyList => Policy);
+
+impl Client {
+    /// Follows `next_marker` until the last page, with the largest page size.
+    async fn all_pages<P: Paged + DeserializeOwned>(
+        &self,
+        segments: &[&str],
+    ) -> Result<Vec<P::Item>> {
+        let mut all = Vec::new();
+        let mut params = ListParams {
+            limit: Some(nuvem_api::MAX_PAGE_SIZE),
+            marker: None,
+        };
+        loop {
+            let (items, next) = self.list::<P>(segments, &params).await?.into_parts();
+            all.extend(items);
+            match next {
+                Some(marker) => params.marker = Some(marker),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Every account (operator only), following pagination.
+    pub async fn list_accounts_all(&self) -> Result<Vec<Account>> {
+        self.all_pages::<AccountList>(&["v1", "accounts"]).await
+    }
+
+    /// Every user of the account, following pagination.
+    pub async fn list_users_all(&self) -> Result<Vec<User>> {
+        self.all_pages::<UserList>(&["v1", "iam", "users"]).await
+    }
+
+    /// Every group of the account, following pagination.
+    pub async fn list_groups_all(&self) -> Result<Vec<Group>> {
+        self.all_pages::<GroupList>(&["v1", "iam", "groups"]).await
+    }
+
+    /// Every policy of the account, following pagination.
+    pub async fn list_policies_all(&self) -> Result<Vec<Policy>> {
+        self.all_pages::<PolicyList>(&["v1", "iam", "policies"])
+            .await
     }
 }
 

@@ -156,7 +156,7 @@ impl Iam {
         password: &str,
     ) -> Result<AccountRow> {
         let now = Utc::now();
-        let hash = crypto::hash_password(password).map_err(Error::internal)?;
+        let hash = hash_password(password).await?;
         // Account ids are random; retry the (unlikely) collision rather than fail the request.
         for _ in 0..5 {
             let id = crypto::new_account_id();
@@ -221,18 +221,16 @@ impl Iam {
             None => None,
         };
         let (Some(account), Some(user)) = (account, user) else {
-            self.keys.verify_dummy(&req.password);
+            let _ = verify_password(self.keys.dummy_hash().to_owned(), req.password.clone()).await;
             return Err(refused());
         };
         let Some(hash) = &user.password_hash else {
-            self.keys.verify_dummy(&req.password);
+            let _ = verify_password(self.keys.dummy_hash().to_owned(), req.password.clone()).await;
             return Err(refused());
         };
         let hash = hash.clone();
         let password = req.password.clone();
-        let ok = tokio::task::spawn_blocking(move || crypto::verify_password(&hash, &password))
-            .await
-            .map_err(Error::internal)?;
+        let ok = verify_password(hash, password).await?;
         if !ok {
             return Err(refused());
         }
@@ -363,16 +361,16 @@ impl Iam {
             .user_get(&p.user.id)
             .await?
             .ok_or_else(|| Error::not_found("user", &p.user.name))?;
-        let ok = current
-            .password_hash
-            .as_deref()
-            .is_some_and(|h| crypto::verify_password(h, &req.old_password));
+        let ok = match current.password_hash {
+            Some(h) => verify_password(h, req.old_password.clone()).await?,
+            None => false,
+        };
         if !ok {
             return Err(Error::AccessDenied(
                 "the current password is wrong".to_owned(),
             ));
         }
-        let hash = crypto::hash_password(&req.new_password).map_err(Error::internal)?;
+        let hash = hash_password(&req.new_password).await?;
         self.store.user_set_password(&p.user.id, Some(hash)).await
     }
 
@@ -540,7 +538,7 @@ impl Iam {
         let password_hash = match &req.password {
             Some(pw) => {
                 check(validate::password(pw))?;
-                Some(crypto::hash_password(pw).map_err(Error::internal)?)
+                Some(hash_password(pw).await?)
             }
             None => None,
         };
@@ -607,7 +605,7 @@ impl Iam {
             .await?;
         let user = self.user_lookup(p, name).await?;
         check(validate::password(&req.password))?;
-        let hash = crypto::hash_password(&req.password).map_err(Error::internal)?;
+        let hash = hash_password(&req.password).await?;
         self.store.user_set_password(&user.id, Some(hash)).await
     }
 
@@ -1018,6 +1016,22 @@ impl Iam {
             last_login_at: row.last_login_at,
         }
     }
+}
+
+/// argon2 takes tens of milliseconds of CPU by design: run it off the async workers so that one
+/// sign-in does not stall the other requests of its worker.
+async fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || crypto::hash_password(&password))
+        .await
+        .map_err(Error::internal)?
+        .map_err(Error::internal)
+}
+
+async fn verify_password(hash: String, password: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || crypto::verify_password(&hash, &password))
+        .await
+        .map_err(Error::internal)
 }
 
 /// Stored documents were validated on write; one that no longer parses is a server bug.

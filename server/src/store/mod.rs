@@ -70,10 +70,10 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10));
         let db = Database::connect(opts).await?;
         if db.get_database_backend() == DbBackend::Sqlite {
-            // WAL lets readers proceed while one writer commits; the busy timeout makes a second
-            // writer wait instead of failing with "database is locked".
-            db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000;")
-                .await?;
+            // WAL (a property of the file, so once is enough) lets readers proceed while one
+            // writer commits; sqlx gives every pooled connection a 5 s busy timeout, so a second
+            // writer waits instead of failing with "database is locked".
+            db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
         }
         Migrator::up(&db, None).await?;
         Ok(Store { db })
