@@ -10,6 +10,7 @@ pub mod iam;
 pub mod nrn;
 pub mod policy;
 pub mod validate;
+pub mod vpc;
 
 pub use error::{ErrorBody, ErrorCode};
 

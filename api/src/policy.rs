@@ -59,6 +59,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, PolicyError> {
 pub fn known_actions(service: &str) -> Option<&'static [&'static str]> {
     match service {
         "iam" => Some(crate::iam::ACTIONS),
+        "vpc" => Some(crate::vpc::ACTIONS),
         _ => None,
     }
 }

@@ -99,6 +99,26 @@ pub fn description(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Labels (names of VPCs, subnets and security groups; descriptions of rules): 1–255 characters
+/// of letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`, as AWS allows for security groups.
+pub fn label(kind: &str, text: &str) -> Result<(), String> {
+    if text.is_empty() {
+        return Err(format!("the {kind} must not be empty"));
+    }
+    if text.chars().count() > 255 {
+        return Err(format!("the {kind} is longer than 255 characters"));
+    }
+    if let Some(bad) = text
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(*c)))
+    {
+        return Err(format!(
+            "the {kind} contains {bad:?}; use letters, digits, spaces and ._-:/()#,@[]+=&;{{}}!$*"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,21 @@ pub struct ServeArgs {
     /// HTTP worker threads [default: one per core].
     #[arg(long, env = "NUVEM_WORKERS")]
     pub workers: Option<usize>,
+    /// The address block every VPC must lie in [default: 10.64.0.0/10].
+    #[arg(long, env = "NUVEM_VPC_POOL")]
+    pub vpc_pool: Option<String>,
+    /// `linux` (bridges, dnsmasq, iptables) or `simulated` (nothing touches the host; for
+    /// development without root) [default: linux].
+    #[arg(long, env = "NUVEM_NETWORK_DRIVER")]
+    pub network_driver: Option<NetworkDriver>,
+}
+
+/// Which host-network driver the VPC service uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkDriver {
+    Linux,
+    Simulated,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +58,8 @@ struct FileConfig {
     log: Option<String>,
     session_ttl_seconds: Option<u32>,
     workers: Option<usize>,
+    vpc_pool: Option<String>,
+    network_driver: Option<NetworkDriver>,
 }
 
 /// The resolved configuration.
@@ -54,6 +71,8 @@ pub struct Config {
     pub log: String,
     pub session_ttl_seconds: u32,
     pub workers: Option<usize>,
+    pub vpc_pool: String,
+    pub network_driver: NetworkDriver,
     /// Root password for the operator account on first start (`NUVEM_ADMIN_PASSWORD`, never a
     /// flag: flags are visible to every user in `ps`).
     pub admin_password: Option<String>,
@@ -109,13 +128,22 @@ impl Config {
             log: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
             session_ttl_seconds,
             workers: args.workers.or(file.workers),
+            vpc_pool: args
+                .vpc_pool
+                .or(file.vpc_pool)
+                .unwrap_or_else(|| crate::vpc::DEFAULT_POOL.to_owned()),
+            network_driver: args
+                .network_driver
+                .or(file.network_driver)
+                .unwrap_or(NetworkDriver::Linux),
             admin_password: std::env::var("NUVEM_ADMIN_PASSWORD")
                 .ok()
                 .filter(|p| !p.is_empty()),
         })
     }
 
-    /// A configuration for tests and benchmarks: loopback on a free port, the given data dir.
+    /// A configuration for tests and benchmarks: loopback on a free port, the given data dir, the
+    /// simulated network (tests of the real one choose `NetworkDriver::Linux` and a pool).
     pub fn for_tests(data_dir: &Path, database_url: Option<String>) -> Config {
         Config {
             listen: "127.0.0.1:0".to_owned(),
@@ -124,6 +152,8 @@ impl Config {
             log: "warn".to_owned(),
             session_ttl_seconds: 3600,
             workers: Some(2),
+            vpc_pool: crate::vpc::DEFAULT_POOL.to_owned(),
+            network_driver: NetworkDriver::Simulated,
             admin_password: None,
         }
     }

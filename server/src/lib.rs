@@ -4,15 +4,28 @@
 //! rules) → [`store`] (state). See `docs/architecture.md`.
 
 pub mod config;
+pub mod drivers;
 pub mod error;
 pub mod http;
 pub mod iam;
 pub mod server;
 pub mod store;
+pub mod vpc;
 
 /// The services, shared by every HTTP worker.
 #[derive(Clone)]
 pub struct Nuvem {
     pub store: store::Store,
     pub iam: iam::Iam,
+    pub vpc: vpc::Vpc,
+}
+
+impl Nuvem {
+    /// Deletes an account: the services release what it owns on the host (its networks), then
+    /// IAM removes it and everything in it.
+    pub async fn account_delete(&self, p: &iam::Principal, name: &str) -> error::Result<()> {
+        let account = self.iam.account_delete_check(p, name).await?;
+        self.vpc.account_purge(&account.id).await?;
+        self.iam.account_delete_rows(&account).await
+    }
 }

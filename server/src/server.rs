@@ -9,7 +9,10 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 
 use crate::Nuvem;
-use crate::config::Config;
+use crate::config::{Config, NetworkDriver};
+use crate::drivers::net::{HostNetwork, LinuxNetwork};
+use crate::drivers::sim::SimNetwork;
+use crate::vpc::Vpc;
 use crate::http::{self, metrics::Metrics};
 use crate::iam::{Bootstrap, Iam, SessionPolicy, crypto::Keys};
 use crate::store::Store;
@@ -93,7 +96,24 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         write_private(&path, &format!("{pw}\n"))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let nuvem = Nuvem { store, iam };
+    let net: Arc<dyn HostNetwork> = match config.network_driver {
+        NetworkDriver::Linux => Arc::new(LinuxNetwork::new(&config.data_dir)?),
+        NetworkDriver::Simulated => Arc::new(SimNetwork::default()),
+    };
+    let vpc = Vpc::new(store.clone(), iam.clone(), net, &config.data_dir, &config.vpc_pool)?;
+    // The host is made to match the database before the first request: after a crash, a reboot
+    // or a kill -9, bridges, DHCP and firewall come back as the database says.
+    match vpc.reconcile().await {
+        Ok(r) => tracing::info!(
+            bridges_created = r.bridges_created.len(),
+            bridges_removed = r.bridges_removed.len(),
+            firewall_rules = r.firewall_rules,
+            ms = r.duration_ms,
+            "host network reconciled"
+        ),
+        Err(e) => anyhow::bail!("cannot set up the host network ({e}); run as root, or start with --network-driver simulated"),
+    }
+    let nuvem = Nuvem { store, iam, vpc };
     let data = web::Data::new(nuvem.clone());
     let metrics = web::Data::new(Metrics::new());
     let mut server =

@@ -135,7 +135,7 @@ pub async fn account_delete(
     nuvem: Data<Nuvem>,
     path: Path<String>,
 ) -> Result<HttpResponse> {
-    nuvem.iam.account_delete(&caller, &path).await?;
+    nuvem.account_delete(&caller, &path).await?;
     Ok(no_content())
 }
 

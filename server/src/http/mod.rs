@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod iam;
 pub mod metrics;
+pub mod vpc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -142,6 +143,14 @@ impl utoipa::Modify for BearerAuth {
         iam::group_member_add, iam::group_member_remove,
         iam::group_policy_list, iam::group_policy_attach, iam::group_policy_detach,
         iam::policy_create, iam::policy_list, iam::policy_get, iam::policy_update, iam::policy_delete,
+        vpc::vpc_create, vpc::vpc_list, vpc::vpc_get, vpc::vpc_delete, vpc::internet_gateway_set,
+        vpc::subnet_create, vpc::subnet_list, vpc::subnet_get, vpc::subnet_delete,
+        vpc::sg_create, vpc::sg_list, vpc::sg_get, vpc::sg_delete,
+        vpc::sg_rule_authorize, vpc::sg_rule_revoke, vpc::sg_generated_rules,
+        vpc::interface_create, vpc::interface_list, vpc::interface_get, vpc::interface_delete,
+        vpc::interface_set_groups,
+        vpc::port_forward_create, vpc::port_forward_list, vpc::port_forward_delete,
+        vpc::trace, vpc::reconcile,
     ),
     components(schemas(nuvem_api::ErrorBody, nuvem_api::ErrorCode)),
     tags(
@@ -149,6 +158,7 @@ impl utoipa::Modify for BearerAuth {
         (name = "auth", description = "Sign-in, sessions, identity"),
         (name = "accounts", description = "Accounts (tenants), operator only"),
         (name = "iam", description = "Users, groups, policies, access keys"),
+        (name = "vpc", description = "VPCs, subnets, security groups, interfaces, port forwards, trace"),
     )
 )]
 pub struct ApiDoc;

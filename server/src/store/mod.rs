@@ -2,6 +2,7 @@
 //! PostgreSQL. Services never build queries themselves; database errors become [`Error`] here.
 
 pub mod entity;
+pub mod vpc;
 
 use std::time::Duration;
 

@@ -7,3 +7,4 @@ pub mod group_member;
 pub mod policy;
 pub mod policy_attachment;
 pub mod user;
+pub mod vpc;

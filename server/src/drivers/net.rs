@@ -1,0 +1,336 @@
+//! Host networking: Linux bridges (`ip`), DHCP (`dnsmasq`, one per subnet, bound to its bridge),
+//! and the firewall (`iptables-restore` into Nuvem's own chains). Verified recipes:
+//! ../shared/RECIPES.md.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use super::{DriverError, DriverResult, run, run_with_input};
+use crate::vpc::cidr::Cidr;
+use crate::vpc::firewall::{Naming, Ruleset};
+
+/// A subnet's bridge: the host is its gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeSpec {
+    pub name: String,
+    pub gateway: Ipv4Addr,
+    pub prefix: u8,
+}
+
+/// A subnet's DHCP server: fixed leases only, for the addresses Nuvem allocated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DhcpSpec {
+    pub subnet_id: String,
+    pub bridge: String,
+    pub subnet: Cidr,
+    pub gateway: Ipv4Addr,
+    /// (mac, ip, host name)
+    pub hosts: Vec<(String, String, String)>,
+}
+
+/// How an interface is plugged into a network namespace standing in for a host.
+#[derive(Debug, Clone)]
+pub struct NetnsPlug {
+    pub device: String,
+    pub bridge: String,
+    pub netns: String,
+    pub mac: String,
+    /// Configure this address statically; `None` leaves it to DHCP.
+    pub address: Option<(Ipv4Addr, u8, Ipv4Addr)>,
+}
+
+/// What the host network must offer Nuvem. Methods are blocking: call them off the async workers.
+pub trait HostNetwork: Send + Sync + 'static {
+    /// Kernel settings Nuvem relies on: IPv4 forwarding, bridged traffic through iptables.
+    fn prepare(&self) -> DriverResult<()>;
+    /// Names of existing links starting with `prefix`.
+    fn links(&self, prefix: &str) -> DriverResult<Vec<String>>;
+    /// Creates the bridge if missing and makes sure it has its address and is up; true if created.
+    fn bridge_ensure(&self, spec: &BridgeSpec) -> DriverResult<bool>;
+    fn link_delete(&self, name: &str) -> DriverResult<()>;
+    /// Writes the leases and starts (or reloads) the subnet's dnsmasq; true if started.
+    fn dhcp_ensure(&self, spec: &DhcpSpec) -> DriverResult<bool>;
+    /// Subnet ids whose DHCP state exists on the host.
+    fn dhcp_list(&self) -> DriverResult<Vec<String>>;
+    fn dhcp_stop(&self, subnet_id: &str) -> DriverResult<()>;
+    /// Replaces Nuvem's chains with `rules` in one commit, deletes chains of the cell that are no
+    /// longer used, and makes sure the built-in chains jump to Nuvem's. An empty network removes
+    /// everything, jumps included.
+    fn firewall_apply(&self, rules: &Ruleset, naming: &Naming, empty: bool) -> DriverResult<()>;
+    /// Nuvem's rules as the kernel has them (`iptables -S` of the cell's chains).
+    fn firewall_dump(&self, naming: &Naming) -> DriverResult<Vec<String>>;
+    /// Address blocks configured on the host's interfaces (to refuse overlapping VPCs).
+    fn host_networks(&self) -> DriverResult<Vec<(String, Cidr)>>;
+    /// Plugs an interface into a network namespace through a veth pair.
+    fn plug_netns(&self, plug: &NetnsPlug) -> DriverResult<()>;
+}
+
+/// The real host, through `ip`, `dnsmasq` and `iptables`.
+pub struct LinuxNetwork {
+    /// `<data_dir>/net/dhcp`: one folder per subnet (hosts file, leases, pid, log).
+    dhcp_dir: PathBuf,
+}
+
+impl LinuxNetwork {
+    pub fn new(data_dir: &Path) -> DriverResult<Self> {
+        let dhcp_dir = data_dir.join("net").join("dhcp");
+        std::fs::create_dir_all(&dhcp_dir)
+            .map_err(|e| DriverError(format!("cannot create {}: {e}", dhcp_dir.display())))?;
+        Ok(LinuxNetwork { dhcp_dir })
+    }
+
+    fn pid_of(&self, subnet_id: &str, bridge: Option<&str>) -> Option<u32> {
+        let text = std::fs::read_to_string(self.dhcp_dir.join(subnet_id).join("dnsmasq.pid")).ok()?;
+        let pid: u32 = text.trim().parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        let ours = cmdline.contains("dnsmasq")
+            && bridge.is_none_or(|b| cmdline.contains(&format!("--interface={b}\0")));
+        ours.then_some(pid)
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> DriverResult<()> {
+    std::fs::write(path, text).map_err(|e| DriverError(format!("cannot write {}: {e}", path.display())))
+}
+
+fn iptables(table: &str, args: &[&str]) -> DriverResult<String> {
+    let mut all = vec!["-w", "-t", table];
+    all.extend_from_slice(args);
+    run("iptables", &all)
+}
+
+fn chains_with_prefix(table: &str, prefix: &str) -> DriverResult<Vec<String>> {
+    Ok(iptables(table, &["-S"])?
+        .lines()
+        .filter_map(|l| l.strip_prefix("-N "))
+        .filter(|c| c.starts_with(prefix))
+        .map(str::to_owned)
+        .collect())
+}
+
+impl HostNetwork for LinuxNetwork {
+    fn prepare(&self) -> DriverResult<()> {
+        if !Path::new("/proc/sys/net/bridge/bridge-nf-call-iptables").exists() {
+            run("modprobe", &["br_netfilter"]).map_err(|e| {
+                DriverError(format!("security groups need the br_netfilter kernel module: {e}"))
+            })?;
+        }
+        for (key, value) in [
+            ("/proc/sys/net/ipv4/ip_forward", "1"),
+            ("/proc/sys/net/bridge/bridge-nf-call-iptables", "1"),
+        ] {
+            let current = std::fs::read_to_string(key).unwrap_or_default();
+            if current.trim() != value {
+                write_file(Path::new(key), value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn links(&self, prefix: &str) -> DriverResult<Vec<String>> {
+        let out = run("ip", &["-j", "link", "show"])?;
+        let links: Vec<serde_json::Value> = serde_json::from_str(&out)
+            .map_err(|e| DriverError(format!("cannot read `ip -j link show`: {e}")))?;
+        Ok(links
+            .iter()
+            .filter_map(|l| l["ifname"].as_str())
+            .filter(|n| n.starts_with(prefix))
+            .map(str::to_owned)
+            .collect())
+    }
+
+    fn bridge_ensure(&self, spec: &BridgeSpec) -> DriverResult<bool> {
+        let exists = Path::new("/sys/class/net").join(&spec.name).exists();
+        if !exists {
+            run(
+                "ip",
+                &["link", "add", &spec.name, "type", "bridge", "stp_state", "0", "forward_delay", "0"],
+            )?;
+        }
+        let addr = format!("{}/{}", spec.gateway, spec.prefix);
+        let current = run("ip", &["-4", "-o", "addr", "show", "dev", &spec.name])?;
+        if !current.contains(&format!(" {addr} ")) {
+            run("ip", &["addr", "replace", &addr, "dev", &spec.name])?;
+        }
+        run("ip", &["link", "set", &spec.name, "up"])?;
+        Ok(!exists)
+    }
+
+    fn link_delete(&self, name: &str) -> DriverResult<()> {
+        if Path::new("/sys/class/net").join(name).exists() {
+            run("ip", &["link", "del", name])?;
+        }
+        Ok(())
+    }
+
+    fn dhcp_ensure(&self, spec: &DhcpSpec) -> DriverResult<bool> {
+        let dir = self.dhcp_dir.join(&spec.subnet_id);
+        std::fs::create_dir_all(&dir).map_err(|e| DriverError(format!("cannot create {}: {e}", dir.display())))?;
+        let hosts: String = spec.hosts.iter().map(|(mac, ip, name)| format!("{mac},{ip},{name}\n")).collect();
+        let hosts_file = dir.join("hosts");
+        let changed = std::fs::read_to_string(&hosts_file).ok().as_deref() != Some(hosts.as_str());
+        if changed {
+            write_file(&hosts_file, &hosts)?;
+        }
+        if let Some(pid) = self.pid_of(&spec.subnet_id, Some(&spec.bridge)) {
+            if changed {
+                run("kill", &["-HUP", &pid.to_string()])?;
+            }
+            return Ok(false);
+        }
+        let p = |f: &str| dir.join(f).display().to_string();
+        run(
+            "dnsmasq",
+            &[
+                "--conf-file=/dev/null",
+                "--user=root",
+                "--bind-interfaces",
+                &format!("--interface={}", spec.bridge),
+                "--except-interface=lo",
+                "--port=0",
+                "--no-resolv",
+                "--no-hosts",
+                "--dhcp-authoritative",
+                &format!("--dhcp-range={},static,{},1h", spec.subnet.network(), spec.subnet.netmask()),
+                &format!("--dhcp-option=option:router,{}", spec.gateway),
+                &format!("--dhcp-hostsfile={}", p("hosts")),
+                &format!("--dhcp-leasefile={}", p("leases")),
+                &format!("--pid-file={}", p("dnsmasq.pid")),
+                &format!("--log-facility={}", p("dnsmasq.log")),
+                "--log-dhcp",
+            ],
+        )?;
+        Ok(true)
+    }
+
+    fn dhcp_list(&self) -> DriverResult<Vec<String>> {
+        let entries = std::fs::read_dir(&self.dhcp_dir)
+            .map_err(|e| DriverError(format!("cannot read {}: {e}", self.dhcp_dir.display())))?;
+        Ok(entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect())
+    }
+
+    fn dhcp_stop(&self, subnet_id: &str) -> DriverResult<()> {
+        if let Some(pid) = self.pid_of(subnet_id, None) {
+            run("kill", &[&pid.to_string()])?;
+            // dnsmasq exits at once on SIGTERM; wait briefly so its socket is released.
+            for _ in 0..50 {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+        let dir = self.dhcp_dir.join(subnet_id);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| DriverError(format!("cannot remove {}: {e}", dir.display())))?;
+        }
+        Ok(())
+    }
+
+    fn firewall_apply(&self, rules: &Ruleset, naming: &Naming, empty: bool) -> DriverResult<()> {
+        let prefix = naming.chain_prefix();
+        if empty {
+            for (table, chain, args) in naming.jumps() {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                let mut check = vec!["-C", chain];
+                check.extend(&args);
+                while iptables(table, &check).is_ok() {
+                    let mut del = vec!["-D", chain];
+                    del.extend(&args);
+                    iptables(table, &del)?;
+                }
+            }
+            for table in ["filter", "nat"] {
+                let chains = chains_with_prefix(table, &prefix)?;
+                for c in &chains {
+                    iptables(table, &["-F", c])?;
+                }
+                for c in &chains {
+                    iptables(table, &["-X", c])?;
+                }
+            }
+            return Ok(());
+        }
+        for (table, t) in [("filter", &rules.filter), ("nat", &rules.nat)] {
+            run_with_input("iptables-restore", &["-w", "--noflush"], Some(&t.restore_text(table)))?;
+            let stale: Vec<String> = chains_with_prefix(table, &prefix)?
+                .into_iter()
+                .filter(|c| !t.chains.contains(c))
+                .collect();
+            for c in &stale {
+                iptables(table, &["-F", c])?;
+            }
+            for c in &stale {
+                iptables(table, &["-X", c])?;
+            }
+        }
+        for (table, chain, args) in naming.jumps() {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut check = vec!["-C", chain];
+            check.extend(&args);
+            if iptables(table, &check).is_err() {
+                let mut insert = vec!["-I", chain, "1"];
+                insert.extend(&args);
+                iptables(table, &insert)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn firewall_dump(&self, naming: &Naming) -> DriverResult<Vec<String>> {
+        let prefix = naming.chain_prefix();
+        let mut out = Vec::new();
+        for table in ["filter", "nat"] {
+            for line in iptables(table, &["-S"])?.lines() {
+                if line.contains(&prefix) {
+                    out.push(format!("[{table}] {line}"));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn host_networks(&self) -> DriverResult<Vec<(String, Cidr)>> {
+        let out = run("ip", &["-j", "-4", "addr", "show"])?;
+        let links: Vec<serde_json::Value> = serde_json::from_str(&out)
+            .map_err(|e| DriverError(format!("cannot read `ip -j addr show`: {e}")))?;
+        let mut nets = Vec::new();
+        for link in &links {
+            let name = link["ifname"].as_str().unwrap_or_default().to_owned();
+            for a in link["addr_info"].as_array().into_iter().flatten() {
+                let (Some(ip), Some(len)) = (a["local"].as_str(), a["prefixlen"].as_u64()) else { continue };
+                if let Ok(ip) = ip.parse::<Ipv4Addr>() {
+                    nets.push((name.clone(), Cidr::new(u32::from(ip), len as u8)));
+                }
+            }
+        }
+        Ok(nets)
+    }
+
+    fn plug_netns(&self, plug: &NetnsPlug) -> DriverResult<()> {
+        // The peer gets a temporary name (names are per namespace, but the peer is created in
+        // the host's first), then becomes eth0 inside.
+        let peer = format!("{}p", &plug.device[..plug.device.len().min(14)]);
+        let ns = plug.netns.as_str();
+        self.link_delete(&plug.device)?;
+        run("ip", &["link", "add", &plug.device, "type", "veth", "peer", "name", &peer])?;
+        let inside = || -> DriverResult<()> {
+            run("ip", &["link", "set", &peer, "netns", ns])?;
+            run("ip", &["-n", ns, "link", "set", &peer, "name", "eth0"])?;
+            run("ip", &["-n", ns, "link", "set", "eth0", "address", &plug.mac])?;
+            run("ip", &["-n", ns, "link", "set", "lo", "up"])?;
+            run("ip", &["-n", ns, "link", "set", "eth0", "up"])?;
+            if let Some((ip, prefix, gw)) = plug.address {
+                run("ip", &["-n", ns, "addr", "add", &format!("{ip}/{prefix}"), "dev", "eth0"])?;
+                run("ip", &["-n", ns, "route", "add", "default", "via", &gw.to_string()])?;
+            }
+            run("ip", &["link", "set", &plug.device, "master", &plug.bridge])?;
+            run("ip", &["link", "set", &plug.device, "up"])?;
+            Ok(())
+        };
+        inside().inspect_err(|_| {
+            let _ = self.link_delete(&plug.device);
+        })
+    }
+}
