@@ -114,10 +114,18 @@ fn id(col: impl IntoIden) -> ColumnDef {
 }
 
 fn time(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).timestamp_with_time_zone().not_null().to_owned()
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
 }
 
-async fn unique(m: &SchemaManager<'_>, name: &str, table: impl IntoIden + 'static, cols: &[&'static str]) -> Result<(), DbErr> {
+async fn unique(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden + 'static,
+    cols: &[&'static str],
+) -> Result<(), DbErr> {
     let mut idx = Index::create().name(name).table(table).unique().to_owned();
     for c in cols {
         idx.col(Alias::new(*c));
@@ -138,7 +146,11 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Vpcs::IsDefault).boolean().not_null())
                 .col(ColumnDef::new(Vpcs::InternetGateway).boolean().not_null())
                 .col(time(Vpcs::CreatedAt))
-                .foreign_key(&mut fk("fk_vpcs_account", (Vpcs::Table, Vpcs::AccountId), (Accounts::Table, Accounts::Id)))
+                .foreign_key(&mut fk(
+                    "fk_vpcs_account",
+                    (Vpcs::Table, Vpcs::AccountId),
+                    (Accounts::Table, Accounts::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -152,7 +164,11 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Subnets::Cidr).string_len(18).not_null())
                 .col(ColumnDef::new(Subnets::IsDefault).boolean().not_null())
                 .col(time(Subnets::CreatedAt))
-                .foreign_key(&mut fk("fk_subnets_vpc", (Subnets::Table, Subnets::VpcId), (Vpcs::Table, Vpcs::Id)))
+                .foreign_key(&mut fk(
+                    "fk_subnets_vpc",
+                    (Subnets::Table, Subnets::VpcId),
+                    (Vpcs::Table, Vpcs::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -160,11 +176,27 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(SecurityGroups::Table)
                 .col(id(SecurityGroups::Id).primary_key())
-                .col(ColumnDef::new(SecurityGroups::AccountId).string_len(12).not_null())
+                .col(
+                    ColumnDef::new(SecurityGroups::AccountId)
+                        .string_len(12)
+                        .not_null(),
+                )
                 .col(id(SecurityGroups::VpcId))
-                .col(ColumnDef::new(SecurityGroups::Name).string_len(255).not_null())
-                .col(ColumnDef::new(SecurityGroups::Description).text().not_null())
-                .col(ColumnDef::new(SecurityGroups::IsDefault).boolean().not_null())
+                .col(
+                    ColumnDef::new(SecurityGroups::Name)
+                        .string_len(255)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(SecurityGroups::Description)
+                        .text()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(SecurityGroups::IsDefault)
+                        .boolean()
+                        .not_null(),
+                )
                 .col(time(SecurityGroups::CreatedAt))
                 .foreign_key(&mut fk(
                     "fk_security_groups_vpc",
@@ -174,7 +206,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(m, "ux_security_groups_vpc_name", SecurityGroups::Table, &["vpc_id", "name"]).await?;
+        unique(
+            m,
+            "ux_security_groups_vpc_name",
+            SecurityGroups::Table,
+            &["vpc_id", "name"],
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(SgRules::Table)
@@ -200,14 +238,40 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(NetworkInterfaces::Table)
                 .col(id(NetworkInterfaces::Id).primary_key())
-                .col(ColumnDef::new(NetworkInterfaces::AccountId).string_len(12).not_null())
+                .col(
+                    ColumnDef::new(NetworkInterfaces::AccountId)
+                        .string_len(12)
+                        .not_null(),
+                )
                 .col(id(NetworkInterfaces::VpcId))
                 .col(id(NetworkInterfaces::SubnetId))
-                .col(ColumnDef::new(NetworkInterfaces::PrivateIp).string_len(15).not_null())
-                .col(ColumnDef::new(NetworkInterfaces::Mac).string_len(17).not_null().unique_key())
-                .col(ColumnDef::new(NetworkInterfaces::Device).string_len(15).not_null().unique_key())
-                .col(ColumnDef::new(NetworkInterfaces::AttachedTo).string_len(128).not_null())
-                .col(ColumnDef::new(NetworkInterfaces::Description).text().not_null())
+                .col(
+                    ColumnDef::new(NetworkInterfaces::PrivateIp)
+                        .string_len(15)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(NetworkInterfaces::Mac)
+                        .string_len(17)
+                        .not_null()
+                        .unique_key(),
+                )
+                .col(
+                    ColumnDef::new(NetworkInterfaces::Device)
+                        .string_len(15)
+                        .not_null()
+                        .unique_key(),
+                )
+                .col(
+                    ColumnDef::new(NetworkInterfaces::AttachedTo)
+                        .string_len(128)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(NetworkInterfaces::Description)
+                        .text()
+                        .not_null(),
+                )
                 .col(time(NetworkInterfaces::CreatedAt))
                 .foreign_key(&mut fk(
                     "fk_network_interfaces_subnet",
@@ -217,13 +281,23 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(m, "ux_network_interfaces_subnet_ip", NetworkInterfaces::Table, &["subnet_id", "private_ip"]).await?;
+        unique(
+            m,
+            "ux_network_interfaces_subnet_ip",
+            NetworkInterfaces::Table,
+            &["subnet_id", "private_ip"],
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(EniSecurityGroups::Table)
                 .col(id(EniSecurityGroups::EniId))
                 .col(id(EniSecurityGroups::SgId))
-                .primary_key(Index::create().col(EniSecurityGroups::EniId).col(EniSecurityGroups::SgId))
+                .primary_key(
+                    Index::create()
+                        .col(EniSecurityGroups::EniId)
+                        .col(EniSecurityGroups::SgId),
+                )
                 .foreign_key(&mut fk(
                     "fk_eni_security_groups_eni",
                     (EniSecurityGroups::Table, EniSecurityGroups::EniId),
@@ -241,11 +315,23 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(PortForwards::Table)
                 .col(id(PortForwards::Id).primary_key())
-                .col(ColumnDef::new(PortForwards::AccountId).string_len(12).not_null())
+                .col(
+                    ColumnDef::new(PortForwards::AccountId)
+                        .string_len(12)
+                        .not_null(),
+                )
                 .col(id(PortForwards::EniId))
-                .col(ColumnDef::new(PortForwards::Protocol).string_len(8).not_null())
+                .col(
+                    ColumnDef::new(PortForwards::Protocol)
+                        .string_len(8)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(PortForwards::HostPort).integer().not_null())
-                .col(ColumnDef::new(PortForwards::PrivatePort).integer().not_null())
+                .col(
+                    ColumnDef::new(PortForwards::PrivatePort)
+                        .integer()
+                        .not_null(),
+                )
                 .col(time(PortForwards::CreatedAt))
                 .foreign_key(&mut fk(
                     "fk_port_forwards_eni",
@@ -255,7 +341,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(m, "ux_port_forwards_host_port", PortForwards::Table, &["protocol", "host_port"]).await?;
+        unique(
+            m,
+            "ux_port_forwards_host_port",
+            PortForwards::Table,
+            &["protocol", "host_port"],
+        )
+        .await?;
         Ok(())
     }
 

@@ -12,10 +12,10 @@ use crate::Nuvem;
 use crate::config::{Config, NetworkDriver};
 use crate::drivers::net::{HostNetwork, LinuxNetwork};
 use crate::drivers::sim::SimNetwork;
-use crate::vpc::Vpc;
 use crate::http::{self, metrics::Metrics};
 use crate::iam::{Bootstrap, Iam, SessionPolicy, crypto::Keys};
 use crate::store::Store;
+use crate::vpc::Vpc;
 
 /// The file holding the operator's first password, as Jenkins' `initialAdminPassword`.
 pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
@@ -100,7 +100,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         NetworkDriver::Linux => Arc::new(LinuxNetwork::new(&config.data_dir)?),
         NetworkDriver::Simulated => Arc::new(SimNetwork::default()),
     };
-    let vpc = Vpc::new(store.clone(), iam.clone(), net, &config.data_dir, &config.vpc_pool)?;
+    let vpc = Vpc::new(
+        store.clone(),
+        iam.clone(),
+        net,
+        &config.data_dir,
+        &config.vpc_pool,
+    )?;
     // The host is made to match the database before the first request: after a crash, a reboot
     // or a kill -9, bridges, DHCP and firewall come back as the database says.
     match vpc.reconcile().await {
@@ -111,7 +117,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             ms = r.duration_ms,
             "host network reconciled"
         ),
-        Err(e) => anyhow::bail!("cannot set up the host network ({e}); run as root, or start with --network-driver simulated"),
+        Err(e) => anyhow::bail!(
+            "cannot set up the host network ({e}); run as root, or start with --network-driver simulated"
+        ),
     }
     let nuvem = Nuvem { store, iam, vpc };
     let data = web::Data::new(nuvem.clone());

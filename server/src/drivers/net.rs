@@ -63,6 +63,11 @@ pub trait HostNetwork: Send + Sync + 'static {
     fn host_networks(&self) -> DriverResult<Vec<(String, Cidr)>>;
     /// Plugs an interface into a network namespace through a veth pair.
     fn plug_netns(&self, plug: &NetnsPlug) -> DriverResult<()>;
+
+    /// The simulated twin, for tests that inject failures.
+    fn as_sim(&self) -> Option<&super::sim::SimNetwork> {
+        None
+    }
 }
 
 /// The real host, through `ip`, `dnsmasq` and `iptables`.
@@ -80,7 +85,8 @@ impl LinuxNetwork {
     }
 
     fn pid_of(&self, subnet_id: &str, bridge: Option<&str>) -> Option<u32> {
-        let text = std::fs::read_to_string(self.dhcp_dir.join(subnet_id).join("dnsmasq.pid")).ok()?;
+        let text =
+            std::fs::read_to_string(self.dhcp_dir.join(subnet_id).join("dnsmasq.pid")).ok()?;
         let pid: u32 = text.trim().parse().ok()?;
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let cmdline = String::from_utf8_lossy(&cmdline);
@@ -91,7 +97,8 @@ impl LinuxNetwork {
 }
 
 fn write_file(path: &Path, text: &str) -> DriverResult<()> {
-    std::fs::write(path, text).map_err(|e| DriverError(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, text)
+        .map_err(|e| DriverError(format!("cannot write {}: {e}", path.display())))
 }
 
 fn iptables(table: &str, args: &[&str]) -> DriverResult<String> {
@@ -113,7 +120,9 @@ impl HostNetwork for LinuxNetwork {
     fn prepare(&self) -> DriverResult<()> {
         if !Path::new("/proc/sys/net/bridge/bridge-nf-call-iptables").exists() {
             run("modprobe", &["br_netfilter"]).map_err(|e| {
-                DriverError(format!("security groups need the br_netfilter kernel module: {e}"))
+                DriverError(format!(
+                    "security groups need the br_netfilter kernel module: {e}"
+                ))
             })?;
         }
         for (key, value) in [
@@ -145,7 +154,17 @@ impl HostNetwork for LinuxNetwork {
         if !exists {
             run(
                 "ip",
-                &["link", "add", &spec.name, "type", "bridge", "stp_state", "0", "forward_delay", "0"],
+                &[
+                    "link",
+                    "add",
+                    &spec.name,
+                    "type",
+                    "bridge",
+                    "stp_state",
+                    "0",
+                    "forward_delay",
+                    "0",
+                ],
             )?;
         }
         let addr = format!("{}/{}", spec.gateway, spec.prefix);
@@ -166,8 +185,13 @@ impl HostNetwork for LinuxNetwork {
 
     fn dhcp_ensure(&self, spec: &DhcpSpec) -> DriverResult<bool> {
         let dir = self.dhcp_dir.join(&spec.subnet_id);
-        std::fs::create_dir_all(&dir).map_err(|e| DriverError(format!("cannot create {}: {e}", dir.display())))?;
-        let hosts: String = spec.hosts.iter().map(|(mac, ip, name)| format!("{mac},{ip},{name}\n")).collect();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| DriverError(format!("cannot create {}: {e}", dir.display())))?;
+        let hosts: String = spec
+            .hosts
+            .iter()
+            .map(|(mac, ip, name)| format!("{mac},{ip},{name}\n"))
+            .collect();
         let hosts_file = dir.join("hosts");
         let changed = std::fs::read_to_string(&hosts_file).ok().as_deref() != Some(hosts.as_str());
         if changed {
@@ -192,7 +216,11 @@ impl HostNetwork for LinuxNetwork {
                 "--no-resolv",
                 "--no-hosts",
                 "--dhcp-authoritative",
-                &format!("--dhcp-range={},static,{},1h", spec.subnet.network(), spec.subnet.netmask()),
+                &format!(
+                    "--dhcp-range={},static,{},1h",
+                    spec.subnet.network(),
+                    spec.subnet.netmask()
+                ),
                 &format!("--dhcp-option=option:router,{}", spec.gateway),
                 &format!("--dhcp-hostsfile={}", p("hosts")),
                 &format!("--dhcp-leasefile={}", p("leases")),
@@ -207,7 +235,10 @@ impl HostNetwork for LinuxNetwork {
     fn dhcp_list(&self) -> DriverResult<Vec<String>> {
         let entries = std::fs::read_dir(&self.dhcp_dir)
             .map_err(|e| DriverError(format!("cannot read {}: {e}", self.dhcp_dir.display())))?;
-        Ok(entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect())
+        Ok(entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect())
     }
 
     fn dhcp_stop(&self, subnet_id: &str) -> DriverResult<()> {
@@ -223,7 +254,8 @@ impl HostNetwork for LinuxNetwork {
         }
         let dir = self.dhcp_dir.join(subnet_id);
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| DriverError(format!("cannot remove {}: {e}", dir.display())))?;
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| DriverError(format!("cannot remove {}: {e}", dir.display())))?;
         }
         Ok(())
     }
@@ -253,7 +285,11 @@ impl HostNetwork for LinuxNetwork {
             return Ok(());
         }
         for (table, t) in [("filter", &rules.filter), ("nat", &rules.nat)] {
-            run_with_input("iptables-restore", &["-w", "--noflush"], Some(&t.restore_text(table)))?;
+            run_with_input(
+                "iptables-restore",
+                &["-w", "--noflush"],
+                Some(&t.restore_text(table)),
+            )?;
             let stale: Vec<String> = chains_with_prefix(table, &prefix)?
                 .into_iter()
                 .filter(|c| !t.chains.contains(c))
@@ -299,7 +335,9 @@ impl HostNetwork for LinuxNetwork {
         for link in &links {
             let name = link["ifname"].as_str().unwrap_or_default().to_owned();
             for a in link["addr_info"].as_array().into_iter().flatten() {
-                let (Some(ip), Some(len)) = (a["local"].as_str(), a["prefixlen"].as_u64()) else { continue };
+                let (Some(ip), Some(len)) = (a["local"].as_str(), a["prefixlen"].as_u64()) else {
+                    continue;
+                };
                 if let Ok(ip) = ip.parse::<Ipv4Addr>() {
                     nets.push((name.clone(), Cidr::new(u32::from(ip), len as u8)));
                 }
@@ -314,16 +352,45 @@ impl HostNetwork for LinuxNetwork {
         let peer = format!("{}p", &plug.device[..plug.device.len().min(14)]);
         let ns = plug.netns.as_str();
         self.link_delete(&plug.device)?;
-        run("ip", &["link", "add", &plug.device, "type", "veth", "peer", "name", &peer])?;
+        run(
+            "ip",
+            &[
+                "link",
+                "add",
+                &plug.device,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &peer,
+            ],
+        )?;
         let inside = || -> DriverResult<()> {
             run("ip", &["link", "set", &peer, "netns", ns])?;
             run("ip", &["-n", ns, "link", "set", &peer, "name", "eth0"])?;
-            run("ip", &["-n", ns, "link", "set", "eth0", "address", &plug.mac])?;
+            run(
+                "ip",
+                &["-n", ns, "link", "set", "eth0", "address", &plug.mac],
+            )?;
             run("ip", &["-n", ns, "link", "set", "lo", "up"])?;
             run("ip", &["-n", ns, "link", "set", "eth0", "up"])?;
             if let Some((ip, prefix, gw)) = plug.address {
-                run("ip", &["-n", ns, "addr", "add", &format!("{ip}/{prefix}"), "dev", "eth0"])?;
-                run("ip", &["-n", ns, "route", "add", "default", "via", &gw.to_string()])?;
+                run(
+                    "ip",
+                    &[
+                        "-n",
+                        ns,
+                        "addr",
+                        "add",
+                        &format!("{ip}/{prefix}"),
+                        "dev",
+                        "eth0",
+                    ],
+                )?;
+                run(
+                    "ip",
+                    &["-n", ns, "route", "add", "default", "via", &gw.to_string()],
+                )?;
             }
             run("ip", &["link", "set", &plug.device, "master", &plug.bridge])?;
             run("ip", &["link", "set", &plug.device, "up"])?;

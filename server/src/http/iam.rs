@@ -561,3 +561,43 @@ pub async fn policy_delete(
     nuvem.iam.policy_delete(&caller, &path).await?;
     Ok(no_content())
 }
+
+/// Registers the IAM and authentication routes.
+pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(login);
+    cfg.service(session);
+    cfg.service(whoami);
+    cfg.service(change_password);
+    cfg.service(account_create);
+    cfg.service(account_list);
+    cfg.service(account_get);
+    cfg.service(account_delete);
+    cfg.service(user_create);
+    cfg.service(user_list);
+    cfg.service(user_get);
+    cfg.service(user_delete);
+    cfg.service(login_profile_update);
+    cfg.service(login_profile_delete);
+    cfg.service(user_group_list);
+    cfg.service(user_policy_list);
+    cfg.service(user_policy_attach);
+    cfg.service(user_policy_detach);
+    cfg.service(access_key_create);
+    cfg.service(access_key_list);
+    cfg.service(access_key_update);
+    cfg.service(access_key_delete);
+    cfg.service(group_create);
+    cfg.service(group_list);
+    cfg.service(group_get);
+    cfg.service(group_delete);
+    cfg.service(group_member_add);
+    cfg.service(group_member_remove);
+    cfg.service(group_policy_list);
+    cfg.service(group_policy_attach);
+    cfg.service(group_policy_detach);
+    cfg.service(policy_create);
+    cfg.service(policy_list);
+    cfg.service(policy_get);
+    cfg.service(policy_update);
+    cfg.service(policy_delete);
+}

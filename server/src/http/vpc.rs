@@ -17,7 +17,11 @@ fn no_content() -> HttpResponse {
 #[utoipa::path(tag = "vpc", request_body = CreateVpcRequest,
     responses((status = 201, body = Vpc), Errors), security(("bearer" = [])))]
 #[post("/v1/vpc/vpcs")]
-pub async fn vpc_create(caller: Caller, nuvem: Data<Nuvem>, body: Json<CreateVpcRequest>) -> Result<HttpResponse> {
+pub async fn vpc_create(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    body: Json<CreateVpcRequest>,
+) -> Result<HttpResponse> {
     Ok(HttpResponse::Created().json(nuvem.vpc.vpc_create(&caller, body.into_inner()).await?))
 }
 
@@ -40,7 +44,11 @@ pub async fn vpc_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> 
 #[utoipa::path(tag = "vpc", params(("vpc" = String, Path, description = "VPC id")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/vpc/vpcs/{vpc}")]
-pub async fn vpc_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn vpc_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     nuvem.vpc.vpc_delete(&caller, &path).await?;
     Ok(no_content())
 }
@@ -56,14 +64,23 @@ pub async fn internet_gateway_set(
     path: Path<String>,
     body: Json<InternetGatewayRequest>,
 ) -> Result<Json<Vpc>> {
-    Ok(Json(nuvem.vpc.internet_gateway_set(&caller, &path, body.enabled).await?))
+    Ok(Json(
+        nuvem
+            .vpc
+            .internet_gateway_set(&caller, &path, body.enabled)
+            .await?,
+    ))
 }
 
 /// Create a subnet: a Linux bridge with the host as gateway and a DHCP server.
 #[utoipa::path(tag = "vpc", request_body = CreateSubnetRequest,
     responses((status = 201, body = Subnet), Errors), security(("bearer" = [])))]
 #[post("/v1/vpc/subnets")]
-pub async fn subnet_create(caller: Caller, nuvem: Data<Nuvem>, body: Json<CreateSubnetRequest>) -> Result<HttpResponse> {
+pub async fn subnet_create(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    body: Json<CreateSubnetRequest>,
+) -> Result<HttpResponse> {
     Ok(HttpResponse::Created().json(nuvem.vpc.subnet_create(&caller, body.into_inner()).await?))
 }
 
@@ -71,7 +88,11 @@ pub async fn subnet_create(caller: Caller, nuvem: Data<Nuvem>, body: Json<Create
 #[utoipa::path(tag = "vpc", params(VpcFilter), responses((status = 200, body = SubnetList), Errors),
     security(("bearer" = [])))]
 #[get("/v1/vpc/subnets")]
-pub async fn subnet_list(caller: Caller, nuvem: Data<Nuvem>, q: Query<VpcFilter>) -> Result<Json<SubnetList>> {
+pub async fn subnet_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    q: Query<VpcFilter>,
+) -> Result<Json<SubnetList>> {
     Ok(Json(nuvem.vpc.subnet_list(&caller, q.into_inner()).await?))
 }
 
@@ -79,7 +100,11 @@ pub async fn subnet_list(caller: Caller, nuvem: Data<Nuvem>, q: Query<VpcFilter>
 #[utoipa::path(tag = "vpc", params(("subnet" = String, Path, description = "Subnet id")),
     responses((status = 200, body = Subnet), Errors), security(("bearer" = [])))]
 #[get("/v1/vpc/subnets/{subnet}")]
-pub async fn subnet_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<Json<Subnet>> {
+pub async fn subnet_get(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<Subnet>> {
     Ok(Json(nuvem.vpc.subnet_get(&caller, &path).await?))
 }
 
@@ -87,7 +112,11 @@ pub async fn subnet_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) 
 #[utoipa::path(tag = "vpc", params(("subnet" = String, Path, description = "Subnet id")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/vpc/subnets/{subnet}")]
-pub async fn subnet_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn subnet_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     nuvem.vpc.subnet_delete(&caller, &path).await?;
     Ok(no_content())
 }
@@ -108,7 +137,11 @@ pub async fn sg_create(
 #[utoipa::path(tag = "vpc", params(VpcFilter), responses((status = 200, body = SecurityGroupList), Errors),
     security(("bearer" = [])))]
 #[get("/v1/vpc/security-groups")]
-pub async fn sg_list(caller: Caller, nuvem: Data<Nuvem>, q: Query<VpcFilter>) -> Result<Json<SecurityGroupList>> {
+pub async fn sg_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    q: Query<VpcFilter>,
+) -> Result<Json<SecurityGroupList>> {
     Ok(Json(nuvem.vpc.sg_list(&caller, q.into_inner()).await?))
 }
 
@@ -116,7 +149,11 @@ pub async fn sg_list(caller: Caller, nuvem: Data<Nuvem>, q: Query<VpcFilter>) ->
 #[utoipa::path(tag = "vpc", params(("sg" = String, Path, description = "Security group id")),
     responses((status = 200, body = SecurityGroup), Errors), security(("bearer" = [])))]
 #[get("/v1/vpc/security-groups/{sg}")]
-pub async fn sg_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<Json<SecurityGroup>> {
+pub async fn sg_get(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<SecurityGroup>> {
     Ok(Json(nuvem.vpc.sg_get(&caller, &path).await?))
 }
 
@@ -124,7 +161,11 @@ pub async fn sg_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> R
 #[utoipa::path(tag = "vpc", params(("sg" = String, Path, description = "Security group id")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/vpc/security-groups/{sg}")]
-pub async fn sg_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn sg_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     nuvem.vpc.sg_delete(&caller, &path).await?;
     Ok(no_content())
 }
@@ -140,7 +181,12 @@ pub async fn sg_rule_authorize(
     path: Path<String>,
     body: Json<AuthorizeRuleRequest>,
 ) -> Result<HttpResponse> {
-    Ok(HttpResponse::Created().json(nuvem.vpc.sg_rule_authorize(&caller, &path, body.into_inner()).await?))
+    Ok(HttpResponse::Created().json(
+        nuvem
+            .vpc
+            .sg_rule_authorize(&caller, &path, body.into_inner())
+            .await?,
+    ))
 }
 
 /// Remove a rule; new connections are judged without it at once.
@@ -148,7 +194,11 @@ pub async fn sg_rule_authorize(
     ("rule" = String, Path, description = "Rule id")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/vpc/security-groups/{sg}/rules/{rule}")]
-pub async fn sg_rule_revoke(caller: Caller, nuvem: Data<Nuvem>, path: Path<(String, String)>) -> Result<HttpResponse> {
+pub async fn sg_rule_revoke(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse> {
     let (sg, rule) = path.into_inner();
     nuvem.vpc.sg_rule_revoke(&caller, &sg, &rule).await?;
     Ok(no_content())
@@ -158,7 +208,11 @@ pub async fn sg_rule_revoke(caller: Caller, nuvem: Data<Nuvem>, path: Path<(Stri
 #[utoipa::path(tag = "vpc", params(("sg" = String, Path, description = "Security group id")),
     responses((status = 200, body = GeneratedRules), Errors), security(("bearer" = [])))]
 #[get("/v1/vpc/security-groups/{sg}/iptables")]
-pub async fn sg_generated_rules(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<Json<GeneratedRules>> {
+pub async fn sg_generated_rules(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<GeneratedRules>> {
     Ok(Json(nuvem.vpc.sg_generated_rules(&caller, &path).await?))
 }
 
@@ -171,22 +225,37 @@ pub async fn interface_create(
     nuvem: Data<Nuvem>,
     body: Json<CreateNetworkInterfaceRequest>,
 ) -> Result<HttpResponse> {
-    Ok(HttpResponse::Created().json(nuvem.vpc.interface_create(&caller, body.into_inner(), "").await?))
+    Ok(HttpResponse::Created().json(
+        nuvem
+            .vpc
+            .interface_create(&caller, body.into_inner(), "")
+            .await?,
+    ))
 }
 
 /// List your network interfaces.
 #[utoipa::path(tag = "vpc", params(VpcFilter), responses((status = 200, body = NetworkInterfaceList), Errors),
     security(("bearer" = [])))]
 #[get("/v1/vpc/network-interfaces")]
-pub async fn interface_list(caller: Caller, nuvem: Data<Nuvem>, q: Query<VpcFilter>) -> Result<Json<NetworkInterfaceList>> {
-    Ok(Json(nuvem.vpc.interface_list(&caller, q.into_inner()).await?))
+pub async fn interface_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    q: Query<VpcFilter>,
+) -> Result<Json<NetworkInterfaceList>> {
+    Ok(Json(
+        nuvem.vpc.interface_list(&caller, q.into_inner()).await?,
+    ))
 }
 
 /// Describe a network interface.
 #[utoipa::path(tag = "vpc", params(("eni" = String, Path, description = "Network interface id")),
     responses((status = 200, body = NetworkInterface), Errors), security(("bearer" = [])))]
 #[get("/v1/vpc/network-interfaces/{eni}")]
-pub async fn interface_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<Json<NetworkInterface>> {
+pub async fn interface_get(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<NetworkInterface>> {
     Ok(Json(nuvem.vpc.interface_get(&caller, &path).await?))
 }
 
@@ -194,7 +263,11 @@ pub async fn interface_get(caller: Caller, nuvem: Data<Nuvem>, path: Path<String
 #[utoipa::path(tag = "vpc", params(("eni" = String, Path, description = "Network interface id")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/vpc/network-interfaces/{eni}")]
-pub async fn interface_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn interface_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     nuvem.vpc.interface_delete(&caller, &path, false).await?;
     Ok(no_content())
 }
@@ -210,7 +283,12 @@ pub async fn interface_set_groups(
     path: Path<String>,
     body: Json<SetSecurityGroupsRequest>,
 ) -> Result<Json<NetworkInterface>> {
-    Ok(Json(nuvem.vpc.interface_set_groups(&caller, &path, body.into_inner()).await?))
+    Ok(Json(
+        nuvem
+            .vpc
+            .interface_set_groups(&caller, &path, body.into_inner())
+            .await?,
+    ))
 }
 
 /// Forward a host port to an interface's private address and port.
@@ -222,13 +300,21 @@ pub async fn port_forward_create(
     nuvem: Data<Nuvem>,
     body: Json<CreatePortForwardRequest>,
 ) -> Result<HttpResponse> {
-    Ok(HttpResponse::Created().json(nuvem.vpc.port_forward_create(&caller, body.into_inner()).await?))
+    Ok(HttpResponse::Created().json(
+        nuvem
+            .vpc
+            .port_forward_create(&caller, body.into_inner())
+            .await?,
+    ))
 }
 
 /// List your port forwards.
 #[utoipa::path(tag = "vpc", responses((status = 200, body = PortForwardList), Errors), security(("bearer" = [])))]
 #[get("/v1/vpc/port-forwards")]
-pub async fn port_forward_list(caller: Caller, nuvem: Data<Nuvem>) -> Result<Json<PortForwardList>> {
+pub async fn port_forward_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+) -> Result<Json<PortForwardList>> {
     Ok(Json(nuvem.vpc.port_forward_list(&caller).await?))
 }
 
@@ -236,7 +322,11 @@ pub async fn port_forward_list(caller: Caller, nuvem: Data<Nuvem>) -> Result<Jso
 #[utoipa::path(tag = "vpc", params(("pf" = String, Path, description = "Port forward id")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/vpc/port-forwards/{pf}")]
-pub async fn port_forward_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<String>) -> Result<HttpResponse> {
+pub async fn port_forward_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
     nuvem.vpc.port_forward_delete(&caller, &path).await?;
     Ok(no_content())
 }
@@ -245,7 +335,11 @@ pub async fn port_forward_delete(caller: Caller, nuvem: Data<Nuvem>, path: Path<
 #[utoipa::path(tag = "vpc", request_body = TraceRequest,
     responses((status = 200, body = TraceResult), Errors), security(("bearer" = [])))]
 #[post("/v1/vpc/trace")]
-pub async fn trace(caller: Caller, nuvem: Data<Nuvem>, body: Json<TraceRequest>) -> Result<Json<TraceResult>> {
+pub async fn trace(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    body: Json<TraceRequest>,
+) -> Result<Json<TraceResult>> {
     Ok(Json(nuvem.vpc.trace(&caller, body.into_inner()).await?))
 }
 
@@ -255,4 +349,34 @@ pub async fn trace(caller: Caller, nuvem: Data<Nuvem>, body: Json<TraceRequest>)
 #[post("/v1/vpc/reconcile")]
 pub async fn reconcile(caller: Caller, nuvem: Data<Nuvem>) -> Result<Json<ReconcileReport>> {
     Ok(Json(nuvem.vpc.reconcile_on_demand(&caller).await?))
+}
+
+/// Registers the VPC routes.
+pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(vpc_create);
+    cfg.service(vpc_list);
+    cfg.service(vpc_get);
+    cfg.service(vpc_delete);
+    cfg.service(internet_gateway_set);
+    cfg.service(subnet_create);
+    cfg.service(subnet_list);
+    cfg.service(subnet_get);
+    cfg.service(subnet_delete);
+    cfg.service(sg_create);
+    cfg.service(sg_list);
+    cfg.service(sg_get);
+    cfg.service(sg_delete);
+    cfg.service(sg_rule_authorize);
+    cfg.service(sg_rule_revoke);
+    cfg.service(sg_generated_rules);
+    cfg.service(interface_create);
+    cfg.service(interface_list);
+    cfg.service(interface_get);
+    cfg.service(interface_delete);
+    cfg.service(interface_set_groups);
+    cfg.service(port_forward_create);
+    cfg.service(port_forward_list);
+    cfg.service(port_forward_delete);
+    cfg.service(trace);
+    cfg.service(reconcile);
 }

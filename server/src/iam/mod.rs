@@ -507,10 +507,13 @@ impl Iam {
     /// deletion itself is [`Iam::account_delete_rows`], after the other services let go of it.
     pub async fn account_delete_check(&self, p: &Principal, name: &str) -> Result<AccountRow> {
         self.require_operator(p, "iam:DeleteAccount")?;
-        self.authorize(p, "iam:DeleteAccount", &Self::iam_nrn(p, "account", name)).await?;
+        self.authorize(p, "iam:DeleteAccount", &Self::iam_nrn(p, "account", name))
+            .await?;
         let account = self.account_lookup(name).await?;
         if account.is_operator {
-            return Err(Error::Conflict("the operator account cannot be deleted".to_owned()));
+            return Err(Error::Conflict(
+                "the operator account cannot be deleted".to_owned(),
+            ));
         }
         Ok(account)
     }

@@ -7,14 +7,15 @@ use sea_orm::{
 
 use super::Store;
 use super::entity::vpc::{
-    eni_security_group, network_interface, port_forward, security_group, sg_rule, subnet, vpc,
+    eni_security_group, network_interface, port_forward, security_group, sg_rule, subnet,
+    vpc_row as vpc,
 };
 use crate::error::{Error, Result};
 
 pub use super::entity::vpc::{
     network_interface::Model as EniRow, port_forward::Model as PortForwardRow,
     security_group::Model as SgRow, sg_rule::Model as SgRuleRow, subnet::Model as SubnetRow,
-    vpc::Model as VpcRow,
+    vpc_row::Model as VpcRow,
 };
 
 /// Everything the host's network is built from, for all accounts: the desired state.
@@ -33,8 +34,14 @@ pub struct NetworkSnapshot {
 impl Store {
     pub async fn network_snapshot(&self) -> Result<NetworkSnapshot> {
         Ok(NetworkSnapshot {
-            vpcs: vpc::Entity::find().order_by_asc(vpc::Column::Id).all(&self.db).await?,
-            subnets: subnet::Entity::find().order_by_asc(subnet::Column::Id).all(&self.db).await?,
+            vpcs: vpc::Entity::find()
+                .order_by_asc(vpc::Column::Id)
+                .all(&self.db)
+                .await?,
+            subnets: subnet::Entity::find()
+                .order_by_asc(subnet::Column::Id)
+                .all(&self.db)
+                .await?,
             groups: security_group::Entity::find()
                 .order_by_asc(security_group::Column::Id)
                 .all(&self.db)
@@ -65,7 +72,12 @@ impl Store {
     // VPCs
 
     /// Creates a VPC with its default security group (and rules) in one transaction.
-    pub async fn vpc_create(&self, row: VpcRow, sg: SgRow, rules: Vec<SgRuleRow>) -> Result<VpcRow> {
+    pub async fn vpc_create(
+        &self,
+        row: VpcRow,
+        sg: SgRow,
+        rules: Vec<SgRuleRow>,
+    ) -> Result<VpcRow> {
         let txn = self.db.begin().await?;
         let row = vpc::ActiveModel::from(row).insert(&txn).await?;
         security_group::ActiveModel::from(sg).insert(&txn).await?;
@@ -131,7 +143,10 @@ impl Store {
             .filter(security_group::Column::VpcId.eq(id))
             .exec(&txn)
             .await?;
-        subnet::Entity::delete_many().filter(subnet::Column::VpcId.eq(id)).exec(&txn).await?;
+        subnet::Entity::delete_many()
+            .filter(subnet::Column::VpcId.eq(id))
+            .exec(&txn)
+            .await?;
         vpc::Entity::delete_by_id(id).exec(&txn).await?;
         txn.commit().await?;
         Ok(())
@@ -158,16 +173,25 @@ impl Store {
             .await?)
     }
 
-    pub async fn subnet_list(&self, account_id: &str, vpc_id: Option<&str>) -> Result<Vec<SubnetRow>> {
+    pub async fn subnet_list(
+        &self,
+        account_id: &str,
+        vpc_id: Option<&str>,
+    ) -> Result<Vec<SubnetRow>> {
         let mut q = subnet::Entity::find().filter(subnet::Column::AccountId.eq(account_id));
         if let Some(v) = vpc_id {
             q = q.filter(subnet::Column::VpcId.eq(v));
         }
-        Ok(q.order_by_asc(subnet::Column::CreatedAt).all(&self.db).await?)
+        Ok(q.order_by_asc(subnet::Column::CreatedAt)
+            .all(&self.db)
+            .await?)
     }
 
     pub async fn subnet_list_in_vpc(&self, vpc_id: &str) -> Result<Vec<SubnetRow>> {
-        Ok(subnet::Entity::find().filter(subnet::Column::VpcId.eq(vpc_id)).all(&self.db).await?)
+        Ok(subnet::Entity::find()
+            .filter(subnet::Column::VpcId.eq(vpc_id))
+            .all(&self.db)
+            .await?)
     }
 
     pub async fn subnet_delete(&self, id: &str) -> Result<()> {
@@ -188,9 +212,14 @@ impl Store {
     pub async fn sg_create(&self, row: SgRow, rules: Vec<SgRuleRow>) -> Result<SgRow> {
         let name = row.name.clone();
         let txn = self.db.begin().await?;
-        let row = security_group::ActiveModel::from(row).insert(&txn).await.map_err(|e| {
-            Error::from_db(e, || format!("the VPC already has a security group named '{name}'"))
-        })?;
+        let row = security_group::ActiveModel::from(row)
+            .insert(&txn)
+            .await
+            .map_err(|e| {
+                Error::from_db(e, || {
+                    format!("the VPC already has a security group named '{name}'")
+                })
+            })?;
         for r in rules {
             sg_rule::ActiveModel::from(r).insert(&txn).await?;
         }
@@ -219,12 +248,17 @@ impl Store {
         if let Some(v) = vpc_id {
             q = q.filter(security_group::Column::VpcId.eq(v));
         }
-        Ok(q.order_by_asc(security_group::Column::CreatedAt).all(&self.db).await?)
+        Ok(q.order_by_asc(security_group::Column::CreatedAt)
+            .all(&self.db)
+            .await?)
     }
 
     pub async fn sg_delete(&self, id: &str) -> Result<()> {
         let txn = self.db.begin().await?;
-        sg_rule::Entity::delete_many().filter(sg_rule::Column::SgId.eq(id)).exec(&txn).await?;
+        sg_rule::Entity::delete_many()
+            .filter(sg_rule::Column::SgId.eq(id))
+            .exec(&txn)
+            .await?;
         security_group::Entity::delete_by_id(id).exec(&txn).await?;
         txn.commit().await?;
         Ok(())
@@ -274,9 +308,14 @@ impl Store {
 
     pub async fn eni_create(&self, row: EniRow, sg_ids: &[String]) -> Result<EniRow> {
         let txn = self.db.begin().await?;
-        let row = network_interface::ActiveModel::from(row).insert(&txn).await.map_err(|e| {
-            Error::from_db(e, || "that address was just taken by another interface; try again".into())
-        })?;
+        let row = network_interface::ActiveModel::from(row)
+            .insert(&txn)
+            .await
+            .map_err(|e| {
+                Error::from_db(e, || {
+                    "that address was just taken by another interface; try again".into()
+                })
+            })?;
         for sg in sg_ids {
             eni_security_group::ActiveModel::from(eni_security_group::Model {
                 eni_id: row.id.clone(),
@@ -302,7 +341,9 @@ impl Store {
         if let Some(v) = vpc_id {
             q = q.filter(network_interface::Column::VpcId.eq(v));
         }
-        Ok(q.order_by_asc(network_interface::Column::CreatedAt).all(&self.db).await?)
+        Ok(q.order_by_asc(network_interface::Column::CreatedAt)
+            .all(&self.db)
+            .await?)
     }
 
     pub async fn eni_sg_list(&self, eni_id: &str) -> Result<Vec<String>> {
@@ -346,7 +387,9 @@ impl Store {
             .filter(eni_security_group::Column::EniId.eq(id))
             .exec(&txn)
             .await?;
-        network_interface::Entity::delete_by_id(id).exec(&txn).await?;
+        network_interface::Entity::delete_by_id(id)
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -356,12 +399,21 @@ impl Store {
 
     pub async fn port_forward_create(&self, row: PortForwardRow) -> Result<PortForwardRow> {
         let (proto, port) = (row.protocol.clone(), row.host_port);
-        port_forward::ActiveModel::from(row).insert(&self.db).await.map_err(|e| {
-            Error::from_db(e, || format!("host port {port}/{proto} is already forwarded"))
-        })
+        port_forward::ActiveModel::from(row)
+            .insert(&self.db)
+            .await
+            .map_err(|e| {
+                Error::from_db(e, || {
+                    format!("host port {port}/{proto} is already forwarded")
+                })
+            })
     }
 
-    pub async fn port_forward_get(&self, account_id: &str, id: &str) -> Result<Option<PortForwardRow>> {
+    pub async fn port_forward_get(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<PortForwardRow>> {
         Ok(port_forward::Entity::find_by_id(id)
             .filter(port_forward::Column::AccountId.eq(account_id))
             .one(&self.db)
@@ -377,7 +429,9 @@ impl Store {
     }
 
     pub async fn port_forward_delete(&self, id: &str) -> Result<()> {
-        port_forward::Entity::delete_by_id(id).exec(&self.db).await?;
+        port_forward::Entity::delete_by_id(id)
+            .exec(&self.db)
+            .await?;
         Ok(())
     }
 }

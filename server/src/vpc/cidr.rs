@@ -13,16 +13,15 @@ impl Cidr {
     /// Parses `a.b.c.d/n`; the address must be the block's first address (10.0.1.0/24, not
     /// 10.0.1.5/24), as AWS requires.
     pub fn parse(text: &str) -> Result<Cidr, String> {
-        let (addr, prefix) = text
-            .split_once('/')
-            .ok_or_else(|| format!("'{text}' is not a CIDR block: write it as address/prefix, e.g. 10.64.0.0/16"))?;
-        let addr: Ipv4Addr =
-            addr.parse().map_err(|_| format!("'{addr}' in '{text}' is not an IPv4 address"))?;
-        let prefix: u8 = prefix
+        let (addr, prefix) = text.split_once('/').ok_or_else(|| {
+            format!("'{text}' is not a CIDR block: write it as address/prefix, e.g. 10.64.0.0/16")
+        })?;
+        let addr: Ipv4Addr = addr
             .parse()
-            .ok()
-            .filter(|p| *p <= 32)
-            .ok_or_else(|| format!("'/{prefix}' in '{text}' is not a prefix length from 0 to 32"))?;
+            .map_err(|_| format!("'{addr}' in '{text}' is not an IPv4 address"))?;
+        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32).ok_or_else(|| {
+            format!("'/{prefix}' in '{text}' is not a prefix length from 0 to 32")
+        })?;
         let cidr = Cidr::new(u32::from(addr), prefix);
         if cidr.network != u32::from(addr) {
             return Err(format!(
@@ -34,11 +33,18 @@ impl Cidr {
 
     /// The block of `prefix` bits containing `addr`.
     pub fn new(addr: u32, prefix: u8) -> Cidr {
-        Cidr { network: addr & Self::mask_of(prefix), prefix }
+        Cidr {
+            network: addr & Self::mask_of(prefix),
+            prefix,
+        }
     }
 
     fn mask_of(prefix: u8) -> u32 {
-        if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) }
+        if prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - prefix)
+        }
     }
 
     pub fn prefix(self) -> u8 {
@@ -81,7 +87,11 @@ impl Cidr {
 
     /// The blocks of `prefix` bits inside this one, in order.
     pub fn blocks(self, prefix: u8) -> impl Iterator<Item = Cidr> {
-        let count = if prefix >= self.prefix { 1u64 << (prefix - self.prefix) } else { 0 };
+        let count = if prefix >= self.prefix {
+            1u64 << (prefix - self.prefix)
+        } else {
+            0
+        };
         let step = 1u64 << (32 - prefix.min(32));
         (0..count).map(move |i| Cidr::new(self.network + (i * step) as u32, prefix))
     }
@@ -99,7 +109,8 @@ pub const RESERVED_AT_END: u64 = 1;
 
 /// Addresses of a subnet that interfaces may get.
 pub fn usable(subnet: Cidr) -> impl Iterator<Item = Ipv4Addr> {
-    (RESERVED_AT_START..subnet.size().saturating_sub(RESERVED_AT_END)).filter_map(move |n| subnet.nth(n))
+    (RESERVED_AT_START..subnet.size().saturating_sub(RESERVED_AT_END))
+        .filter_map(move |n| subnet.nth(n))
 }
 
 /// The host's address in a subnet: the first after the network address.
@@ -116,9 +127,21 @@ mod tests {
         let c = Cidr::parse("10.64.0.0/16").unwrap();
         assert_eq!(c.to_string(), "10.64.0.0/16");
         assert_eq!(c.size(), 65536);
-        assert!(Cidr::parse("10.64.0.5/16").unwrap_err().contains("host bits"));
-        assert!(Cidr::parse("10.64.0.0").unwrap_err().contains("address/prefix"));
-        assert!(Cidr::parse("10.64.0.300/24").unwrap_err().contains("not an IPv4"));
+        assert!(
+            Cidr::parse("10.64.0.5/16")
+                .unwrap_err()
+                .contains("host bits")
+        );
+        assert!(
+            Cidr::parse("10.64.0.0")
+                .unwrap_err()
+                .contains("address/prefix")
+        );
+        assert!(
+            Cidr::parse("10.64.0.300/24")
+                .unwrap_err()
+                .contains("not an IPv4")
+        );
         assert!(Cidr::parse("10.64.0.0/33").unwrap_err().contains("prefix"));
         let s = Cidr::parse("10.64.1.0/28").unwrap();
         assert!(c.covers(s) && !s.covers(c) && c.overlaps(s));
@@ -128,8 +151,20 @@ mod tests {
         assert_eq!(u.first().map(String::as_str), Some("10.64.1.4"));
         assert_eq!(u.last().map(String::as_str), Some("10.64.1.14"));
         assert_eq!(u.len(), 11);
-        let blocks: Vec<_> = Cidr::parse("10.64.0.0/22").unwrap().blocks(24).map(|b| b.to_string()).collect();
-        assert_eq!(blocks, ["10.64.0.0/24", "10.64.1.0/24", "10.64.2.0/24", "10.64.3.0/24"]);
+        let blocks: Vec<_> = Cidr::parse("10.64.0.0/22")
+            .unwrap()
+            .blocks(24)
+            .map(|b| b.to_string())
+            .collect();
+        assert_eq!(
+            blocks,
+            [
+                "10.64.0.0/24",
+                "10.64.1.0/24",
+                "10.64.2.0/24",
+                "10.64.3.0/24"
+            ]
+        );
         assert_eq!(s.netmask().to_string(), "255.255.255.240");
         assert_eq!(s.broadcast().to_string(), "10.64.1.15");
     }

@@ -39,7 +39,9 @@ fn suffix(id: &str) -> &str {
 
 impl Naming {
     pub fn new(cell: &str) -> Self {
-        Naming { cell: cell.to_owned() }
+        Naming {
+            cell: cell.to_owned(),
+        }
     }
 
     pub fn cell(&self) -> &str {
@@ -89,7 +91,11 @@ impl Naming {
     }
 
     pub fn nat_chains(&self) -> [String; 3] {
-        [format!("NV{}-PRE", self.cell), format!("NV{}-OUT", self.cell), format!("NV{}-POST", self.cell)]
+        [
+            format!("NV{}-PRE", self.cell),
+            format!("NV{}-OUT", self.cell),
+            format!("NV{}-POST", self.cell),
+        ]
     }
 
     /// The jumps from the built-in chains, as (table, chain, rule arguments).
@@ -101,8 +107,16 @@ impl Naming {
         vec![
             ("filter", "FORWARD", s(&["-i", &any, "-j", &fwd])),
             ("filter", "FORWARD", s(&["-o", &any, "-j", &fwd])),
-            ("nat", "PREROUTING", s(&["-m", "addrtype", "--dst-type", "LOCAL", "-j", &pre])),
-            ("nat", "OUTPUT", s(&["-m", "addrtype", "--dst-type", "LOCAL", "-j", &out])),
+            (
+                "nat",
+                "PREROUTING",
+                s(&["-m", "addrtype", "--dst-type", "LOCAL", "-j", &pre]),
+            ),
+            (
+                "nat",
+                "OUTPUT",
+                s(&["-m", "addrtype", "--dst-type", "LOCAL", "-j", &out]),
+            ),
             ("nat", "POSTROUTING", s(&["-j", &post])),
         ]
     }
@@ -185,7 +199,12 @@ impl<'a> Model<'a> {
             rules_of.entry(r.sg_id.as_str()).or_default().push(r);
         }
         let subnet = snap.subnets.iter().map(|s| (s.id.as_str(), s)).collect();
-        Model { groups_of, members_of, rules_of, subnet }
+        Model {
+            groups_of,
+            members_of,
+            rules_of,
+            subnet,
+        }
     }
 
     fn peer(&self, rule: &SgRuleRow) -> Option<Peer> {
@@ -193,7 +212,9 @@ impl<'a> Model<'a> {
             return Cidr::parse(c).ok().map(Peer::Block);
         }
         let g = rule.source_group_id.as_deref()?;
-        Some(Peer::Members(self.members_of.get(g).cloned().unwrap_or_default()))
+        Some(Peer::Members(
+            self.members_of.get(g).cloned().unwrap_or_default(),
+        ))
     }
 
     /// Rules of an interface's groups in one direction, in evaluation order.
@@ -210,7 +231,10 @@ impl<'a> Model<'a> {
     }
 
     fn groups(&self, eni: &EniRow) -> String {
-        self.groups_of.get(eni.id.as_str()).map(|g| g.join(", ")).unwrap_or_default()
+        self.groups_of
+            .get(eni.id.as_str())
+            .map(|g| g.join(", "))
+            .unwrap_or_default()
     }
 }
 
@@ -258,28 +282,66 @@ pub fn render(snap: &NetworkSnapshot, naming: &Naming) -> Ruleset {
     let m = Model::new(snap);
     let fwd = naming.forward_chain();
     let any = format!("{}+", naming.device_prefix());
-    let mut filter = Table { chains: vec![fwd.clone()], rules: Vec::new() };
+    let mut filter = Table {
+        chains: vec![fwd.clone()],
+        rules: Vec::new(),
+    };
     let push = |t: &mut Table, chain: &str, args: String| t.rules.push(format!("-A {chain}{args}"));
 
-    push(&mut filter, &fwd, " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT".into());
-    push(&mut filter, &fwd, " -m conntrack --ctstate INVALID -j DROP".into());
+    push(
+        &mut filter,
+        &fwd,
+        " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT".into(),
+    );
+    push(
+        &mut filter,
+        &fwd,
+        " -m conntrack --ctstate INVALID -j DROP".into(),
+    );
 
     // Egress of each interface, keyed on the bridge port its packets come from.
     for eni in &snap.interfaces {
         let chain = naming.egress_chain(&eni.id);
         filter.chains.push(chain.clone());
-        push(&mut filter, &fwd, format!(" -m physdev --physdev-in {} -j {chain}", eni.device));
+        push(
+            &mut filter,
+            &fwd,
+            format!(" -m physdev --physdev-in {} -j {chain}", eni.device),
+        );
         push(
             &mut filter,
             &chain,
-            format!(" ! -s {}/32{} -j DROP", eni.private_ip, comment("anti-spoofing: only its own address")),
+            format!(
+                " ! -s {}/32{} -j DROP",
+                eni.private_ip,
+                comment("anti-spoofing: only its own address")
+            ),
         );
         for rule in m.rules(eni, Direction::Egress) {
             for dst in peers(&m, rule) {
-                push(&mut filter, &chain, format!("{}{}{} -j RETURN", dst_arg(&dst), match_args(rule), comment(&format!("{} {}", rule.sg_id, rule.id))));
+                push(
+                    &mut filter,
+                    &chain,
+                    format!(
+                        "{}{}{} -j RETURN",
+                        dst_arg(&dst),
+                        match_args(rule),
+                        comment(&format!("{} {}", rule.sg_id, rule.id))
+                    ),
+                );
             }
         }
-        push(&mut filter, &chain, format!("{} -j DROP", comment(&format!("default: no egress rule of {} allows it", m.groups(eni)))));
+        push(
+            &mut filter,
+            &chain,
+            format!(
+                "{} -j DROP",
+                comment(&format!(
+                    "default: no egress rule of {} allows it",
+                    m.groups(eni)
+                ))
+            ),
+        );
     }
 
     // VPC boundaries: a subnet's traffic may reach its own VPC's subnets, and the outside only
@@ -292,16 +354,42 @@ pub fn render(snap: &NetworkSnapshot, naming: &Naming) -> Ruleset {
         let chain = naming.vpc_chain(&vpc.id);
         filter.chains.push(chain.clone());
         for s in &own {
-            push(&mut filter, &fwd, format!(" -i {} -j {chain}", naming.bridge(&s.id)));
+            push(
+                &mut filter,
+                &fwd,
+                format!(" -i {} -j {chain}", naming.bridge(&s.id)),
+            );
         }
         for s in &own {
-            push(&mut filter, &chain, format!(" -o {} -j RETURN", naming.bridge(&s.id)));
+            push(
+                &mut filter,
+                &chain,
+                format!(" -o {} -j RETURN", naming.bridge(&s.id)),
+            );
         }
-        push(&mut filter, &chain, format!(" -o {any}{} -j DROP", comment("other VPCs are isolated")));
+        push(
+            &mut filter,
+            &chain,
+            format!(" -o {any}{} -j DROP", comment("other VPCs are isolated")),
+        );
         if vpc.internet_gateway {
-            push(&mut filter, &chain, format!("{} -j ACCEPT", comment(&format!("internet gateway of {}", vpc.id))));
+            push(
+                &mut filter,
+                &chain,
+                format!(
+                    "{} -j ACCEPT",
+                    comment(&format!("internet gateway of {}", vpc.id))
+                ),
+            );
         } else {
-            push(&mut filter, &chain, format!("{} -j DROP", comment(&format!("{} has no internet gateway", vpc.id))));
+            push(
+                &mut filter,
+                &chain,
+                format!(
+                    "{} -j DROP",
+                    comment(&format!("{} has no internet gateway", vpc.id))
+                ),
+            );
         }
     }
 
@@ -309,28 +397,91 @@ pub fn render(snap: &NetworkSnapshot, naming: &Naming) -> Ruleset {
     for eni in &snap.interfaces {
         let chain = naming.ingress_chain(&eni.id);
         filter.chains.push(chain.clone());
-        let Some(subnet) = m.subnet.get(eni.subnet_id.as_str()) else { continue };
-        push(&mut filter, &fwd, format!(" -o {} -d {}/32 -j {chain}", naming.bridge(&subnet.id), eni.private_ip));
+        let Some(subnet) = m.subnet.get(eni.subnet_id.as_str()) else {
+            continue;
+        };
+        push(
+            &mut filter,
+            &fwd,
+            format!(
+                " -o {} -d {}/32 -j {chain}",
+                naming.bridge(&subnet.id),
+                eni.private_ip
+            ),
+        );
         for rule in m.rules(eni, Direction::Ingress) {
             for src in peers(&m, rule) {
-                push(&mut filter, &chain, format!("{}{}{} -j ACCEPT", src_arg(&src), match_args(rule), comment(&format!("{} {}", rule.sg_id, rule.id))));
+                push(
+                    &mut filter,
+                    &chain,
+                    format!(
+                        "{}{}{} -j ACCEPT",
+                        src_arg(&src),
+                        match_args(rule),
+                        comment(&format!("{} {}", rule.sg_id, rule.id))
+                    ),
+                );
             }
         }
-        push(&mut filter, &chain, format!("{} -j DROP", comment(&format!("default: no ingress rule of {} allows it", m.groups(eni)))));
+        push(
+            &mut filter,
+            &chain,
+            format!(
+                "{} -j DROP",
+                comment(&format!(
+                    "default: no ingress rule of {} allows it",
+                    m.groups(eni)
+                ))
+            ),
+        );
     }
-    push(&mut filter, &fwd, format!("{} -j DROP", comment("nothing else crosses Nuvem's networks")));
+    push(
+        &mut filter,
+        &fwd,
+        format!(
+            "{} -j DROP",
+            comment("nothing else crosses Nuvem's networks")
+        ),
+    );
 
     // NAT.
     let [pre, out, post] = naming.nat_chains();
-    let mut nat = Table { chains: vec![pre.clone(), out.clone(), post.clone()], rules: Vec::new() };
+    let mut nat = Table {
+        chains: vec![pre.clone(), out.clone(), post.clone()],
+        rules: Vec::new(),
+    };
     for vpc in snap.vpcs.iter().filter(|v| v.internet_gateway) {
-        push(&mut nat, &post, format!(" -s {} ! -o {any}{} -j MASQUERADE", vpc.cidr, comment(&format!("internet gateway of {}", vpc.id))));
+        push(
+            &mut nat,
+            &post,
+            format!(
+                " -s {} ! -o {any}{} -j MASQUERADE",
+                vpc.cidr,
+                comment(&format!("internet gateway of {}", vpc.id))
+            ),
+        );
     }
-    let eni_ip: BTreeMap<&str, &str> = snap.interfaces.iter().map(|e| (e.id.as_str(), e.private_ip.as_str())).collect();
+    let eni_ip: BTreeMap<&str, &str> = snap
+        .interfaces
+        .iter()
+        .map(|e| (e.id.as_str(), e.private_ip.as_str()))
+        .collect();
     for pf in &snap.port_forwards {
-        let Some(ip) = eni_ip.get(pf.eni_id.as_str()) else { continue };
+        let Some(ip) = eni_ip.get(pf.eni_id.as_str()) else {
+            continue;
+        };
         for chain in [&pre, &out] {
-            push(&mut nat, chain, format!(" -p {} --dport {} -j DNAT --to-destination {ip}:{}{}", pf.protocol, pf.host_port, pf.private_port, comment(&pf.id)));
+            push(
+                &mut nat,
+                chain,
+                format!(
+                    " -p {} --dport {} -j DNAT --to-destination {ip}:{}{}",
+                    pf.protocol,
+                    pf.host_port,
+                    pf.private_port,
+                    comment(&pf.id)
+                ),
+            );
         }
     }
     Ruleset { filter, nat }
@@ -340,17 +491,28 @@ pub fn render(snap: &NetworkSnapshot, naming: &Naming) -> Ruleset {
 fn peers(m: &Model, rule: &SgRuleRow) -> Vec<Cidr> {
     match m.peer(rule) {
         Some(Peer::Block(c)) => vec![c],
-        Some(Peer::Members(ips)) => ips.into_iter().map(|ip| Cidr::new(u32::from(ip), 32)).collect(),
+        Some(Peer::Members(ips)) => ips
+            .into_iter()
+            .map(|ip| Cidr::new(u32::from(ip), 32))
+            .collect(),
         None => Vec::new(),
     }
 }
 
 fn src_arg(c: &Cidr) -> String {
-    if c.prefix() == 0 { String::new() } else { format!(" -s {c}") }
+    if c.prefix() == 0 {
+        String::new()
+    } else {
+        format!(" -s {c}")
+    }
 }
 
 fn dst_arg(c: &Cidr) -> String {
-    if c.prefix() == 0 { String::new() } else { format!(" -d {c}") }
+    if c.prefix() == 0 {
+        String::new()
+    } else {
+        format!(" -d {c}")
+    }
 }
 
 /// The lines of a rendered ruleset that enforce one security group: its members' chains.
@@ -366,19 +528,29 @@ pub fn rules_for_group(snap: &NetworkSnapshot, naming: &Naming, sg_id: &str) -> 
         .rules
         .into_iter()
         .filter(|r| {
-            r.split_whitespace().nth(1).is_some_and(|c| chains.contains(c))
+            r.split_whitespace()
+                .nth(1)
+                .is_some_and(|c| chains.contains(c))
                 || chains.iter().any(|c| r.ends_with(&format!("-j {c}")))
         })
         .collect()
 }
 
-fn rule_matches(m: &Model, rule: &SgRuleRow, proto: Protocol, port: Option<u16>, peer: Ipv4Addr) -> bool {
+fn rule_matches(
+    m: &Model,
+    rule: &SgRuleRow,
+    proto: Protocol,
+    port: Option<u16>,
+    peer: Ipv4Addr,
+) -> bool {
     let rp = protocol_of(rule);
     if rp != Protocol::All && rp != proto {
         return false;
     }
     if rp.has_ports() {
-        let (Some(a), Some(b), Some(p)) = (rule.from_port, rule.to_port, port) else { return false };
+        let (Some(a), Some(b), Some(p)) = (rule.from_port, rule.to_port, port) else {
+            return false;
+        };
         if !(a..=b).contains(&(p as i32)) {
             return false;
         }
@@ -400,10 +572,23 @@ fn describe(rule: &SgRuleRow) -> String {
     let peer = rule
         .cidr
         .clone()
-        .or_else(|| rule.source_group_id.as_ref().map(|g| format!("members of {g}")))
+        .or_else(|| {
+            rule.source_group_id
+                .as_ref()
+                .map(|g| format!("members of {g}"))
+        })
         .unwrap_or_default();
-    let way = if rule.direction == "ingress" { "from" } else { "to" };
-    format!("rule {} of {} allows {}{ports} {way} {peer}", rule.id, rule.sg_id, proto.as_str())
+    let way = if rule.direction == "ingress" {
+        "from"
+    } else {
+        "to"
+    };
+    format!(
+        "rule {} of {} allows {}{ports} {way} {peer}",
+        rule.id,
+        rule.sg_id,
+        proto.as_str()
+    )
 }
 
 /// Explains what Nuvem's rules do with a new connection from `from` to `to`, in the order the
@@ -417,31 +602,60 @@ pub fn trace(
     port: Option<u16>,
 ) -> Result<TraceResult, String> {
     let m = Model::new(snap);
-    let find = |ip: Ipv4Addr| snap.interfaces.iter().find(|e| e.private_ip == ip.to_string());
+    let find = |ip: Ipv4Addr| {
+        snap.interfaces
+            .iter()
+            .find(|e| e.private_ip == ip.to_string())
+    };
     let src = find(from)
         .filter(|e| e.account_id == account_id)
         .ok_or_else(|| format!("{from} is not the address of one of your network interfaces"))?;
     let mut steps = Vec::new();
     let finish = |steps: Vec<TraceStep>| {
         let last = steps.last().cloned();
-        let verdict = if steps.iter().all(|s| s.verdict == Verdict::Allow) { Verdict::Allow } else { Verdict::Deny };
+        let verdict = if steps.iter().all(|s| s.verdict == Verdict::Allow) {
+            Verdict::Allow
+        } else {
+            Verdict::Deny
+        };
         let reason = match (&verdict, last) {
-            (Verdict::Deny, _) => steps.iter().find(|s| s.verdict == Verdict::Deny).map(|s| s.reason.clone()).unwrap_or_default(),
+            (Verdict::Deny, _) => steps
+                .iter()
+                .find(|s| s.verdict == Verdict::Deny)
+                .map(|s| s.reason.clone())
+                .unwrap_or_default(),
             (Verdict::Allow, Some(s)) => s.reason,
             (Verdict::Allow, None) => String::new(),
         };
-        TraceResult { verdict, reason, steps }
+        TraceResult {
+            verdict,
+            reason,
+            steps,
+        }
     };
 
     // 1. Egress of the source.
-    let egress = m.rules(src, Direction::Egress).into_iter().find(|r| rule_matches(&m, r, proto, port, to));
+    let egress = m
+        .rules(src, Direction::Egress)
+        .into_iter()
+        .find(|r| rule_matches(&m, r, proto, port, to));
     match egress {
-        Some(r) => steps.push(TraceStep { stage: format!("egress of {}", src.id), verdict: Verdict::Allow, reason: describe(r), rule_id: Some(r.id.clone()) }),
+        Some(r) => steps.push(TraceStep {
+            stage: format!("egress of {}", src.id),
+            verdict: Verdict::Allow,
+            reason: describe(r),
+            rule_id: Some(r.id.clone()),
+        }),
         None => {
             steps.push(TraceStep {
                 stage: format!("egress of {}", src.id),
                 verdict: Verdict::Deny,
-                reason: format!("no egress rule of {} allows {}{} to {to} (default deny)", m.groups(src), proto.as_str(), port.map(|p| format!(" port {p}")).unwrap_or_default()),
+                reason: format!(
+                    "no egress rule of {} allows {}{} to {to} (default deny)",
+                    m.groups(src),
+                    proto.as_str(),
+                    port.map(|p| format!(" port {p}")).unwrap_or_default()
+                ),
                 rule_id: None,
             });
             return Ok(finish(steps));
@@ -453,34 +667,77 @@ pub fn trace(
     let dst = find(to);
     match dst {
         Some(d) if d.vpc_id == src.vpc_id => {
-            steps.push(TraceStep { stage: "route".into(), verdict: Verdict::Allow, reason: format!("{to} is in the same VPC ({})", src.vpc_id), rule_id: None });
+            steps.push(TraceStep {
+                stage: "route".into(),
+                verdict: Verdict::Allow,
+                reason: format!("{to} is in the same VPC ({})", src.vpc_id),
+                rule_id: None,
+            });
         }
         _ => {
-            let in_some_vpc = snap.vpcs.iter().any(|v| Cidr::parse(&v.cidr).is_ok_and(|c| c.contains(to)));
-            let own_vpc = src_vpc.and_then(|v| Cidr::parse(&v.cidr).ok()).is_some_and(|c| c.contains(to));
+            let in_some_vpc = snap
+                .vpcs
+                .iter()
+                .any(|v| Cidr::parse(&v.cidr).is_ok_and(|c| c.contains(to)));
+            let own_vpc = src_vpc
+                .and_then(|v| Cidr::parse(&v.cidr).ok())
+                .is_some_and(|c| c.contains(to));
             let (verdict, reason) = if own_vpc {
-                (Verdict::Deny, format!("no interface in {} has the address {to}", src.vpc_id))
+                (
+                    Verdict::Deny,
+                    format!("no interface in {} has the address {to}", src.vpc_id),
+                )
             } else if in_some_vpc || dst.is_some() {
-                (Verdict::Deny, format!("{to} belongs to another VPC: VPCs are isolated from each other"))
+                (
+                    Verdict::Deny,
+                    format!("{to} belongs to another VPC: VPCs are isolated from each other"),
+                )
             } else if src_vpc.is_some_and(|v| v.internet_gateway) {
-                (Verdict::Allow, format!("{to} is outside: the internet gateway of {} translates the address (NAT)", src.vpc_id))
+                (
+                    Verdict::Allow,
+                    format!(
+                        "{to} is outside: the internet gateway of {} translates the address (NAT)",
+                        src.vpc_id
+                    ),
+                )
             } else {
-                (Verdict::Deny, format!("{to} is outside and {} has no internet gateway", src.vpc_id))
+                (
+                    Verdict::Deny,
+                    format!("{to} is outside and {} has no internet gateway", src.vpc_id),
+                )
             };
-            steps.push(TraceStep { stage: "route".into(), verdict, reason, rule_id: None });
+            steps.push(TraceStep {
+                stage: "route".into(),
+                verdict,
+                reason,
+                rule_id: None,
+            });
             return Ok(finish(steps));
         }
     }
 
     // 3. Ingress of the destination.
     let dst = dst.expect("matched above");
-    let ingress = m.rules(dst, Direction::Ingress).into_iter().find(|r| rule_matches(&m, r, proto, port, from));
+    let ingress = m
+        .rules(dst, Direction::Ingress)
+        .into_iter()
+        .find(|r| rule_matches(&m, r, proto, port, from));
     steps.push(match ingress {
-        Some(r) => TraceStep { stage: format!("ingress of {}", dst.id), verdict: Verdict::Allow, reason: describe(r), rule_id: Some(r.id.clone()) },
+        Some(r) => TraceStep {
+            stage: format!("ingress of {}", dst.id),
+            verdict: Verdict::Allow,
+            reason: describe(r),
+            rule_id: Some(r.id.clone()),
+        },
         None => TraceStep {
             stage: format!("ingress of {}", dst.id),
             verdict: Verdict::Deny,
-            reason: format!("no ingress rule of {} allows {}{} from {from} (default deny)", m.groups(dst), proto.as_str(), port.map(|p| format!(" port {p}")).unwrap_or_default()),
+            reason: format!(
+                "no ingress rule of {} allows {}{} from {from} (default deny)",
+                m.groups(dst),
+                proto.as_str(),
+                port.map(|p| format!(" port {p}")).unwrap_or_default()
+            ),
             rule_id: None,
         },
     });

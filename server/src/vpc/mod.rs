@@ -66,7 +66,11 @@ fn load_cell(data_dir: &Path, net: &dyn HostNetwork) -> anyhow::Result<String> {
     }
     for _ in 0..32 {
         let cell = format!("{:04x}", rand::thread_rng().r#gen::<u16>());
-        if net.links(&format!("nv{cell}")).map(|l| l.is_empty()).unwrap_or(true) {
+        if net
+            .links(&format!("nv{cell}"))
+            .map(|l| l.is_empty())
+            .unwrap_or(true)
+        {
             std::fs::write(&path, &cell)?;
             return Ok(cell);
         }
@@ -95,7 +99,14 @@ impl Vpc {
     ) -> anyhow::Result<Self> {
         let pool = Cidr::parse(pool).map_err(|e| anyhow::anyhow!("vpc_pool: {e}"))?;
         let cell = load_cell(data_dir, net.as_ref())?;
-        Ok(Vpc { store, iam, net, naming: Naming::new(&cell), pool, lock: Arc::default() })
+        Ok(Vpc {
+            store,
+            iam,
+            net,
+            naming: Naming::new(&cell),
+            pool,
+            lock: Arc::default(),
+        })
     }
 
     pub fn naming(&self) -> &Naming {
@@ -136,8 +147,14 @@ impl Vpc {
                 net.prepare()?;
                 let mut desired = BTreeSet::new();
                 for s in &snap.subnets {
-                    let Ok(c) = Cidr::parse(&s.cidr) else { continue };
-                    let spec = BridgeSpec { name: naming.bridge(&s.id), gateway: cidr::gateway(c), prefix: c.prefix() };
+                    let Ok(c) = Cidr::parse(&s.cidr) else {
+                        continue;
+                    };
+                    let spec = BridgeSpec {
+                        name: naming.bridge(&s.id),
+                        gateway: cidr::gateway(c),
+                        prefix: c.prefix(),
+                    };
                     if net.bridge_ensure(&spec)? {
                         report.bridges_created.push(spec.name.clone());
                     }
@@ -148,12 +165,19 @@ impl Vpc {
                         .filter(|e| e.subnet_id == s.id)
                         .map(|e| (e.mac.clone(), e.private_ip.clone(), e.id.clone()))
                         .collect();
-                    let dhcp = DhcpSpec { subnet_id: s.id.clone(), bridge: spec.name, subnet: c, gateway: cidr::gateway(c), hosts };
+                    let dhcp = DhcpSpec {
+                        subnet_id: s.id.clone(),
+                        bridge: spec.name,
+                        subnet: c,
+                        gateway: cidr::gateway(c),
+                        hosts,
+                    };
                     if net.dhcp_ensure(&dhcp)? {
                         report.dhcp_started.push(s.id.clone());
                     }
                 }
-                let subnet_ids: BTreeSet<&str> = snap.subnets.iter().map(|s| s.id.as_str()).collect();
+                let subnet_ids: BTreeSet<&str> =
+                    snap.subnets.iter().map(|s| s.id.as_str()).collect();
                 for id in net.dhcp_list()? {
                     if !subnet_ids.contains(id.as_str()) {
                         net.dhcp_stop(&id)?;
@@ -166,7 +190,8 @@ impl Vpc {
                         report.bridges_removed.push(b);
                     }
                 }
-                let devices: BTreeSet<&str> = snap.interfaces.iter().map(|e| e.device.as_str()).collect();
+                let devices: BTreeSet<&str> =
+                    snap.interfaces.iter().map(|e| e.device.as_str()).collect();
                 for d in net.links(&naming.device_of_interface_prefix())? {
                     if !devices.contains(d.as_str()) {
                         net.link_delete(&d)?;
@@ -174,7 +199,11 @@ impl Vpc {
                 }
                 let rules = firewall::render(&snap, &naming);
                 net.firewall_apply(&rules, &naming, snap.subnets.is_empty())?;
-                report.firewall_rules = if snap.subnets.is_empty() { 0 } else { rules.rule_count() as u64 };
+                report.firewall_rules = if snap.subnets.is_empty() {
+                    0
+                } else {
+                    rules.rule_count() as u64
+                };
                 Ok(report)
             })
             .await?;
@@ -213,7 +242,11 @@ impl Vpc {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<()>>,
     {
-        let applied = if full { self.reconcile().await.map(drop) } else { self.apply_firewall().await.map(drop) };
+        let applied = if full {
+            self.reconcile().await.map(drop)
+        } else {
+            self.apply_firewall().await.map(drop)
+        };
         if let Err(e) = applied {
             tracing::error!(error = %e, "host network step failed; unwinding the change");
             undo().await?;
@@ -313,7 +346,12 @@ impl Vpc {
             .pool
             .blocks(DEFAULT_VPC_PREFIX)
             .find(|b| !used.iter().any(|(_, u)| u.overlaps(*b)))
-            .ok_or_else(|| Error::LimitExceeded(format!("no free /{DEFAULT_VPC_PREFIX} left in the pool {} for a default VPC", self.pool)))?;
+            .ok_or_else(|| {
+                Error::LimitExceeded(format!(
+                    "no free /{DEFAULT_VPC_PREFIX} left in the pool {} for a default VPC",
+                    self.pool
+                ))
+            })?;
         let now = Utc::now();
         let vpc = VpcRow {
             id: new_id("vpc"),
@@ -326,7 +364,10 @@ impl Vpc {
         };
         let (sg, rules) = Self::default_sg(&vpc.id, &p.account.id);
         let vpc = self.store.vpc_create(vpc, sg, rules).await?;
-        let subnet = block.blocks(DEFAULT_SUBNET_PREFIX).next().expect("a /20 holds a /24");
+        let subnet = block
+            .blocks(DEFAULT_SUBNET_PREFIX)
+            .next()
+            .expect("a /20 holds a /24");
         let row = SubnetRow {
             id: new_id("subnet"),
             account_id: p.account.id.clone(),
@@ -338,7 +379,8 @@ impl Vpc {
         };
         self.store.subnet_create(row).await?;
         let vpc_id = vpc.id.clone();
-        self.commit_or_unwind(true, || async { self.store.vpc_delete(&vpc_id).await }).await?;
+        self.commit_or_unwind(true, || async { self.store.vpc_delete(&vpc_id).await })
+            .await?;
         Ok(vpc)
     }
 
@@ -355,11 +397,16 @@ impl Vpc {
     }
 
     async fn vpc_lookup(&self, p: &Principal, id: &str) -> Result<VpcRow> {
-        self.store.vpc_get(&p.account.id, id).await?.ok_or_else(|| Error::not_found("VPC", id))
+        self.store
+            .vpc_get(&p.account.id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("VPC", id))
     }
 
     pub async fn vpc_create(&self, p: &Principal, req: api::CreateVpcRequest) -> Result<api::Vpc> {
-        self.iam.authorize(p, "vpc:CreateVpc", &Self::res(p, "vpc", "*")).await?;
+        self.iam
+            .authorize(p, "vpc:CreateVpc", &Self::res(p, "vpc", "*"))
+            .await?;
         let block = self.check_block("VPC", &req.cidr)?;
         if let Some(n) = &req.name {
             validate::label("VPC name", n).map_err(Error::InvalidRequest)?;
@@ -371,8 +418,15 @@ impl Vpc {
             )));
         }
         let _guard = self.lock.lock().await;
-        if let Some((what, c)) = self.used_blocks().await?.into_iter().find(|(_, c)| c.overlaps(block)) {
-            return Err(Error::Conflict(format!("{block} overlaps {c}, used by {what}; choose another block")));
+        if let Some((what, c)) = self
+            .used_blocks()
+            .await?
+            .into_iter()
+            .find(|(_, c)| c.overlaps(block))
+        {
+            return Err(Error::Conflict(format!(
+                "{block} overlaps {c}, used by {what}; choose another block"
+            )));
         }
         let id = new_id("vpc");
         let row = VpcRow {
@@ -390,19 +444,27 @@ impl Vpc {
     }
 
     pub async fn vpc_list(&self, p: &Principal) -> Result<api::VpcList> {
-        self.iam.authorize(p, "vpc:DescribeVpcs", &Self::res(p, "vpc", "*")).await?;
+        self.iam
+            .authorize(p, "vpc:DescribeVpcs", &Self::res(p, "vpc", "*"))
+            .await?;
         self.default_vpc_ensure(p).await?;
         let rows = self.store.vpc_list(&p.account.id).await?;
-        Ok(api::VpcList { items: rows.iter().map(|v| self.vpc_view(v)).collect() })
+        Ok(api::VpcList {
+            items: rows.iter().map(|v| self.vpc_view(v)).collect(),
+        })
     }
 
     pub async fn vpc_get(&self, p: &Principal, id: &str) -> Result<api::Vpc> {
-        self.iam.authorize(p, "vpc:DescribeVpcs", &Self::res(p, "vpc", id)).await?;
+        self.iam
+            .authorize(p, "vpc:DescribeVpcs", &Self::res(p, "vpc", id))
+            .await?;
         Ok(self.vpc_view(&self.vpc_lookup(p, id).await?))
     }
 
     pub async fn vpc_delete(&self, p: &Principal, id: &str) -> Result<()> {
-        self.iam.authorize(p, "vpc:DeleteVpc", &Self::res(p, "vpc", id)).await?;
+        self.iam
+            .authorize(p, "vpc:DeleteVpc", &Self::res(p, "vpc", id))
+            .await?;
         let _guard = self.lock.lock().await;
         let vpc = self.vpc_lookup(p, id).await?;
         let n = self.store.eni_count_in_vpc(&vpc.id).await?;
@@ -416,15 +478,28 @@ impl Vpc {
         Ok(())
     }
 
-    pub async fn internet_gateway_set(&self, p: &Principal, id: &str, enabled: bool) -> Result<api::Vpc> {
-        self.iam.authorize(p, "vpc:SetInternetGateway", &Self::res(p, "vpc", id)).await?;
+    pub async fn internet_gateway_set(
+        &self,
+        p: &Principal,
+        id: &str,
+        enabled: bool,
+    ) -> Result<api::Vpc> {
+        self.iam
+            .authorize(p, "vpc:SetInternetGateway", &Self::res(p, "vpc", id))
+            .await?;
         let _guard = self.lock.lock().await;
         let vpc = self.vpc_lookup(p, id).await?;
-        let row = self.store.vpc_set_internet_gateway(&vpc.id, enabled).await?;
+        let row = self
+            .store
+            .vpc_set_internet_gateway(&vpc.id, enabled)
+            .await?;
         let vid = vpc.id.clone();
         let before = vpc.internet_gateway;
         self.commit_or_unwind(false, || async move {
-            self.store.vpc_set_internet_gateway(&vid, before).await.map(drop)
+            self.store
+                .vpc_set_internet_gateway(&vid, before)
+                .await
+                .map(drop)
         })
         .await?;
         Ok(self.vpc_view(&row))
@@ -451,11 +526,20 @@ impl Vpc {
     }
 
     async fn subnet_lookup(&self, p: &Principal, id: &str) -> Result<SubnetRow> {
-        self.store.subnet_get(&p.account.id, id).await?.ok_or_else(|| Error::not_found("subnet", id))
+        self.store
+            .subnet_get(&p.account.id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("subnet", id))
     }
 
-    pub async fn subnet_create(&self, p: &Principal, req: api::CreateSubnetRequest) -> Result<api::Subnet> {
-        self.iam.authorize(p, "vpc:CreateSubnet", &Self::res(p, "subnet", "*")).await?;
+    pub async fn subnet_create(
+        &self,
+        p: &Principal,
+        req: api::CreateSubnetRequest,
+    ) -> Result<api::Subnet> {
+        self.iam
+            .authorize(p, "vpc:CreateSubnet", &Self::res(p, "subnet", "*"))
+            .await?;
         let block = self.check_block("subnet", &req.cidr)?;
         if let Some(n) = &req.name {
             validate::label("subnet name", n).map_err(Error::InvalidRequest)?;
@@ -465,20 +549,32 @@ impl Vpc {
             .store
             .vpc_get(&p.account.id, &req.vpc_id)
             .await?
-            .ok_or_else(|| Error::invalid(format!("vpc_id {} is not a VPC of your account", req.vpc_id)))?;
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "vpc_id {} is not a VPC of your account",
+                    req.vpc_id
+                ))
+            })?;
         let vpc_block = Cidr::parse(&vpc.cidr).map_err(Error::internal)?;
         if !vpc_block.covers(block) {
-            return Err(Error::invalid(format!("{block} is not inside the VPC's block {vpc_block}")));
+            return Err(Error::invalid(format!(
+                "{block} is not inside the VPC's block {vpc_block}"
+            )));
         }
         for s in self.store.subnet_list_in_vpc(&vpc.id).await? {
             if Cidr::parse(&s.cidr).is_ok_and(|c| c.overlaps(block)) {
-                return Err(Error::Conflict(format!("{block} overlaps subnet {} ({})", s.id, s.cidr)));
+                return Err(Error::Conflict(format!(
+                    "{block} overlaps subnet {} ({})",
+                    s.id, s.cidr
+                )));
             }
         }
         let prefix = self.naming.bridge_prefix();
         for (dev, c) in self.blocking(|net| net.host_networks()).await? {
             if !dev.starts_with(&prefix) && c.overlaps(block) {
-                return Err(Error::Conflict(format!("{block} overlaps {c} of host interface {dev}")));
+                return Err(Error::Conflict(format!(
+                    "{block} overlaps {c} of host interface {dev}"
+                )));
             }
         }
         let id = new_id("subnet");
@@ -493,28 +589,43 @@ impl Vpc {
         };
         let row = self.store.subnet_create(row).await?;
         let sid = row.id.clone();
-        self.commit_or_unwind(true, || async move { self.store.subnet_delete(&sid).await }).await?;
+        self.commit_or_unwind(true, || async move { self.store.subnet_delete(&sid).await })
+            .await?;
         self.subnet_view(&row).await
     }
 
-    pub async fn subnet_list(&self, p: &Principal, filter: api::VpcFilter) -> Result<api::SubnetList> {
-        self.iam.authorize(p, "vpc:DescribeSubnets", &Self::res(p, "subnet", "*")).await?;
+    pub async fn subnet_list(
+        &self,
+        p: &Principal,
+        filter: api::VpcFilter,
+    ) -> Result<api::SubnetList> {
+        self.iam
+            .authorize(p, "vpc:DescribeSubnets", &Self::res(p, "subnet", "*"))
+            .await?;
         self.default_vpc_ensure(p).await?;
         let mut items = Vec::new();
-        for s in self.store.subnet_list(&p.account.id, filter.vpc_id.as_deref()).await? {
+        for s in self
+            .store
+            .subnet_list(&p.account.id, filter.vpc_id.as_deref())
+            .await?
+        {
             items.push(self.subnet_view(&s).await?);
         }
         Ok(api::SubnetList { items })
     }
 
     pub async fn subnet_get(&self, p: &Principal, id: &str) -> Result<api::Subnet> {
-        self.iam.authorize(p, "vpc:DescribeSubnets", &Self::res(p, "subnet", id)).await?;
+        self.iam
+            .authorize(p, "vpc:DescribeSubnets", &Self::res(p, "subnet", id))
+            .await?;
         let s = self.subnet_lookup(p, id).await?;
         self.subnet_view(&s).await
     }
 
     pub async fn subnet_delete(&self, p: &Principal, id: &str) -> Result<()> {
-        self.iam.authorize(p, "vpc:DeleteSubnet", &Self::res(p, "subnet", id)).await?;
+        self.iam
+            .authorize(p, "vpc:DeleteSubnet", &Self::res(p, "subnet", id))
+            .await?;
         let _guard = self.lock.lock().await;
         let s = self.subnet_lookup(p, id).await?;
         let n = self.store.eni_list_in_subnet(&s.id).await?.len();
@@ -534,7 +645,11 @@ impl Vpc {
     fn rule_view(r: &SgRuleRow) -> api::SecurityGroupRule {
         api::SecurityGroupRule {
             id: r.id.clone(),
-            direction: if r.direction == "ingress" { api::Direction::Ingress } else { api::Direction::Egress },
+            direction: if r.direction == "ingress" {
+                api::Direction::Ingress
+            } else {
+                api::Direction::Egress
+            },
             protocol: match r.protocol.as_str() {
                 "tcp" => api::Protocol::Tcp,
                 "udp" => api::Protocol::Udp,
@@ -564,11 +679,24 @@ impl Vpc {
     }
 
     async fn sg_lookup(&self, p: &Principal, id: &str) -> Result<SgRow> {
-        self.store.sg_get(&p.account.id, id).await?.ok_or_else(|| Error::not_found("security group", id))
+        self.store
+            .sg_get(&p.account.id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("security group", id))
     }
 
-    pub async fn sg_create(&self, p: &Principal, req: api::CreateSecurityGroupRequest) -> Result<api::SecurityGroup> {
-        self.iam.authorize(p, "vpc:CreateSecurityGroup", &Self::res(p, "security-group", "*")).await?;
+    pub async fn sg_create(
+        &self,
+        p: &Principal,
+        req: api::CreateSecurityGroupRequest,
+    ) -> Result<api::SecurityGroup> {
+        self.iam
+            .authorize(
+                p,
+                "vpc:CreateSecurityGroup",
+                &Self::res(p, "security-group", "*"),
+            )
+            .await?;
         validate::label("security group name", &req.name).map_err(Error::InvalidRequest)?;
         let description = req.description.unwrap_or_default();
         if !description.is_empty() {
@@ -578,7 +706,12 @@ impl Vpc {
             .store
             .vpc_get(&p.account.id, &req.vpc_id)
             .await?
-            .ok_or_else(|| Error::invalid(format!("vpc_id {} is not a VPC of your account", req.vpc_id)))?;
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "vpc_id {} is not a VPC of your account",
+                    req.vpc_id
+                ))
+            })?;
         let row = SgRow {
             id: new_id("sg"),
             account_id: p.account.id.clone(),
@@ -594,28 +727,56 @@ impl Vpc {
         self.sg_view(&row).await
     }
 
-    pub async fn sg_list(&self, p: &Principal, filter: api::VpcFilter) -> Result<api::SecurityGroupList> {
-        self.iam.authorize(p, "vpc:DescribeSecurityGroups", &Self::res(p, "security-group", "*")).await?;
+    pub async fn sg_list(
+        &self,
+        p: &Principal,
+        filter: api::VpcFilter,
+    ) -> Result<api::SecurityGroupList> {
+        self.iam
+            .authorize(
+                p,
+                "vpc:DescribeSecurityGroups",
+                &Self::res(p, "security-group", "*"),
+            )
+            .await?;
         self.default_vpc_ensure(p).await?;
         let mut items = Vec::new();
-        for g in self.store.sg_list(&p.account.id, filter.vpc_id.as_deref()).await? {
+        for g in self
+            .store
+            .sg_list(&p.account.id, filter.vpc_id.as_deref())
+            .await?
+        {
             items.push(self.sg_view(&g).await?);
         }
         Ok(api::SecurityGroupList { items })
     }
 
     pub async fn sg_get(&self, p: &Principal, id: &str) -> Result<api::SecurityGroup> {
-        self.iam.authorize(p, "vpc:DescribeSecurityGroups", &Self::res(p, "security-group", id)).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:DescribeSecurityGroups",
+                &Self::res(p, "security-group", id),
+            )
+            .await?;
         let g = self.sg_lookup(p, id).await?;
         self.sg_view(&g).await
     }
 
     pub async fn sg_delete(&self, p: &Principal, id: &str) -> Result<()> {
-        self.iam.authorize(p, "vpc:DeleteSecurityGroup", &Self::res(p, "security-group", id)).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:DeleteSecurityGroup",
+                &Self::res(p, "security-group", id),
+            )
+            .await?;
         let _guard = self.lock.lock().await;
         let g = self.sg_lookup(p, id).await?;
         if g.is_default {
-            return Err(Error::Conflict("a VPC's default security group cannot be deleted".into()));
+            return Err(Error::Conflict(
+                "a VPC's default security group cannot be deleted".into(),
+            ));
         }
         let members = self.store.sg_member_count(&g.id).await?;
         if members > 0 {
@@ -640,7 +801,13 @@ impl Vpc {
         sg_id: &str,
         req: api::AuthorizeRuleRequest,
     ) -> Result<api::SecurityGroup> {
-        self.iam.authorize(p, "vpc:AuthorizeSecurityGroupRule", &Self::res(p, "security-group", sg_id)).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:AuthorizeSecurityGroupRule",
+                &Self::res(p, "security-group", sg_id),
+            )
+            .await?;
         let _guard = self.lock.lock().await;
         let g = self.sg_lookup(p, sg_id).await?;
         let (from_port, to_port) = match (req.protocol.has_ports(), req.from_port, req.to_port) {
@@ -658,7 +825,9 @@ impl Vpc {
                     }
                 }
                 if a > b {
-                    return Err(Error::invalid(format!("from_port {a} is greater than to_port {b}")));
+                    return Err(Error::invalid(format!(
+                        "from_port {a} is greater than to_port {b}"
+                    )));
                 }
                 (Some(a as i32), Some(b as i32))
             }
@@ -671,10 +840,15 @@ impl Vpc {
             }
         };
         let (cidr, source) = match (&req.cidr, &req.source_group_id) {
-            (Some(c), None) => (Some(Cidr::parse(c).map_err(Error::InvalidRequest)?.to_string()), None),
+            (Some(c), None) => (
+                Some(Cidr::parse(c).map_err(Error::InvalidRequest)?.to_string()),
+                None,
+            ),
             (None, Some(s)) => {
                 let src = self.store.sg_get(&p.account.id, s).await?.ok_or_else(|| {
-                    Error::invalid(format!("source_group_id {s} is not a security group of your account"))
+                    Error::invalid(format!(
+                        "source_group_id {s} is not a security group of your account"
+                    ))
                 })?;
                 if src.vpc_id != g.vpc_id {
                     return Err(Error::invalid(format!(
@@ -704,7 +878,10 @@ impl Vpc {
                 && r.cidr == cidr
                 && r.source_group_id == source
         }) {
-            return Err(Error::AlreadyExists(format!("{sg_id} already has this rule ({})", dup.id)));
+            return Err(Error::AlreadyExists(format!(
+                "{sg_id} already has this rule ({})",
+                dup.id
+            )));
         }
         let row = SgRuleRow {
             id: new_id("sgr"),
@@ -720,24 +897,44 @@ impl Vpc {
         };
         let row = self.store.sg_rule_create(row).await?;
         let (gid, rid) = (g.id.clone(), row.id.clone());
-        self.commit_or_unwind(false, || async move { self.store.sg_rule_delete(&gid, &rid).await.map(drop) })
-            .await?;
+        self.commit_or_unwind(false, || async move {
+            self.store.sg_rule_delete(&gid, &rid).await.map(drop)
+        })
+        .await?;
         self.sg_view(&g).await
     }
 
     pub async fn sg_rule_revoke(&self, p: &Principal, sg_id: &str, rule_id: &str) -> Result<()> {
-        self.iam.authorize(p, "vpc:RevokeSecurityGroupRule", &Self::res(p, "security-group", sg_id)).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:RevokeSecurityGroupRule",
+                &Self::res(p, "security-group", sg_id),
+            )
+            .await?;
         let _guard = self.lock.lock().await;
         let g = self.sg_lookup(p, sg_id).await?;
         if !self.store.sg_rule_delete(&g.id, rule_id).await? {
-            return Err(Error::NotFound(format!("security group {sg_id} has no rule '{rule_id}'")));
+            return Err(Error::NotFound(format!(
+                "security group {sg_id} has no rule '{rule_id}'"
+            )));
         }
         self.apply_firewall().await?;
         Ok(())
     }
 
-    pub async fn sg_generated_rules(&self, p: &Principal, sg_id: &str) -> Result<api::GeneratedRules> {
-        self.iam.authorize(p, "vpc:DescribeSecurityGroups", &Self::res(p, "security-group", sg_id)).await?;
+    pub async fn sg_generated_rules(
+        &self,
+        p: &Principal,
+        sg_id: &str,
+    ) -> Result<api::GeneratedRules> {
+        self.iam
+            .authorize(
+                p,
+                "vpc:DescribeSecurityGroups",
+                &Self::res(p, "security-group", sg_id),
+            )
+            .await?;
         let g = self.sg_lookup(p, sg_id).await?;
         let snap = self.store.network_snapshot().await?;
         Ok(api::GeneratedRules {
@@ -766,23 +963,34 @@ impl Vpc {
     }
 
     async fn eni_lookup(&self, p: &Principal, id: &str) -> Result<EniRow> {
-        self.store.eni_get(&p.account.id, id).await?.ok_or_else(|| Error::not_found("network interface", id))
+        self.store
+            .eni_get(&p.account.id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("network interface", id))
     }
 
     /// Security groups by id, all of the caller's account and of one VPC.
-    async fn groups_in_vpc(&self, p: &Principal, ids: &[String], vpc_id: &str) -> Result<Vec<String>> {
+    async fn groups_in_vpc(
+        &self,
+        p: &Principal,
+        ids: &[String],
+        vpc_id: &str,
+    ) -> Result<Vec<String>> {
         if ids.is_empty() {
-            return Err(Error::invalid("an interface needs at least one security group"));
+            return Err(Error::invalid(
+                "an interface needs at least one security group",
+            ));
         }
         let mut out = BTreeSet::new();
         for id in ids {
-            let g = self
-                .store
-                .sg_get(&p.account.id, id)
-                .await?
-                .ok_or_else(|| Error::invalid(format!("{id} is not a security group of your account")))?;
+            let g = self.store.sg_get(&p.account.id, id).await?.ok_or_else(|| {
+                Error::invalid(format!("{id} is not a security group of your account"))
+            })?;
             if g.vpc_id != vpc_id {
-                return Err(Error::invalid(format!("security group {id} is in {}, not in {vpc_id}", g.vpc_id)));
+                return Err(Error::invalid(format!(
+                    "security group {id} is in {}, not in {vpc_id}",
+                    g.vpc_id
+                )));
             }
             out.insert(g.id);
         }
@@ -798,7 +1006,13 @@ impl Vpc {
         req: api::CreateNetworkInterfaceRequest,
         attached_to: &str,
     ) -> Result<api::NetworkInterface> {
-        self.iam.authorize(p, "vpc:CreateNetworkInterface", &Self::res(p, "network-interface", "*")).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:CreateNetworkInterface",
+                &Self::res(p, "network-interface", "*"),
+            )
+            .await?;
         let description = req.description.unwrap_or_default();
         if !description.is_empty() {
             validate::label("description", &description).map_err(Error::InvalidRequest)?;
@@ -808,7 +1022,9 @@ impl Vpc {
                 .store
                 .subnet_get(&p.account.id, id)
                 .await?
-                .ok_or_else(|| Error::invalid(format!("subnet_id {id} is not a subnet of your account")))?,
+                .ok_or_else(|| {
+                    Error::invalid(format!("subnet_id {id} is not a subnet of your account"))
+                })?,
             None => {
                 let vpc = self.default_vpc_ensure(p).await?;
                 self.store
@@ -816,7 +1032,9 @@ impl Vpc {
                     .await?
                     .into_iter()
                     .find(|s| s.is_default)
-                    .ok_or_else(|| Error::invalid("the default VPC has no default subnet: name a subnet_id"))?
+                    .ok_or_else(|| {
+                        Error::invalid("the default VPC has no default subnet: name a subnet_id")
+                    })?
             }
         };
         let groups = match &req.security_group_ids {
@@ -831,11 +1049,21 @@ impl Vpc {
         };
         let _guard = self.lock.lock().await;
         let block = Cidr::parse(&subnet.cidr).map_err(Error::internal)?;
-        let taken: BTreeSet<String> =
-            self.store.eni_list_in_subnet(&subnet.id).await?.into_iter().map(|e| e.private_ip).collect();
+        let taken: BTreeSet<String> = self
+            .store
+            .eni_list_in_subnet(&subnet.id)
+            .await?
+            .into_iter()
+            .map(|e| e.private_ip)
+            .collect();
         let ip: Ipv4Addr = cidr::usable(block)
             .find(|a| !taken.contains(&a.to_string()))
-            .ok_or_else(|| Error::LimitExceeded(format!("subnet {} ({}) has no free address left", subnet.id, subnet.cidr)))?;
+            .ok_or_else(|| {
+                Error::LimitExceeded(format!(
+                    "subnet {} ({}) has no free address left",
+                    subnet.id, subnet.cidr
+                ))
+            })?;
         let id = new_id("eni");
         let row = EniRow {
             device: self.naming.device(&id),
@@ -851,21 +1079,42 @@ impl Vpc {
         };
         let row = self.store.eni_create(row, &groups).await?;
         let eid = row.id.clone();
-        self.commit_or_unwind(true, || async move { self.store.eni_delete(&eid).await }).await?;
+        self.commit_or_unwind(true, || async move { self.store.eni_delete(&eid).await })
+            .await?;
         self.eni_view(&row).await
     }
 
-    pub async fn interface_list(&self, p: &Principal, filter: api::VpcFilter) -> Result<api::NetworkInterfaceList> {
-        self.iam.authorize(p, "vpc:DescribeNetworkInterfaces", &Self::res(p, "network-interface", "*")).await?;
+    pub async fn interface_list(
+        &self,
+        p: &Principal,
+        filter: api::VpcFilter,
+    ) -> Result<api::NetworkInterfaceList> {
+        self.iam
+            .authorize(
+                p,
+                "vpc:DescribeNetworkInterfaces",
+                &Self::res(p, "network-interface", "*"),
+            )
+            .await?;
         let mut items = Vec::new();
-        for e in self.store.eni_list(&p.account.id, filter.vpc_id.as_deref()).await? {
+        for e in self
+            .store
+            .eni_list(&p.account.id, filter.vpc_id.as_deref())
+            .await?
+        {
             items.push(self.eni_view(&e).await?);
         }
         Ok(api::NetworkInterfaceList { items })
     }
 
     pub async fn interface_get(&self, p: &Principal, id: &str) -> Result<api::NetworkInterface> {
-        self.iam.authorize(p, "vpc:DescribeNetworkInterfaces", &Self::res(p, "network-interface", id)).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:DescribeNetworkInterfaces",
+                &Self::res(p, "network-interface", id),
+            )
+            .await?;
         let e = self.eni_lookup(p, id).await?;
         self.eni_view(&e).await
     }
@@ -873,7 +1122,13 @@ impl Vpc {
     /// Deletes an interface: its device, lease, chains and port forwards. An interface in use by
     /// an instance or app is detached by that service (`force`), not by the API.
     pub async fn interface_delete(&self, p: &Principal, id: &str, force: bool) -> Result<()> {
-        self.iam.authorize(p, "vpc:DeleteNetworkInterface", &Self::res(p, "network-interface", id)).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:DeleteNetworkInterface",
+                &Self::res(p, "network-interface", id),
+            )
+            .await?;
         let _guard = self.lock.lock().await;
         let e = self.eni_lookup(p, id).await?;
         if !e.attached_to.is_empty() && !force {
@@ -895,23 +1150,45 @@ impl Vpc {
         id: &str,
         req: api::SetSecurityGroupsRequest,
     ) -> Result<api::NetworkInterface> {
-        self.iam.authorize(p, "vpc:ModifyNetworkInterface", &Self::res(p, "network-interface", id)).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:ModifyNetworkInterface",
+                &Self::res(p, "network-interface", id),
+            )
+            .await?;
         let _guard = self.lock.lock().await;
         let e = self.eni_lookup(p, id).await?;
-        let groups = self.groups_in_vpc(p, &req.security_group_ids, &e.vpc_id).await?;
+        let groups = self
+            .groups_in_vpc(p, &req.security_group_ids, &e.vpc_id)
+            .await?;
         let before = self.store.eni_sg_list(&e.id).await?;
         self.store.eni_set_security_groups(&e.id, &groups).await?;
         let eid = e.id.clone();
-        self.commit_or_unwind(false, || async move { self.store.eni_set_security_groups(&eid, &before).await })
-            .await?;
+        self.commit_or_unwind(false, || async move {
+            self.store.eni_set_security_groups(&eid, &before).await
+        })
+        .await?;
         self.eni_view(&e).await
     }
 
     /// Plugs an interface into a network namespace through a veth pair: a stand-in host, used by
     /// the tests (and by container backends). `static_address` configures the address directly;
     /// otherwise the namespace must ask DHCP.
-    pub async fn interface_plug_netns(&self, p: &Principal, id: &str, netns: &str, static_address: bool) -> Result<()> {
-        self.iam.authorize(p, "vpc:ModifyNetworkInterface", &Self::res(p, "network-interface", id)).await?;
+    pub async fn interface_plug_netns(
+        &self,
+        p: &Principal,
+        id: &str,
+        netns: &str,
+        static_address: bool,
+    ) -> Result<()> {
+        self.iam
+            .authorize(
+                p,
+                "vpc:ModifyNetworkInterface",
+                &Self::res(p, "network-interface", id),
+            )
+            .await?;
         let e = self.eni_lookup(p, id).await?;
         let subnet = self.subnet_lookup(p, &e.subnet_id).await?;
         let block = Cidr::parse(&subnet.cidr).map_err(Error::internal)?;
@@ -932,7 +1209,11 @@ impl Vpc {
     fn pf_view(f: &PortForwardRow, ip: &str) -> api::PortForward {
         api::PortForward {
             id: f.id.clone(),
-            protocol: if f.protocol == "udp" { api::Protocol::Udp } else { api::Protocol::Tcp },
+            protocol: if f.protocol == "udp" {
+                api::Protocol::Udp
+            } else {
+                api::Protocol::Tcp
+            },
             host_port: f.host_port as u16,
             interface_id: f.eni_id.clone(),
             private_ip: ip.to_owned(),
@@ -941,12 +1222,25 @@ impl Vpc {
         }
     }
 
-    pub async fn port_forward_create(&self, p: &Principal, req: api::CreatePortForwardRequest) -> Result<api::PortForward> {
-        self.iam.authorize(p, "vpc:CreatePortForward", &Self::res(p, "port-forward", "*")).await?;
+    pub async fn port_forward_create(
+        &self,
+        p: &Principal,
+        req: api::CreatePortForwardRequest,
+    ) -> Result<api::PortForward> {
+        self.iam
+            .authorize(
+                p,
+                "vpc:CreatePortForward",
+                &Self::res(p, "port-forward", "*"),
+            )
+            .await?;
         if !req.protocol.has_ports() {
             return Err(Error::invalid("port forwards are tcp or udp"));
         }
-        for (what, port) in [("host_port", req.host_port), ("private_port", req.private_port)] {
+        for (what, port) in [
+            ("host_port", req.host_port),
+            ("private_port", req.private_port),
+        ] {
             if !(1..=65535).contains(&port) {
                 return Err(Error::invalid(format!("{what} {port} is outside 1–65535")));
             }
@@ -956,7 +1250,12 @@ impl Vpc {
             .store
             .eni_get(&p.account.id, &req.interface_id)
             .await?
-            .ok_or_else(|| Error::invalid(format!("interface_id {} is not a network interface of your account", req.interface_id)))?;
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "interface_id {} is not a network interface of your account",
+                    req.interface_id
+                ))
+            })?;
         let row = PortForwardRow {
             id: new_id("pf"),
             account_id: p.account.id.clone(),
@@ -968,12 +1267,21 @@ impl Vpc {
         };
         let row = self.store.port_forward_create(row).await?;
         let fid = row.id.clone();
-        self.commit_or_unwind(false, || async move { self.store.port_forward_delete(&fid).await }).await?;
+        self.commit_or_unwind(false, || async move {
+            self.store.port_forward_delete(&fid).await
+        })
+        .await?;
         Ok(Self::pf_view(&row, &e.private_ip))
     }
 
     pub async fn port_forward_list(&self, p: &Principal) -> Result<api::PortForwardList> {
-        self.iam.authorize(p, "vpc:DescribePortForwards", &Self::res(p, "port-forward", "*")).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:DescribePortForwards",
+                &Self::res(p, "port-forward", "*"),
+            )
+            .await?;
         let enis = self.store.eni_list(&p.account.id, None).await?;
         let items = self
             .store
@@ -981,7 +1289,11 @@ impl Vpc {
             .await?
             .iter()
             .map(|f| {
-                let ip = enis.iter().find(|e| e.id == f.eni_id).map(|e| e.private_ip.as_str()).unwrap_or("");
+                let ip = enis
+                    .iter()
+                    .find(|e| e.id == f.eni_id)
+                    .map(|e| e.private_ip.as_str())
+                    .unwrap_or("");
                 Self::pf_view(f, ip)
             })
             .collect();
@@ -989,9 +1301,19 @@ impl Vpc {
     }
 
     pub async fn port_forward_delete(&self, p: &Principal, id: &str) -> Result<()> {
-        self.iam.authorize(p, "vpc:DeletePortForward", &Self::res(p, "port-forward", id)).await?;
+        self.iam
+            .authorize(
+                p,
+                "vpc:DeletePortForward",
+                &Self::res(p, "port-forward", id),
+            )
+            .await?;
         let _guard = self.lock.lock().await;
-        let f = self.store.port_forward_get(&p.account.id, id).await?.ok_or_else(|| Error::not_found("port forward", id))?;
+        let f = self
+            .store
+            .port_forward_get(&p.account.id, id)
+            .await?
+            .ok_or_else(|| Error::not_found("port forward", id))?;
         self.store.port_forward_delete(&f.id).await?;
         self.apply_firewall().await?;
         Ok(())
@@ -1001,28 +1323,46 @@ impl Vpc {
     // Trace and reconcile
 
     pub async fn trace(&self, p: &Principal, req: api::TraceRequest) -> Result<api::TraceResult> {
-        self.iam.authorize(p, "vpc:Trace", &Self::res(p, "network-interface", "*")).await?;
+        self.iam
+            .authorize(p, "vpc:Trace", &Self::res(p, "network-interface", "*"))
+            .await?;
         let ip = |what: &str, s: &str| -> Result<Ipv4Addr> {
-            s.parse().map_err(|_| Error::invalid(format!("{what} '{s}' is not an IPv4 address")))
+            s.parse()
+                .map_err(|_| Error::invalid(format!("{what} '{s}' is not an IPv4 address")))
         };
         let (from, to) = (ip("from", &req.from)?, ip("to", &req.to)?);
         let port = match (req.protocol.has_ports(), req.port) {
             (true, Some(p)) if p <= 65535 => Some(p as u16),
             (true, Some(p)) => return Err(Error::invalid(format!("port {p} is outside 0–65535"))),
-            (true, None) => return Err(Error::invalid(format!("{} needs a port", req.protocol.as_str()))),
+            (true, None) => {
+                return Err(Error::invalid(format!(
+                    "{} needs a port",
+                    req.protocol.as_str()
+                )));
+            }
             (false, None) => None,
-            (false, Some(_)) => return Err(Error::invalid(format!("{} has no ports", req.protocol.as_str()))),
+            (false, Some(_)) => {
+                return Err(Error::invalid(format!(
+                    "{} has no ports",
+                    req.protocol.as_str()
+                )));
+            }
         };
         let snap = self.store.network_snapshot().await?;
-        firewall::trace(&snap, &p.account.id, from, to, req.protocol, port).map_err(Error::InvalidRequest)
+        firewall::trace(&snap, &p.account.id, from, to, req.protocol, port)
+            .map_err(Error::InvalidRequest)
     }
 
     /// On-demand reconciliation (operator only).
     pub async fn reconcile_on_demand(&self, p: &Principal) -> Result<api::ReconcileReport> {
         if !p.account.is_operator {
-            return Err(Error::AccessDenied("reconciling the host network is an operator action".into()));
+            return Err(Error::AccessDenied(
+                "reconciling the host network is an operator action".into(),
+            ));
         }
-        self.iam.authorize(p, "vpc:Reconcile", &Self::res(p, "vpc", "*")).await?;
+        self.iam
+            .authorize(p, "vpc:Reconcile", &Self::res(p, "vpc", "*"))
+            .await?;
         let _guard = self.lock.lock().await;
         self.reconcile().await
     }

@@ -6,3 +6,5 @@ mod bad_input;
 mod iam;
 mod openapi;
 mod sweeps;
+mod vpc_api;
+mod vpc_kernel;

@@ -75,6 +75,14 @@ async fn raw(
     )
 }
 
+/// Every path parameter the API uses; the sweeps fill each with a value.
+const PATH_PARAMS: &[&str] = &[
+    "account", "user", "group", "policy", "key", "vpc", "subnet", "sg", "rule", "eni", "pf",
+];
+
+/// Collection operations only the operator may call.
+const OPERATOR_ONLY: &[&str] = &["/v1/accounts", "/v1/vpc/reconcile"];
+
 /// The operations anyone may call: the rest must demand credentials.
 const PUBLIC: &[&str] = &[
     "GET /healthz",
@@ -101,10 +109,7 @@ async fn unauthenticated_calls_are_refused(backend: Backend) {
         return;
     };
     let forged = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiYWNjIjoieCIsImlhdCI6MCwiZXhwIjo0MTAyNDQ0ODAwLCJpc3MiOiJudXZlbSJ9.c2lnbmF0dXJl";
-    let params: BTreeMap<&str, String> = ["account", "user", "group", "policy", "key"]
-        .into_iter()
-        .map(|k| (k, "x".to_owned()))
-        .collect();
+    let params: BTreeMap<&str, String> = PATH_PARAMS.iter().map(|k| (*k, "x".to_owned())).collect();
     let mut checked = 0;
     for op in operations().iter().filter(|o| o.authenticated) {
         let path = fill_path(&op.path, &params);
@@ -125,9 +130,18 @@ async fn unauthenticated_calls_are_refused(backend: Backend) {
     cloud.stop().await;
 }
 
+/// Ids of account A's VPC resources, for request bodies that name them.
+struct OfA {
+    vpc: String,
+    subnet: String,
+    sg: String,
+    eni: String,
+    eni_ip: String,
+}
+
 /// A request body per operation that needs one: valid in shape, naming account A's resources
 /// where a name is asked for. Every operation with a body must be listed (new ones too).
-fn body_for(op: &Operation) -> Option<Value> {
+fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
     if !op.has_body {
         return None;
     }
@@ -143,6 +157,19 @@ fn body_for(op: &Operation) -> Option<Value> {
         "login_profile_update" => json!({"password": "taken-over-1"}),
         "user_policy_attach" | "group_policy_attach" => json!({"policy": "a-policy"}),
         "access_key_update" => json!({"status": "Inactive"}),
+        "vpc_create" => json!({"cidr": "10.127.240.0/20"}),
+        "internet_gateway_set" => json!({"enabled": true}),
+        "subnet_create" => json!({"vpc_id": a.vpc, "cidr": "10.127.240.0/24"}),
+        "sg_create" => json!({"vpc_id": a.vpc, "name": "made-by-b"}),
+        "sg_rule_authorize" => {
+            json!({"direction": "ingress", "protocol": "tcp", "from_port": 22, "cidr": "0.0.0.0/0"})
+        }
+        "interface_create" => json!({"subnet_id": a.subnet, "security_group_ids": [a.sg]}),
+        "interface_set_groups" => json!({"security_group_ids": [a.sg]}),
+        "port_forward_create" => {
+            json!({"protocol": "tcp", "host_port": 40000, "interface_id": a.eni, "private_port": 22})
+        }
+        "trace" => json!({"from": a.eni_ip, "to": a.eni_ip, "protocol": "tcp", "port": 22}),
         other => {
             panic!("the cross-account sweep needs a request body for `{other}`: add it to body_for")
         }
@@ -181,6 +208,33 @@ async fn snapshot(a: &Client) -> Value {
             json!({"document": p.document, "attached": p.attachment_count}),
         );
     }
+    for v in a.list_vpcs().await.unwrap().items {
+        out.insert(
+            format!("vpc/{}", v.id),
+            json!({"cidr": v.cidr, "igw": v.internet_gateway}),
+        );
+    }
+    for s in a.list_subnets(None).await.unwrap().items {
+        out.insert(
+            format!("subnet/{}", s.id),
+            json!({"cidr": s.cidr, "free": s.available_addresses}),
+        );
+    }
+    for g in a.list_security_groups(None).await.unwrap().items {
+        out.insert(
+            format!("sg/{}", g.id),
+            serde_json::to_value(&g.rules).unwrap(),
+        );
+    }
+    for e in a.list_network_interfaces(None).await.unwrap().items {
+        out.insert(
+            format!("eni/{}", e.id),
+            json!({"groups": e.security_group_ids, "ip": e.private_ip}),
+        );
+    }
+    for f in a.list_port_forwards().await.unwrap().items {
+        out.insert(format!("pf/{}", f.id), json!({"port": f.host_port}));
+    }
     Value::Object(out)
 }
 
@@ -204,6 +258,36 @@ async fn cross_account_isolation(backend: Backend) {
     a.attach_user_policy("a-user", "a-policy").await.unwrap();
     a.attach_group_policy("a-group", "a-policy").await.unwrap();
     let a_key = a.create_access_key("a-user").await.unwrap();
+    let a_vpc = a.list_vpcs().await.unwrap().items.remove(0);
+    let a_subnet = a.list_subnets(None).await.unwrap().items.remove(0);
+    let a_sg = a
+        .create_security_group(&a_vpc.id, "a-sg", None)
+        .await
+        .unwrap();
+    let a_sg = a
+        .authorize_rule(&a_sg.id, &serde_json::from_value(json!({"direction": "ingress", "protocol": "tcp", "from_port": 80, "cidr": "0.0.0.0/0"})).unwrap())
+        .await
+        .unwrap();
+    let a_eni = a
+        .create_network_interface(
+            &serde_json::from_value(
+                json!({"subnet_id": a_subnet.id, "security_group_ids": [a_sg.id]}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let a_pf = a
+        .create_port_forward(&serde_json::from_value(json!({"protocol": "tcp", "host_port": 40001, "interface_id": a_eni.id, "private_port": 80})).unwrap())
+        .await
+        .unwrap();
+    let of_a = OfA {
+        vpc: a_vpc.id.clone(),
+        subnet: a_subnet.id.clone(),
+        sg: a_sg.id.clone(),
+        eni: a_eni.id.clone(),
+        eni_ip: a_eni.private_ip.clone(),
+    };
     let before = snapshot(&a).await;
 
     // Two callers in B: its root, and an IAM user allowed everything, including by a policy that
@@ -227,6 +311,12 @@ async fn cross_account_isolation(backend: Backend) {
         ("group", "a-group".to_owned()),
         ("policy", "a-policy".to_owned()),
         ("key", a_key.access_key_id.clone()),
+        ("vpc", a_vpc.id.clone()),
+        ("subnet", a_subnet.id.clone()),
+        ("sg", a_sg.id.clone()),
+        ("rule", a_sg.rules[0].id.clone()),
+        ("eni", a_eni.id.clone()),
+        ("pf", a_pf.id.clone()),
     ]
     .into_iter()
     .collect();
@@ -242,22 +332,25 @@ async fn cross_account_isolation(backend: Backend) {
         let token = session_token(&cloud, client, who).await;
         for op in operations().iter().filter(|o| o.authenticated) {
             let path = fill_path(&op.path, &params);
-            let body = body_for(op);
+            let body = body_for(op, &of_a);
             let (status, answer) = raw(&cloud.url(), op, &path, Some(&token), body.as_ref()).await;
             let what = format!("{who}: {} {} -> {status} {answer}", op.method, path);
             assert!(status != 500, "{what}");
-            if op.path.contains("{account}") || op.path == "/v1/accounts" {
-                // Accounts are the operator's: B may not even list them.
+            if op.path.contains("{account}") || OPERATOR_ONLY.contains(&op.path.as_str()) {
+                // Accounts and the host are the operator's: B may not even list them.
                 assert_eq!(status, 403, "{what}");
             } else if op.path.contains('{') {
                 assert_eq!(status, 404, "{what}");
                 assert_eq!(answer["code"], "NotFound", "{what}");
-            } else {
-                assert!(status < 300 || status == 403, "{what}");
+            } else if status < 300 {
+                // B's own lists and creates: nothing of A's in them.
                 let text = answer.to_string();
                 for secret in secrets_of_a {
                     assert!(!text.contains(secret), "{what} leaks {secret}");
                 }
+            } else {
+                // A body naming A's resources is refused as if they did not exist.
+                assert!(matches!(status, 400 | 403 | 409), "{what}");
             }
         }
         // Clean up what the sweep created in B, so the second caller starts alike.
@@ -265,6 +358,26 @@ async fn cross_account_isolation(backend: Backend) {
             let _ = b_root.delete_user(name).await;
             let _ = b_root.delete_group(name).await;
             let _ = b_root.delete_policy(name).await;
+        }
+        for v in b_root
+            .list_vpcs()
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|v| !v.is_default)
+        {
+            b_root.delete_vpc(&v.id).await.unwrap();
+        }
+        for g in b_root
+            .list_security_groups(None)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|g| !g.is_default)
+        {
+            b_root.delete_security_group(&g.id).await.unwrap();
         }
     }
 

@@ -9,7 +9,7 @@ macro_rules! no_relations {
     };
 }
 
-pub mod vpc {
+pub mod vpc_row {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,10 +1,13 @@
 //! Test harness: a real `nuvem-server` on a loopback port, on a real SQLite file or a fresh database
-//! in a real PostgreSQL server (`NUVEM_TEST_POSTGRES_URL`, started by `infra/test.sh`).
+//! in a real PostgreSQL server (`NUVEM_TEST_POSTGRES_URL`, started by `infra/test.sh`), with the
+//! simulated host network or the real one (bridges, dnsmasq, iptables; needs root).
 
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use nuvem_sdk::{Client, Credentials};
-use nuvem_server::config::Config;
+use nuvem_server::config::{Config, NetworkDriver};
 use nuvem_server::server::{self, Running};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -15,13 +18,16 @@ pub enum Backend {
 }
 
 pub struct Cloud {
-    pub server: Running,
+    server: Option<Running>,
     pub admin: Client,
     pub admin_password: String,
     pub backend: Backend,
+    pub network: NetworkDriver,
+    /// The address pool of this server's VPCs (distinct per test server on the host).
+    pub pool: String,
     /// The PostgreSQL database of this test (None: SQLite in the data directory).
     pub database_url: Option<String>,
-    _dir: tempfile::TempDir,
+    dir: Option<tempfile::TempDir>,
 }
 
 /// The PostgreSQL server for tests; `None` means skip (never in CI, where it is an error).
@@ -31,7 +37,7 @@ pub fn postgres_url() -> Option<String> {
         .filter(|u| !u.is_empty())
     {
         Some(url) => Some(url),
-        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
+        None if in_ci() => {
             panic!("NUVEM_TEST_POSTGRES_URL must be set in CI (infra/test.sh starts PostgreSQL)")
         }
         None => {
@@ -43,9 +49,41 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Whether the real host network can be used here (root, `ip`, `iptables`, `dnsmasq`).
+pub fn real_network_available(test: &str) -> bool {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false);
+    let tools = ["/usr/sbin/ip", "/usr/sbin/iptables", "/usr/sbin/dnsmasq"]
+        .iter()
+        .all(|p| {
+            std::path::Path::new(p).exists()
+                || std::path::Path::new(&p.replace("/usr", "")).exists()
+        });
+    match (root && tools, in_ci()) {
+        (true, _) => true,
+        (false, true) => {
+            panic!("{test}: CI must run as root with ip, iptables and dnsmasq (infra/install.sh)")
+        }
+        (false, false) => {
+            eprintln!(
+                "SKIPPED {test}: needs root and ip/iptables/dnsmasq (run infra/test.sh as root)"
+            );
+            false
+        }
+    }
+}
+
 /// Creates an empty database for one test, so tests never see each other's rows.
 async fn fresh_postgres_database(admin_url: &str) -> String {
-    let name = format!("nuvem_test_{}", uuid_like());
+    let name = format!("nuvem_test_{}", unique());
     let db = Database::connect(admin_url)
         .await
         .expect("connect to the test PostgreSQL");
@@ -59,7 +97,7 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
     format!("{base}/{name}")
 }
 
-fn uuid_like() -> String {
+fn unique() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -68,19 +106,39 @@ fn uuid_like() -> String {
     format!("{:x}{:x}", nanos, std::process::id())
 }
 
+/// A distinct /16 per test server of this process, inside the default pool.
+fn next_pool() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    format!("10.{}.0.0/16", 64 + (n % 64))
+}
+
 impl Cloud {
-    /// Starts a server; `None` when the backend is not available here (PostgreSQL outside CI).
+    /// Starts a server on the simulated network; `None` when the backend is not available here
+    /// (PostgreSQL outside CI).
     pub async fn start(backend: Backend) -> Option<Cloud> {
+        Self::start_with(backend, NetworkDriver::Simulated).await
+    }
+
+    pub async fn start_with(backend: Backend, network: NetworkDriver) -> Option<Cloud> {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(fresh_postgres_database(&postgres_url()?).await),
         };
-        Some(Self::start_in(backend, dir, url).await)
+        Some(Self::start_in(backend, network, dir, url).await)
     }
 
-    pub async fn start_in(backend: Backend, dir: tempfile::TempDir, url: Option<String>) -> Cloud {
-        let config = Config::for_tests(dir.path(), url.clone());
+    async fn start_in(
+        backend: Backend,
+        network: NetworkDriver,
+        dir: tempfile::TempDir,
+        url: Option<String>,
+    ) -> Cloud {
+        let pool = next_pool();
+        let mut config = Config::for_tests(dir.path(), url.clone());
+        config.network_driver = network;
+        config.vpc_pool = pool.clone();
         let server = server::start(config).await.expect("server starts");
         let admin_password = server
             .generated_admin_password()
@@ -88,31 +146,27 @@ impl Cloud {
             .to_owned();
         let admin = login(&server.url(), "admin", "root", &admin_password).await;
         Cloud {
-            server,
+            server: Some(server),
             admin,
             admin_password,
             backend,
+            network,
+            pool,
             database_url: url,
-            _dir: dir,
+            dir: Some(dir),
         }
     }
 
-    /// Stops the server and starts a new one on the same data directory and database.
-    pub async fn restart(self) -> (Running, tempfile::TempDir) {
-        let url = self.database_url.clone();
-        let dir = self.stop().await;
-        let server = server::start(Config::for_tests(dir.path(), url))
-            .await
-            .expect("server restarts");
-        (server, dir)
+    pub fn server(&self) -> &Running {
+        self.server.as_ref().expect("running")
     }
 
     pub fn url(&self) -> String {
-        self.server.url()
+        self.server().url()
     }
 
     pub fn data_dir(&self) -> &std::path::Path {
-        self._dir.path()
+        self.dir.as_ref().expect("data dir").path()
     }
 
     /// A client with no credentials.
@@ -147,9 +201,54 @@ impl Cloud {
         self.login(account, name, &pw).await
     }
 
-    pub async fn stop(self) -> tempfile::TempDir {
-        self.server.stop().await;
-        self._dir
+    /// Stops the server (the host network stays, as on a real restart) and hands back its data.
+    async fn stop_keeping_network(mut self) -> tempfile::TempDir {
+        self.server.take().expect("running").stop().await;
+        self.dir.take().expect("data dir")
+    }
+
+    /// Stops the server and removes what it made on the host.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.teardown_network();
+        self.server.take().expect("running").stop().await;
+        self.dir.take().expect("data dir")
+    }
+
+    fn teardown_network(&self) {
+        if let (Some(s), NetworkDriver::Linux) = (&self.server, self.network)
+            && let Err(e) = s.nuvem.vpc.teardown_host_blocking()
+        {
+            eprintln!("tearing down the test network failed: {e}");
+        }
+    }
+
+    /// Stops the server and starts a new one on the same data directory and database.
+    pub async fn restart(self) -> (Running, tempfile::TempDir) {
+        self.restart_after(|_| {}).await
+    }
+
+    /// Stops the server (leaving the host network as it is), runs `between` with the data
+    /// directory, as a crash or an operator might, then starts a new server on the same data.
+    pub async fn restart_after(
+        self,
+        between: impl FnOnce(&std::path::Path),
+    ) -> (Running, tempfile::TempDir) {
+        let url = self.database_url.clone();
+        let (network, pool) = (self.network, self.pool.clone());
+        let dir = self.stop_keeping_network().await;
+        between(dir.path());
+        let mut config = Config::for_tests(dir.path(), url);
+        config.network_driver = network;
+        config.vpc_pool = pool;
+        let server = server::start(config).await.expect("server restarts");
+        (server, dir)
+    }
+}
+
+impl Drop for Cloud {
+    /// A failed test still leaves the host clean.
+    fn drop(&mut self) {
+        self.teardown_network();
     }
 }
 
