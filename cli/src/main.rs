@@ -1,6 +1,7 @@
 //! `cloudctl`: Nuvem from the command line, built on `nuvem-sdk`.
 
 mod output;
+mod vpc;
 
 use std::io::{BufRead, IsTerminal};
 
@@ -66,6 +67,21 @@ enum Command {
     /// Users, groups, policies and access keys.
     #[command(subcommand)]
     Iam(IamCmd),
+    /// VPCs, the internet gateway, trace, reconcile.
+    #[command(subcommand)]
+    Vpc(vpc::VpcCmd),
+    /// Subnets: Linux bridges with DHCP.
+    #[command(subcommand)]
+    Subnet(vpc::SubnetCmd),
+    /// Security groups and their rules.
+    #[command(subcommand)]
+    Sg(vpc::SgCmd),
+    /// Network interfaces.
+    #[command(subcommand)]
+    Eni(vpc::EniCmd),
+    /// Host ports forwarded to private addresses.
+    #[command(subcommand, name = "port-forward")]
+    PortForward(vpc::PortForwardCmd),
     /// Check that the server answers.
     Health,
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
@@ -414,6 +430,11 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         Command::Iam(IamCmd::Group(cmd)) => group(cli, out, cmd).await,
         Command::Iam(IamCmd::Policy(cmd)) => policy(cli, out, cmd).await,
         Command::Iam(IamCmd::AccessKey(cmd)) => access_key(cli, out, cmd).await,
+        Command::Vpc(cmd) => vpc::vpc(&client(cli)?, out, cmd).await,
+        Command::Subnet(cmd) => vpc::subnet(&client(cli)?, out, cmd).await,
+        Command::Sg(cmd) => vpc::sg(&client(cli)?, out, cmd).await,
+        Command::Eni(cmd) => vpc::eni(&client(cli)?, out, cmd).await,
+        Command::PortForward(cmd) => vpc::port_forward(&client(cli)?, out, cmd).await,
     }
 }
 

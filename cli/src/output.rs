@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use nuvem_api::iam::*;
+use nuvem_api::vpc::*;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -268,6 +269,215 @@ impl Out {
                     .collect()
             },
             &["ACCESS KEY ID", "USER", "STATUS", "CREATED", "LAST USED"],
+        )
+    }
+
+    pub fn vpcs(&self, items: &[Vpc]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|v| {
+                        vec![
+                            v.id.clone(),
+                            v.name.clone(),
+                            v.cidr.clone(),
+                            if v.is_default { "yes" } else { "" }.into(),
+                            if v.internet_gateway { "on" } else { "off" }.into(),
+                        ]
+                    })
+                    .collect()
+            },
+            &["ID", "NAME", "CIDR", "DEFAULT", "INTERNET GATEWAY"],
+        )
+    }
+
+    pub fn subnets(&self, items: &[Subnet]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.id.clone(),
+                            s.vpc_id.clone(),
+                            s.cidr.clone(),
+                            s.gateway.clone(),
+                            s.bridge.clone(),
+                            s.available_addresses.to_string(),
+                        ]
+                    })
+                    .collect()
+            },
+            &["ID", "VPC", "CIDR", "GATEWAY", "BRIDGE", "FREE"],
+        )
+    }
+
+    pub fn security_groups(&self, items: &[SecurityGroup]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|g| {
+                        vec![
+                            g.id.clone(),
+                            g.vpc_id.clone(),
+                            g.name.clone(),
+                            g.rules.len().to_string(),
+                            g.description.clone(),
+                        ]
+                    })
+                    .collect()
+            },
+            &["ID", "VPC", "NAME", "RULES", "DESCRIPTION"],
+        )
+    }
+
+    pub fn sg_rules(&self, g: &SecurityGroup) -> anyhow::Result<()> {
+        self.value(
+            g,
+            |g| {
+                g.rules
+                    .iter()
+                    .map(|r| {
+                        let ports = match (r.from_port, r.to_port) {
+                            (Some(a), Some(b)) if a == b => a.to_string(),
+                            (Some(a), Some(b)) => format!("{a}-{b}"),
+                            _ => "all".into(),
+                        };
+                        let peer = r
+                            .cidr
+                            .clone()
+                            .or_else(|| r.source_group_id.as_ref().map(|s| format!("group {s}")))
+                            .unwrap_or_default();
+                        vec![
+                            r.id.clone(),
+                            format!("{:?}", r.direction).to_lowercase(),
+                            r.protocol.as_str().into(),
+                            ports,
+                            peer,
+                            r.description.clone(),
+                        ]
+                    })
+                    .collect()
+            },
+            &[
+                "RULE",
+                "DIRECTION",
+                "PROTOCOL",
+                "PORTS",
+                "PEER",
+                "DESCRIPTION",
+            ],
+        )
+    }
+
+    pub fn generated(&self, g: &GeneratedRules) -> anyhow::Result<()> {
+        match self.format {
+            Format::Json => self.json(g),
+            Format::Table => {
+                println!(
+                    "# iptables rules enforcing {} (filter table)",
+                    g.security_group_id
+                );
+                for r in &g.rules {
+                    println!("{r}");
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn interfaces(&self, items: &[NetworkInterface]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|e| {
+                        vec![
+                            e.id.clone(),
+                            e.subnet_id.clone(),
+                            e.private_ip.clone(),
+                            e.mac.clone(),
+                            e.device.clone(),
+                            e.security_group_ids.join(","),
+                            e.attached_to.clone(),
+                        ]
+                    })
+                    .collect()
+            },
+            &[
+                "ID",
+                "SUBNET",
+                "PRIVATE IP",
+                "MAC",
+                "DEVICE",
+                "GROUPS",
+                "ATTACHED TO",
+            ],
+        )
+    }
+
+    pub fn port_forwards(&self, items: &[PortForward]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.id.clone(),
+                            format!("{}/{}", f.host_port, f.protocol.as_str()),
+                            format!("{}:{}", f.private_ip, f.private_port),
+                            f.interface_id.clone(),
+                        ]
+                    })
+                    .collect()
+            },
+            &["ID", "HOST PORT", "TO", "INTERFACE"],
+        )
+    }
+
+    pub fn trace(&self, t: &TraceResult) -> anyhow::Result<()> {
+        match self.format {
+            Format::Json => self.json(t),
+            Format::Table => {
+                println!(
+                    "{}: {}",
+                    format!("{:?}", t.verdict).to_uppercase(),
+                    t.reason
+                );
+                for s in &t.steps {
+                    println!(
+                        "  {:<26} {:<5} {}",
+                        s.stage,
+                        format!("{:?}", s.verdict).to_uppercase(),
+                        s.reason
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn reconcile(&self, r: &ReconcileReport) -> anyhow::Result<()> {
+        self.value(
+            r,
+            |r| {
+                vec![
+                    vec!["bridges created".into(), r.bridges_created.join(", ")],
+                    vec!["bridges removed".into(), r.bridges_removed.join(", ")],
+                    vec!["DHCP started".into(), r.dhcp_started.join(", ")],
+                    vec!["DHCP stopped".into(), r.dhcp_stopped.join(", ")],
+                    vec!["firewall rules".into(), r.firewall_rules.to_string()],
+                    vec!["took".into(), format!("{} ms", r.duration_ms)],
+                ]
+            },
+            &["", ""],
         )
     }
 }
