@@ -15,7 +15,7 @@ die() { log "error: $*"; exit 1; }
 usage() {
     cat >&2 <<'EOF'
 usage: infra/install.sh [--minimal] [--allow-remove]
-  --minimal       install only pkg-config and postgresql (enough to build and test the current code)
+  --minimal       install only what building and testing IAM and VPC networking needs
   --allow-remove  let apt remove conflicting packages that are not in Nuvem's list (refused by default)
 EOF
 }
@@ -42,7 +42,7 @@ if [ -r /etc/os-release ]; then
 fi
 
 if [ "$minimal" -eq 1 ]; then
-    packages=(pkg-config postgresql)
+    packages=(pkg-config postgresql iptables dnsmasq-base iproute2 busybox-static python3)
 else
     packages=(
         docker.io               # containers (dockerd 20.10+, starts its own containerd)
@@ -57,6 +57,8 @@ else
         busybox-static          # tiny guest initramfs and container images
         postgresql              # optional database (tests use a throwaway server)
         iproute2                # bridges, veth, network namespaces
+        kmod                    # modprobe br_netfilter (security groups on bridged traffic)
+        python3                 # stand-in hosts' TCP servers and clients in the network tests
     )
     # Guest kernel for direct kernel boot. Debian's cloud flavour exists only on Debian; on Ubuntu
     # there is no package of that name (and installing a second kernel flavour on a real host may

@@ -743,3 +743,201 @@ pub fn trace(
     });
     Ok(finish(steps))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::vpc::{SgRow, SgRuleRow, VpcRow};
+    use chrono::Utc;
+
+    fn rule(
+        id: &str,
+        sg: &str,
+        dir: &str,
+        proto: &str,
+        port: Option<i32>,
+        cidr: Option<&str>,
+        src: Option<&str>,
+    ) -> SgRuleRow {
+        SgRuleRow {
+            id: id.into(),
+            sg_id: sg.into(),
+            direction: dir.into(),
+            protocol: proto.into(),
+            from_port: port,
+            to_port: port,
+            cidr: cidr.map(Into::into),
+            source_group_id: src.map(Into::into),
+            description: String::new(),
+            created_at: Utc::now(),
+        }
+    }
+
+    fn eni(id: &str, ip: &str, vpc: &str, subnet: &str) -> EniRow {
+        EniRow {
+            id: id.into(),
+            account_id: "111111111111".into(),
+            vpc_id: vpc.into(),
+            subnet_id: subnet.into(),
+            private_ip: ip.into(),
+            mac: "52:54:00:00:00:01".into(),
+            device: Naming::new("abcd").device(id),
+            attached_to: String::new(),
+            description: String::new(),
+            created_at: Utc::now(),
+        }
+    }
+
+    /// web (8080 from anywhere), db (5432 from web's members), two interfaces in one subnet.
+    fn lab() -> NetworkSnapshot {
+        let now = Utc::now();
+        let sg = |id: &str| SgRow {
+            id: id.into(),
+            account_id: "111111111111".into(),
+            vpc_id: "vpc-00000001".into(),
+            name: id.into(),
+            description: String::new(),
+            is_default: false,
+            created_at: now,
+        };
+        NetworkSnapshot {
+            vpcs: vec![VpcRow {
+                id: "vpc-00000001".into(),
+                account_id: "111111111111".into(),
+                name: "lab".into(),
+                cidr: "10.64.0.0/20".into(),
+                is_default: true,
+                internet_gateway: false,
+                created_at: now,
+            }],
+            subnets: vec![SubnetRow {
+                id: "subnet-00000001".into(),
+                account_id: "111111111111".into(),
+                vpc_id: "vpc-00000001".into(),
+                name: "a".into(),
+                cidr: "10.64.0.0/24".into(),
+                is_default: true,
+                created_at: now,
+            }],
+            groups: vec![sg("sg-web"), sg("sg-db")],
+            rules: vec![
+                rule(
+                    "sgr-1",
+                    "sg-web",
+                    "ingress",
+                    "tcp",
+                    Some(8080),
+                    Some("0.0.0.0/0"),
+                    None,
+                ),
+                rule(
+                    "sgr-2",
+                    "sg-web",
+                    "egress",
+                    "all",
+                    None,
+                    Some("0.0.0.0/0"),
+                    None,
+                ),
+                rule(
+                    "sgr-3",
+                    "sg-db",
+                    "ingress",
+                    "tcp",
+                    Some(5432),
+                    None,
+                    Some("sg-web"),
+                ),
+                rule(
+                    "sgr-4",
+                    "sg-db",
+                    "egress",
+                    "all",
+                    None,
+                    Some("0.0.0.0/0"),
+                    None,
+                ),
+            ],
+            interfaces: vec![
+                eni(
+                    "eni-0000000a",
+                    "10.64.0.4",
+                    "vpc-00000001",
+                    "subnet-00000001",
+                ),
+                eni(
+                    "eni-0000000b",
+                    "10.64.0.5",
+                    "vpc-00000001",
+                    "subnet-00000001",
+                ),
+            ],
+            memberships: vec![
+                ("eni-0000000a".into(), "sg-web".into()),
+                ("eni-0000000b".into(), "sg-db".into()),
+            ],
+            port_forwards: vec![],
+        }
+    }
+
+    #[test]
+    fn renders_chains_per_interface_with_group_members_expanded() {
+        let rules = render(&lab(), &Naming::new("abcd"));
+        let text = rules.filter.rules.join("\n");
+        assert!(rules.filter.chains.contains(&"NVabcd-FWD".to_owned()));
+        assert!(
+            text.contains("-A NVabcd-FWD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+        );
+        assert!(text.contains(
+            "-A NVabcd-FWD -m physdev --physdev-in nvabcdt0000000a -j NVabcd-E-0000000a"
+        ));
+        assert!(
+            text.contains("-A NVabcd-FWD -o nvabcdb00000001 -d 10.64.0.5/32 -j NVabcd-I-0000000b")
+        );
+        assert!(text.contains("-A NVabcd-I-0000000a -p tcp --dport 8080 -m comment --comment \"sg-web sgr-1\" -j ACCEPT"));
+        // The source group became its member's address.
+        assert!(text.contains("-A NVabcd-I-0000000b -s 10.64.0.4/32 -p tcp --dport 5432"));
+        assert!(text.lines().last().unwrap().ends_with("-j DROP"));
+        // The VPC has no internet gateway: no NAT.
+        assert!(rules.nat.rules.is_empty());
+        let restore = rules.filter.restore_text("filter");
+        assert!(
+            restore.starts_with("*filter\n:NVabcd-FWD - [0:0]\n") && restore.ends_with("COMMIT\n")
+        );
+    }
+
+    #[test]
+    fn trace_names_the_deciding_rule_or_default() {
+        let snap = lab();
+        let a: Ipv4Addr = "10.64.0.4".parse().unwrap();
+        let b: Ipv4Addr = "10.64.0.5".parse().unwrap();
+        let t = trace(&snap, "111111111111", a, b, Protocol::Tcp, Some(5432)).unwrap();
+        assert_eq!(t.verdict, Verdict::Allow);
+        assert_eq!(t.steps.last().unwrap().rule_id.as_deref(), Some("sgr-3"));
+        let t = trace(&snap, "111111111111", b, a, Protocol::Tcp, Some(5432)).unwrap();
+        assert_eq!(t.verdict, Verdict::Deny);
+        assert!(
+            t.reason.contains("no ingress rule of sg-web"),
+            "{}",
+            t.reason
+        );
+        let t = trace(
+            &snap,
+            "111111111111",
+            a,
+            "198.18.0.2".parse().unwrap(),
+            Protocol::Tcp,
+            Some(80),
+        )
+        .unwrap();
+        assert!(
+            t.verdict == Verdict::Deny && t.reason.contains("no internet gateway"),
+            "{}",
+            t.reason
+        );
+        assert!(
+            trace(&snap, "222222222222", a, b, Protocol::Tcp, Some(1)).is_err(),
+            "not your interface"
+        );
+    }
+}
