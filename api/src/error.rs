@@ -22,6 +22,8 @@ pub enum ErrorCode {
     LimitExceeded,
     /// Other resources still depend on this one (409).
     DependencyViolation,
+    /// The hosts have no room for it now: vCPUs, memory or dedicated cores (409).
+    InsufficientCapacity,
     /// The request body is too large (413).
     PayloadTooLarge,
     /// A bug or an unavailable dependency on the server side (500).
@@ -42,7 +44,8 @@ impl ErrorCode {
             ErrorCode::AlreadyExists
             | ErrorCode::Conflict
             | ErrorCode::LimitExceeded
-            | ErrorCode::DependencyViolation => 409,
+            | ErrorCode::DependencyViolation
+            | ErrorCode::InsufficientCapacity => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
         }
@@ -58,6 +61,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "Conflict",
             ErrorCode::LimitExceeded => "LimitExceeded",
             ErrorCode::DependencyViolation => "DependencyViolation",
+            ErrorCode::InsufficientCapacity => "InsufficientCapacity",
             ErrorCode::PayloadTooLarge => "PayloadTooLarge",
             ErrorCode::Internal => "Internal",
             ErrorCode::Unknown => "Unknown",

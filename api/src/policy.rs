@@ -60,6 +60,7 @@ pub fn known_actions(service: &str) -> Option<&'static [&'static str]> {
     match service {
         "iam" => Some(crate::iam::ACTIONS),
         "vpc" => Some(crate::vpc::ACTIONS),
+        "ec2" => Some(crate::ec2::ACTIONS),
         _ => None,
     }
 }

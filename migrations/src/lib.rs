@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_iam;
 mod m20261129_000002_vpc;
+mod m20261129_000003_compute;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_iam::Migration),
             Box::new(m20261129_000002_vpc::Migration),
+            Box::new(m20261129_000003_compute::Migration),
         ]
     }
 }

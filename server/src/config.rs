@@ -39,6 +39,30 @@ pub struct ServeArgs {
     /// development without root) [default: linux].
     #[arg(long, env = "NUVEM_NETWORK_DRIVER")]
     pub network_driver: Option<NetworkDriver>,
+    /// `libvirt` (QEMU/KVM guests) or `simulated` (no guests; for development) [default: libvirt].
+    #[arg(long, env = "NUVEM_HYPERVISOR")]
+    pub hypervisor: Option<HypervisorDriver>,
+    /// libvirt connection URI of this host [default: qemu:///system].
+    #[arg(long, env = "NUVEM_LIBVIRT_URI")]
+    pub libvirt_uri: Option<String>,
+    /// Built guest images (one folder each, with image.json) [default: <data-dir>/images].
+    #[arg(long, env = "NUVEM_IMAGES_DIR")]
+    pub images_dir: Option<PathBuf>,
+    /// vCPUs per host core: 1.0 pins one VM per core (the course), 4.0 is the commercial figure
+    /// [default: 1.0].
+    #[arg(long, env = "NUVEM_CPU_RATIO")]
+    pub cpu_ratio: Option<f64>,
+    /// `auto` (boot-test KVM, fall back to TCG), `kvm` or `tcg` [default: auto].
+    #[arg(long, env = "NUVEM_ACCELERATOR")]
+    pub accelerator: Option<String>,
+}
+
+/// Which hypervisor driver the compute service uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum HypervisorDriver {
+    Libvirt,
+    Simulated,
 }
 
 /// Which host-network driver the VPC service uses.
@@ -60,6 +84,11 @@ struct FileConfig {
     workers: Option<usize>,
     vpc_pool: Option<String>,
     network_driver: Option<NetworkDriver>,
+    hypervisor: Option<HypervisorDriver>,
+    libvirt_uri: Option<String>,
+    images_dir: Option<PathBuf>,
+    cpu_ratio: Option<f64>,
+    accelerator: Option<String>,
 }
 
 /// The resolved configuration.
@@ -73,6 +102,12 @@ pub struct Config {
     pub workers: Option<usize>,
     pub vpc_pool: String,
     pub network_driver: NetworkDriver,
+    pub hypervisor: HypervisorDriver,
+    pub libvirt_uri: String,
+    pub images_dir: PathBuf,
+    pub cpu_ratio: f64,
+    /// `None`: detect.
+    pub accelerator: Option<crate::drivers::hypervisor::Accelerator>,
     /// Root password for the operator account on first start (`NUVEM_ADMIN_PASSWORD`, never a
     /// flag: flags are visible to every user in `ps`).
     pub admin_password: Option<String>,
@@ -118,7 +153,34 @@ impl Config {
         if !(60..=43_200).contains(&session_ttl_seconds) {
             anyhow::bail!("session_ttl_seconds must be between 60 and 43200");
         }
+        let cpu_ratio = args.cpu_ratio.or(file.cpu_ratio).unwrap_or(1.0);
+        if !(cpu_ratio.is_finite() && (0.1..=16.0).contains(&cpu_ratio)) {
+            anyhow::bail!("cpu_ratio must be between 0.1 and 16 (1.0: one vCPU per core)");
+        }
+        let accelerator = match args.accelerator.or(file.accelerator).as_deref() {
+            None | Some("auto") => None,
+            Some(a) => Some(
+                crate::drivers::hypervisor::Accelerator::parse(a).ok_or_else(|| {
+                    anyhow::anyhow!("accelerator must be auto, kvm or tcg (got {a:?})")
+                })?,
+            ),
+        };
+        let images_dir = args
+            .images_dir
+            .or(file.images_dir)
+            .unwrap_or_else(|| data_dir.join("images"));
         Ok(Config {
+            images_dir,
+            cpu_ratio,
+            accelerator,
+            hypervisor: args
+                .hypervisor
+                .or(file.hypervisor)
+                .unwrap_or(HypervisorDriver::Libvirt),
+            libvirt_uri: args
+                .libvirt_uri
+                .or(file.libvirt_uri)
+                .unwrap_or_else(|| "qemu:///system".to_owned()),
             listen: args
                 .listen
                 .or(file.listen)
@@ -154,6 +216,11 @@ impl Config {
             workers: Some(2),
             vpc_pool: crate::vpc::DEFAULT_POOL.to_owned(),
             network_driver: NetworkDriver::Simulated,
+            hypervisor: HypervisorDriver::Simulated,
+            libvirt_uri: "qemu:///system".to_owned(),
+            images_dir: data_dir.join("images"),
+            cpu_ratio: 1.0,
+            accelerator: None,
             admin_password: None,
         }
     }

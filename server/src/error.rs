@@ -28,6 +28,8 @@ pub enum Error {
     #[error("{0}")]
     DependencyViolation(String),
     #[error("{0}")]
+    InsufficientCapacity(String),
+    #[error("{0}")]
     PayloadTooLarge(String),
     /// Details go to the log, never to the client.
     #[error("internal error: {0}")]
@@ -45,6 +47,7 @@ impl Error {
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::LimitExceeded(_) => ErrorCode::LimitExceeded,
             Error::DependencyViolation(_) => ErrorCode::DependencyViolation,
+            Error::InsufficientCapacity(_) => ErrorCode::InsufficientCapacity,
             Error::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Error::Internal(_) => ErrorCode::Internal,
         }

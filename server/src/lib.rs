@@ -3,6 +3,7 @@
 //! A request flows `http` (parse, authenticate) → a service such as [`iam`] (authorize, business
 //! rules) → [`store`] (state). See `docs/architecture.md`.
 
+pub mod compute;
 pub mod config;
 pub mod drivers;
 pub mod error;
@@ -18,13 +19,15 @@ pub struct Nuvem {
     pub store: store::Store,
     pub iam: iam::Iam,
     pub vpc: vpc::Vpc,
+    pub compute: compute::Compute,
 }
 
 impl Nuvem {
-    /// Deletes an account: the services release what it owns on the host (its networks), then
+    /// Deletes an account: the services release what it owns on the host (instances, networks), then
     /// IAM removes it and everything in it.
     pub async fn account_delete(&self, p: &iam::Principal, name: &str) -> error::Result<()> {
         let account = self.iam.account_delete_check(p, name).await?;
+        self.compute.account_purge(&account.id).await?;
         self.vpc.account_purge(&account.id).await?;
         self.iam.account_delete_rows(&account).await
     }

@@ -14,7 +14,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the OpenAPI document and exit.
     Openapi,
 }
@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
             print!("{}", nuvem_server::http::openapi_json());
             return Ok(());
         }
-        Some(Command::Serve(args)) => args,
+        Some(Command::Serve(args)) => *args,
         None => cli.serve,
     };
     let config = Config::resolve(args)?;

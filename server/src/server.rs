@@ -9,7 +9,9 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 
 use crate::Nuvem;
-use crate::config::{Config, NetworkDriver};
+use crate::compute::{Compute, ComputeConfig};
+use crate::config::{Config, HypervisorDriver, NetworkDriver};
+use crate::drivers::hypervisor::{Hypervisor, Libvirt, SimHypervisor};
 use crate::drivers::net::{HostNetwork, LinuxNetwork};
 use crate::drivers::sim::SimNetwork;
 use crate::http::{self, metrics::Metrics};
@@ -46,6 +48,7 @@ impl Running {
 
     /// Stops accepting, lets requests in flight finish, and waits.
     pub async fn stop(self) {
+        self.nuvem.compute.shutdown();
         self.handle.stop(true).await;
         let _ = self.task.await;
     }
@@ -53,6 +56,7 @@ impl Running {
     /// Runs until the server stops (SIGINT/SIGTERM trigger a graceful stop).
     pub async fn wait(self) -> anyhow::Result<()> {
         self.task.await??;
+        self.nuvem.compute.shutdown();
         Ok(())
     }
 }
@@ -121,7 +125,33 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             "cannot set up the host network ({e}); run as root, or start with --network-driver simulated"
         ),
     }
-    let nuvem = Nuvem { store, iam, vpc };
+    let hv: Arc<dyn Hypervisor> = match config.hypervisor {
+        HypervisorDriver::Libvirt => Arc::new(Libvirt::new(&config.libvirt_uri)),
+        HypervisorDriver::Simulated => Arc::new(SimHypervisor::default()),
+    };
+    let compute = Compute::new(
+        store.clone(),
+        iam.clone(),
+        vpc.clone(),
+        hv,
+        &config.data_dir,
+        ComputeConfig {
+            images_dir: config.images_dir.clone(),
+            cpu_ratio: config.cpu_ratio,
+            accelerator: config.accelerator,
+            libvirt_uri: config.libvirt_uri.clone(),
+        },
+    );
+    compute
+        .start()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the compute service ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated"))?;
+    let nuvem = Nuvem {
+        store,
+        iam,
+        vpc,
+        compute,
+    };
     let data = web::Data::new(nuvem.clone());
     let metrics = web::Data::new(Metrics::new());
     let mut server =

@@ -2,6 +2,8 @@
 //! commands against the kernel and daemons) and a simulated twin for fast unit tests. Drivers know
 //! nothing of HTTP, IAM or accounts.
 
+pub mod hypervisor;
+pub mod keys;
 pub mod net;
 pub mod sim;
 

@@ -228,7 +228,7 @@ pub async fn interface_create(
     Ok(HttpResponse::Created().json(
         nuvem
             .vpc
-            .interface_create(&caller, body.into_inner(), "")
+            .interface_create(&caller, body.into_inner())
             .await?,
     ))
 }

@@ -1,6 +1,7 @@
 //! The datastore: every query Nuvem makes, named `resource_verb`, over sea-orm on SQLite or
 //! PostgreSQL. Services never build queries themselves; database errors become [`Error`] here.
 
+pub mod compute;
 pub mod entity;
 pub mod vpc;
 

@@ -970,7 +970,7 @@ impl Vpc {
     }
 
     /// Security groups by id, all of the caller's account and of one VPC.
-    async fn groups_in_vpc(
+    pub async fn groups_in_vpc(
         &self,
         p: &Principal,
         ids: &[String],
@@ -1004,7 +1004,6 @@ impl Vpc {
         &self,
         p: &Principal,
         req: api::CreateNetworkInterfaceRequest,
-        attached_to: &str,
     ) -> Result<api::NetworkInterface> {
         self.iam
             .authorize(
@@ -1017,7 +1016,29 @@ impl Vpc {
         if !description.is_empty() {
             validate::label("description", &description).map_err(Error::InvalidRequest)?;
         }
-        let subnet = match &req.subnet_id {
+        let (subnet, groups) = self
+            .placement(
+                p,
+                req.subnet_id.as_deref(),
+                req.security_group_ids.as_deref(),
+            )
+            .await?;
+        let row = self
+            .interface_create_in(p, &subnet, &groups, "", &description)
+            .await?;
+        self.eni_view(&row).await
+    }
+
+    /// Resolves where an interface goes: the subnet (default: the default subnet of the default
+    /// VPC) and its security groups (default: the VPC's default group), all of the caller's account
+    /// and one VPC. Other services call it to check a request before they start work.
+    pub async fn placement(
+        &self,
+        p: &Principal,
+        subnet_id: Option<&str>,
+        security_group_ids: Option<&[String]>,
+    ) -> Result<(SubnetRow, Vec<String>)> {
+        let subnet = match subnet_id {
             Some(id) => self
                 .store
                 .subnet_get(&p.account.id, id)
@@ -1037,7 +1058,7 @@ impl Vpc {
                     })?
             }
         };
-        let groups = match &req.security_group_ids {
+        let groups = match security_group_ids {
             Some(ids) => self.groups_in_vpc(p, ids, &subnet.vpc_id).await?,
             None => vec![
                 self.store
@@ -1047,6 +1068,20 @@ impl Vpc {
                     .id,
             ],
         };
+        Ok((subnet, groups))
+    }
+
+    /// Creates an interface in a resolved placement: allocates an address and a MAC, records the
+    /// groups, adds the DHCP lease and the firewall chains. For services that already authorized
+    /// the caller (an instance launch); `attached_to` names the user, e.g. `instance/i-0a1b2c3d`.
+    pub async fn interface_create_in(
+        &self,
+        p: &Principal,
+        subnet: &SubnetRow,
+        groups: &[String],
+        attached_to: &str,
+        description: &str,
+    ) -> Result<EniRow> {
         let _guard = self.lock.lock().await;
         let block = Cidr::parse(&subnet.cidr).map_err(Error::internal)?;
         let taken: BTreeSet<String> = self
@@ -1074,14 +1109,37 @@ impl Vpc {
             private_ip: ip.to_string(),
             mac: new_mac(),
             attached_to: attached_to.to_owned(),
-            description,
+            description: description.to_owned(),
             created_at: Utc::now(),
         };
-        let row = self.store.eni_create(row, &groups).await?;
+        let row = self.store.eni_create(row, groups).await?;
         let eid = row.id.clone();
         self.commit_or_unwind(true, || async move { self.store.eni_delete(&eid).await })
             .await?;
-        self.eni_view(&row).await
+        Ok(row)
+    }
+
+    /// Removes an interface on behalf of the service that owns it; a missing one is not an error.
+    pub async fn interface_release(&self, account_id: &str, id: &str) -> Result<()> {
+        let _guard = self.lock.lock().await;
+        let Some(e) = self.store.eni_get(account_id, id).await? else {
+            return Ok(());
+        };
+        self.store.eni_delete(&e.id).await?;
+        let device = e.device.clone();
+        self.blocking(move |net| net.link_delete(&device)).await?;
+        self.reconcile().await.map(drop)
+    }
+
+    /// The bridge and host-side device names of an interface, for the hypervisor.
+    pub async fn interface_wiring(&self, account_id: &str, id: &str) -> Result<(EniRow, String)> {
+        let e = self
+            .store
+            .eni_get(account_id, id)
+            .await?
+            .ok_or_else(|| Error::internal(format!("interface {id} vanished")))?;
+        let bridge = self.naming.bridge(&e.subnet_id);
+        Ok((e, bridge))
     }
 
     pub async fn interface_list(

@@ -4,6 +4,7 @@ mod common;
 
 mod bad_input;
 mod iam;
+mod instances_kernel;
 mod openapi;
 mod sweeps;
 mod vpc_api;

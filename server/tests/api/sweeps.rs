@@ -78,10 +78,22 @@ async fn raw(
 /// Every path parameter the API uses; the sweeps fill each with a value.
 const PATH_PARAMS: &[&str] = &[
     "account", "user", "group", "policy", "key", "vpc", "subnet", "sg", "rule", "eni", "pf",
+    "image", "type", "key_pair", "instance",
 ];
 
 /// Collection operations only the operator may call.
-const OPERATOR_ONLY: &[&str] = &["/v1/accounts", "/v1/vpc/reconcile"];
+/// Operations only the operator may call, by operation id (refused before any lookup).
+const OPERATOR_ONLY: &[&str] = &[
+    "account_create",
+    "account_list",
+    "account_get",
+    "account_delete",
+    "reconcile",
+    "image_import",
+    "image_delete",
+    "instance_type_put",
+    "host_list",
+];
 
 /// The operations anyone may call: the rest must demand credentials.
 const PUBLIC: &[&str] = &[
@@ -132,6 +144,7 @@ async fn unauthenticated_calls_are_refused(backend: Backend) {
 
 /// Ids of account A's VPC resources, for request bodies that name them.
 struct OfA {
+    image: String,
     vpc: String,
     subnet: String,
     sg: String,
@@ -170,6 +183,16 @@ fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
             json!({"protocol": "tcp", "host_port": 40000, "interface_id": a.eni, "private_port": 22})
         }
         "trace" => json!({"from": a.eni_ip, "to": a.eni_ip, "protocol": "tcp", "port": 22}),
+        "image_import" => {
+            json!({"name": "made-by-b", "format": "kernel-initrd", "kernel_path": "/etc/hostname", "initrd_path": "/etc/hostname"})
+        }
+        "instance_type_put" => {
+            json!({"vcpus": 64, "memory_mib": 65536, "disk_gib": 100, "price_per_hour": 0.0})
+        }
+        "key_pair_create" => json!({"name": "made-by-b"}),
+        "run_instances" => {
+            json!({"image_id": a.image, "instance_type": "t3.nano", "key_name": "a-key", "subnet_id": a.subnet})
+        }
         other => {
             panic!("the cross-account sweep needs a request body for `{other}`: add it to body_for")
         }
@@ -232,6 +255,15 @@ async fn snapshot(a: &Client) -> Value {
             json!({"groups": e.security_group_ids, "ip": e.private_ip}),
         );
     }
+    for k in a.list_key_pairs().await.unwrap().items {
+        out.insert(format!("key/{}", k.name), json!({"fp": k.fingerprint}));
+    }
+    for i in a.list_instances().await.unwrap().items {
+        out.insert(
+            format!("instance/{}", i.id),
+            json!({"state": i.state, "ip": i.private_ip}),
+        );
+    }
     for f in a.list_port_forwards().await.unwrap().items {
         out.insert(format!("pf/{}", f.id), json!({"port": f.host_port}));
     }
@@ -281,7 +313,45 @@ async fn cross_account_isolation(backend: Backend) {
         .create_port_forward(&serde_json::from_value(json!({"protocol": "tcp", "host_port": 40001, "interface_id": a_eni.id, "private_port": 80})).unwrap())
         .await
         .unwrap();
+    // A private image of A's (the operator imports it for A) and an instance launched from it.
+    let files = tempfile::tempdir().unwrap();
+    for f in ["vmlinuz", "initrd.img"] {
+        std::fs::write(
+            files.path().join(f),
+            b"not a real kernel: the tests' hypervisor is simulated",
+        )
+        .unwrap();
+    }
+    let a_image = cloud
+        .admin
+        .import_image(
+            &serde_json::from_value(json!({"name": "a-image", "format": "kernel-initrd", "public": false, "account": "tenant-a",
+                "kernel_path": files.path().join("vmlinuz"), "initrd_path": files.path().join("initrd.img")}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    a.create_key_pair("a-key", None).await.unwrap();
+    let a_instance = a
+        .run_instances(
+            &serde_json::from_value(
+                json!({"image_id": a_image.id, "instance_type": "t3.nano", "key_name": "a-key"}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    a.wait_for_state(
+        &a_instance.id,
+        nuvem_api::ec2::InstanceState::Running,
+        std::time::Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
     let of_a = OfA {
+        image: a_image.id.clone(),
         vpc: a_vpc.id.clone(),
         subnet: a_subnet.id.clone(),
         sg: a_sg.id.clone(),
@@ -317,6 +387,10 @@ async fn cross_account_isolation(backend: Backend) {
         ("rule", a_sg.rules[0].id.clone()),
         ("eni", a_eni.id.clone()),
         ("pf", a_pf.id.clone()),
+        ("image", a_image.id.clone()),
+        ("type", "t3.nano".to_owned()),
+        ("key_pair", "a-key".to_owned()),
+        ("instance", a_instance.id.clone()),
     ]
     .into_iter()
     .collect();
@@ -336,7 +410,7 @@ async fn cross_account_isolation(backend: Backend) {
             let (status, answer) = raw(&cloud.url(), op, &path, Some(&token), body.as_ref()).await;
             let what = format!("{who}: {} {} -> {status} {answer}", op.method, path);
             assert!(status != 500, "{what}");
-            if op.path.contains("{account}") || OPERATOR_ONLY.contains(&op.path.as_str()) {
+            if OPERATOR_ONLY.contains(&op.id.as_str()) {
                 // Accounts and the host are the operator's: B may not even list them.
                 assert_eq!(status, 403, "{what}");
             } else if op.path.contains('{') {

@@ -2,6 +2,7 @@
 
 pub mod access_key;
 pub mod account;
+pub mod compute;
 pub mod group;
 pub mod group_member;
 pub mod policy;

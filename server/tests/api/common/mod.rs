@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use nuvem_sdk::{Client, Credentials};
-use nuvem_server::config::{Config, NetworkDriver};
+use nuvem_server::config::{Config, HypervisorDriver, NetworkDriver};
 use nuvem_server::server::{self, Running};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -23,6 +23,8 @@ pub struct Cloud {
     pub admin_password: String,
     pub backend: Backend,
     pub network: NetworkDriver,
+    pub hypervisor: HypervisorDriver,
+    pub images_dir: std::path::PathBuf,
     /// The address pool of this server's VPCs (distinct per test server on the host).
     pub pool: String,
     /// The PostgreSQL database of this test (None: SQLite in the data directory).
@@ -121,40 +123,58 @@ impl Cloud {
     }
 
     pub async fn start_with(backend: Backend, network: NetworkDriver) -> Option<Cloud> {
+        Self::start_configured(backend, |c| c.network_driver = network).await
+    }
+
+    /// Real network and real libvirt/QEMU, with the built images of `images_dir`.
+    pub async fn start_with_vms(images_dir: &std::path::Path, cpu_ratio: f64) -> Cloud {
+        let images = images_dir.to_owned();
+        Self::start_configured(Backend::Sqlite, move |c| {
+            c.network_driver = NetworkDriver::Linux;
+            c.hypervisor = HypervisorDriver::Libvirt;
+            c.images_dir = images;
+            c.cpu_ratio = cpu_ratio;
+        })
+        .await
+        .expect("sqlite is always available")
+    }
+
+    pub async fn start_configured(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Option<Cloud> {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(fresh_postgres_database(&postgres_url()?).await),
         };
-        Some(Self::start_in(backend, network, dir, url).await)
-    }
-
-    async fn start_in(
-        backend: Backend,
-        network: NetworkDriver,
-        dir: tempfile::TempDir,
-        url: Option<String>,
-    ) -> Cloud {
         let pool = next_pool();
         let mut config = Config::for_tests(dir.path(), url.clone());
-        config.network_driver = network;
         config.vpc_pool = pool.clone();
+        adjust(&mut config);
+        let (network, hypervisor, images_dir) = (
+            config.network_driver,
+            config.hypervisor,
+            config.images_dir.clone(),
+        );
         let server = server::start(config).await.expect("server starts");
         let admin_password = server
             .generated_admin_password()
             .expect("a fresh server creates admin")
             .to_owned();
         let admin = login(&server.url(), "admin", "root", &admin_password).await;
-        Cloud {
+        Some(Cloud {
             server: Some(server),
             admin,
             admin_password,
             backend,
             network,
+            hypervisor,
+            images_dir,
             pool,
             database_url: url,
             dir: Some(dir),
-        }
+        })
     }
 
     pub fn server(&self) -> &Running {
@@ -203,6 +223,8 @@ impl Cloud {
 
     /// Stops the server (the host network stays, as on a real restart) and hands back its data.
     async fn stop_keeping_network(mut self) -> tempfile::TempDir {
+        self.network = NetworkDriver::Simulated;
+        self.hypervisor = HypervisorDriver::Simulated;
         self.server.take().expect("running").stop().await;
         self.dir.take().expect("data dir")
     }
@@ -215,6 +237,11 @@ impl Cloud {
     }
 
     fn teardown_network(&self) {
+        if let (Some(s), HypervisorDriver::Libvirt) = (&self.server, self.hypervisor)
+            && let Err(e) = s.nuvem.compute.teardown_host_blocking()
+        {
+            eprintln!("removing the test domains failed: {e}");
+        }
         if let (Some(s), NetworkDriver::Linux) = (&self.server, self.network)
             && let Err(e) = s.nuvem.vpc.teardown_host_blocking()
         {
@@ -234,12 +261,19 @@ impl Cloud {
         between: impl FnOnce(&std::path::Path),
     ) -> (Running, tempfile::TempDir) {
         let url = self.database_url.clone();
-        let (network, pool) = (self.network, self.pool.clone());
+        let (network, pool, hypervisor, images) = (
+            self.network,
+            self.pool.clone(),
+            self.hypervisor,
+            self.images_dir.clone(),
+        );
         let dir = self.stop_keeping_network().await;
         between(dir.path());
         let mut config = Config::for_tests(dir.path(), url);
         config.network_driver = network;
         config.vpc_pool = pool;
+        config.hypervisor = hypervisor;
+        config.images_dir = images;
         let server = server::start(config).await.expect("server restarts");
         (server, dir)
     }
