@@ -42,7 +42,7 @@ if [ -r /etc/os-release ]; then
 fi
 
 if [ "$minimal" -eq 1 ]; then
-    packages=(pkg-config postgresql iptables dnsmasq-base iproute2 busybox-static python3)
+    packages=(pkg-config postgresql iptables dnsmasq-base iproute2 busybox-static python3 openssh-client libvirt-dev)
 else
     packages=(
         docker.io               # containers (dockerd 20.10+, starts its own containerd)
@@ -59,6 +59,7 @@ else
         iproute2                # bridges, veth, network namespaces
         kmod                    # modprobe br_netfilter (security groups on bridged traffic)
         python3                 # stand-in hosts' TCP servers and clients in the network tests
+        openssh-client          # ssh-keygen for key pairs; ssh into instances
     )
     # Guest kernel for direct kernel boot. Debian's cloud flavour exists only on Debian; on Ubuntu
     # there is no package of that name (and installing a second kernel flavour on a real host may

@@ -16,6 +16,10 @@ bash infra/daemons.sh start
 
 command -v cargo >/dev/null 2>&1 || die "cargo is missing: install Rust 1.95 (rustup) first"
 
+step "guest images (nuvem-tiny, built offline from Debian packages)"
+export NUVEM_TEST_IMAGES_DIR="${NUVEM_TEST_IMAGES_DIR:-/var/cache/nuvem/images}"
+bash infra/images/build-tiny.sh "$NUVEM_TEST_IMAGES_DIR/nuvem-tiny"
+
 step "PostgreSQL for the tests"
 NUVEM_TEST_POSTGRES_URL=$(bash infra/postgres-test.sh start)
 export NUVEM_TEST_POSTGRES_URL

@@ -45,6 +45,9 @@ export NUVEM_LISTEN="${NUVEM_LISTEN:-127.0.0.1:8080}"
 mkdir -p "$NUVEM_DATA_DIR"
 chmod 0700 "$NUVEM_DATA_DIR"
 
+log "building the nuvem-tiny guest image (offline, from Debian packages)"
+bash infra/images/build-tiny.sh "$NUVEM_DATA_DIR/images/nuvem-tiny"
+
 url="http://$NUVEM_LISTEN"
 if curl -fsS "$url/healthz" >/dev/null 2>&1; then
     die "something already answers at $url: stop it first, or set NUVEM_LISTEN"

@@ -76,8 +76,13 @@ for p in "${deb_pkgs[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     log "downloading ${missing[*]} (apt-get download)"
-    (cd "$debcache" && apt-get -q -o APT::Sandbox::User=root download "${missing[@]}" >/dev/null) \
-        || die "apt-get download ${missing[*]} failed (run apt-get update first?)"
+    if ! (cd "$debcache" && apt-get -q -o APT::Sandbox::User=root download "${missing[@]}" >/dev/null); then
+        # A fresh machine may have no package lists yet: fetch them once and try again.
+        log "apt-get download failed; running apt-get update once and retrying"
+        apt-get -q update >/dev/null
+        (cd "$debcache" && apt-get -q -o APT::Sandbox::User=root download "${missing[@]}" >/dev/null) \
+            || die "apt-get download ${missing[*]} failed"
+    fi
 fi
 debs=()
 for p in "${deb_pkgs[@]}"; do
