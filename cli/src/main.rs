@@ -1,5 +1,6 @@
 //! `cloudctl`: Nuvem from the command line, built on `nuvem-sdk`.
 
+mod ec2;
 mod output;
 mod vpc;
 
@@ -67,6 +68,21 @@ enum Command {
     /// Users, groups, policies and access keys.
     #[command(subcommand)]
     Iam(IamCmd),
+    /// Instances: launch, list, stop, start, reboot, terminate, console, ssh.
+    #[command(subcommand)]
+    Instance(ec2::InstanceCmd),
+    /// Images (AMIs).
+    #[command(subcommand)]
+    Image(ec2::ImageCmd),
+    /// SSH key pairs for instances.
+    #[command(subcommand, name = "key-pair")]
+    KeyPair(ec2::KeyPairCmd),
+    /// The instance type catalog.
+    #[command(subcommand, name = "instance-type")]
+    InstanceType(ec2::InstanceTypeCmd),
+    /// Hosts and their capacity (operator).
+    #[command(subcommand)]
+    Host(ec2::HostCmd),
     /// VPCs, the internet gateway, trace, reconcile.
     #[command(subcommand)]
     Vpc(vpc::VpcCmd),
@@ -430,6 +446,11 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         Command::Iam(IamCmd::Group(cmd)) => group(cli, out, cmd).await,
         Command::Iam(IamCmd::Policy(cmd)) => policy(cli, out, cmd).await,
         Command::Iam(IamCmd::AccessKey(cmd)) => access_key(cli, out, cmd).await,
+        Command::Instance(cmd) => ec2::instance(&client(cli)?, out, cmd).await,
+        Command::Image(cmd) => ec2::image(&client(cli)?, out, cmd).await,
+        Command::KeyPair(cmd) => ec2::key_pair(&client(cli)?, out, cmd).await,
+        Command::InstanceType(cmd) => ec2::instance_type(&client(cli)?, out, cmd).await,
+        Command::Host(cmd) => ec2::host(&client(cli)?, out, cmd).await,
         Command::Vpc(cmd) => vpc::vpc(&client(cli)?, out, cmd).await,
         Command::Subnet(cmd) => vpc::subnet(&client(cli)?, out, cmd).await,
         Command::Sg(cmd) => vpc::sg(&client(cli)?, out, cmd).await,

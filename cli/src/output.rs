@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use nuvem_api::ec2::*;
 use nuvem_api::iam::*;
 use nuvem_api::vpc::*;
 use serde::Serialize;
@@ -478,6 +479,195 @@ impl Out {
                 ]
             },
             &["", ""],
+        )
+    }
+
+    pub fn instances(&self, items: &[Instance]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            i.id.clone(),
+                            i.name.clone(),
+                            i.state.as_str().into(),
+                            i.instance_type.clone(),
+                            i.private_ip.clone().unwrap_or_default(),
+                            i.accelerator.clone(),
+                            i.state_reason.clone(),
+                        ]
+                    })
+                    .collect()
+            },
+            &[
+                "ID",
+                "NAME",
+                "STATE",
+                "TYPE",
+                "PRIVATE IP",
+                "ACCEL",
+                "REASON",
+            ],
+        )
+    }
+
+    pub fn instance_detail(&self, i: &Instance) -> anyhow::Result<()> {
+        self.value(
+            i,
+            |i| {
+                let pins = if i.pinned_cpus.is_empty() {
+                    "shared".into()
+                } else {
+                    i.pinned_cpus
+                        .iter()
+                        .enumerate()
+                        .map(|(v, c)| format!("vCPU {v} → core {c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                vec![
+                    vec!["id".into(), i.id.clone()],
+                    vec!["name".into(), i.name.clone()],
+                    vec![
+                        "state".into(),
+                        format!("{} {}", i.state.as_str(), i.state_reason),
+                    ],
+                    vec![
+                        "type".into(),
+                        format!(
+                            "{} ({} vCPU, {} MiB)",
+                            i.instance_type, i.vcpus, i.memory_mib
+                        ),
+                    ],
+                    vec!["image".into(), i.image_id.clone()],
+                    vec!["key pair".into(), i.key_name.clone().unwrap_or_default()],
+                    vec![
+                        "network".into(),
+                        format!(
+                            "{} in {} / {}",
+                            i.private_ip.clone().unwrap_or_default(),
+                            i.subnet_id,
+                            i.vpc_id
+                        ),
+                    ],
+                    vec!["security groups".into(), i.security_group_ids.join(", ")],
+                    vec!["host".into(), i.host.clone()],
+                    vec!["accelerator".into(), i.accelerator.clone()],
+                    vec!["cpus".into(), pins],
+                    vec!["launched".into(), maybe(&i.launched_at)],
+                ]
+            },
+            &["", ""],
+        )
+    }
+
+    pub fn console(&self, c: &ConsoleOutput) -> anyhow::Result<()> {
+        match self.format {
+            Format::Json => self.json(c),
+            Format::Table => {
+                print!("{}", c.output);
+                Ok(())
+            }
+        }
+    }
+
+    pub fn images(&self, items: &[Image]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            i.id.clone(),
+                            i.name.clone(),
+                            format!("{:?}", i.format).to_lowercase(),
+                            if i.public {
+                                "public".into()
+                            } else {
+                                i.owner_account_id.clone().unwrap_or_default()
+                            },
+                            i.description.clone(),
+                        ]
+                    })
+                    .collect()
+            },
+            &["ID", "NAME", "FORMAT", "VISIBILITY", "DESCRIPTION"],
+        )
+    }
+
+    pub fn key_pairs(&self, items: &[KeyPair]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|k| {
+                        vec![
+                            k.name.clone(),
+                            k.key_type.clone(),
+                            k.fingerprint.clone(),
+                            when(&k.created_at),
+                        ]
+                    })
+                    .collect()
+            },
+            &["NAME", "TYPE", "FINGERPRINT", "CREATED"],
+        )
+    }
+
+    pub fn instance_types(&self, items: &[InstanceType]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.name.clone(),
+                            t.vcpus.to_string(),
+                            t.memory_mib.to_string(),
+                            t.disk_gib.to_string(),
+                            format!("{:.4}", t.price_per_hour),
+                        ]
+                    })
+                    .collect()
+            },
+            &["TYPE", "VCPUS", "MEMORY MIB", "DISK GIB", "PRICE/HOUR"],
+        )
+    }
+
+    pub fn hosts(&self, items: &[Host]) -> anyhow::Result<()> {
+        self.value(
+            &items,
+            |items| {
+                items
+                    .iter()
+                    .map(|h| {
+                        vec![
+                            h.name.clone(),
+                            h.uri.clone(),
+                            format!(
+                                "{}/{} (cores {} × ratio {})",
+                                h.vcpus_used, h.vcpus_capacity, h.cores, h.cpu_ratio
+                            ),
+                            format!("{}/{} MiB", h.memory_used_mib, h.memory_mib),
+                            format!("{:?}", h.pinned_cores),
+                            h.accelerator.clone(),
+                        ]
+                    })
+                    .collect()
+            },
+            &[
+                "HOST",
+                "URI",
+                "VCPUS USED",
+                "MEMORY",
+                "DEDICATED CORES",
+                "ACCEL",
+            ],
         )
     }
 }

@@ -3,6 +3,7 @@
 mod common;
 
 mod bad_input;
+mod ec2_api;
 mod iam;
 mod instances_kernel;
 mod openapi;
