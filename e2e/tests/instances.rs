@@ -1,0 +1,212 @@
+//! End to end with real guests: `cloudctl key-pair create`, `instance launch --wait`, `instance
+//! ssh`, `instance console`; then the server is killed with SIGKILL in the middle of a launch and
+//! a restarted server leaves that instance running or cleanly failed, never half-made.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use nuvem_e2e::*;
+
+const POOL: &str = "10.123.0.0/16";
+
+fn images_dir() -> Option<PathBuf> {
+    let dir = std::env::var("NUVEM_TEST_IMAGES_DIR")
+        .ok()
+        .map(PathBuf::from);
+    match dir.filter(|d| d.join("nuvem-tiny/image.json").exists()) {
+        Some(d) => Some(d),
+        None => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must build nuvem-tiny (infra/test.sh)"
+            );
+            eprintln!(
+                "SKIPPED instances e2e: no built nuvem-tiny (set NUVEM_TEST_IMAGES_DIR; infra/test.sh builds it)"
+            );
+            None
+        }
+    }
+}
+
+fn domains(cell: &str) -> Vec<String> {
+    let out = Command::new("virsh")
+        .args(["-c", "qemu:///system", "list", "--all", "--name"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|d| d.starts_with(&format!("nv{cell}-")))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn launch_ssh_and_survive_kill_9_during_a_launch() {
+    if !is_root() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the instance tests as root"
+        );
+        eprintln!("SKIPPED launch_ssh_and_survive_kill_9_during_a_launch: needs root");
+        return;
+    }
+    let Some(images) = images_dir() else { return };
+    let images = images.display().to_string();
+    let flags = [
+        "--hypervisor",
+        "libvirt",
+        "--images-dir",
+        &images,
+        "--cpu-ratio",
+        "4",
+    ];
+    let data = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (server, url) = start_server(data.path(), POOL, &flags);
+    let cell = std::fs::read_to_string(data.path().join("net/cell"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let mut guard = HostGuard {
+        cell: cell.clone(),
+        servers: vec![server],
+    };
+    let mut cli = Cli {
+        config: home.path().join("config.toml"),
+        url,
+    };
+    assert!(
+        cli.run(
+            &["login", "--account", "admin", "--password-stdin"],
+            Some(PASSWORD)
+        )
+        .status
+        .success()
+    );
+
+    // The catalog, the image and a key pair saved next to the profile.
+    assert!(cli.ok(&["instance-type", "list"]).contains("c1.course"));
+    assert!(cli.ok(&["image", "list"]).contains("nuvem-tiny"));
+    let saved = cli.ok(&["key-pair", "create", "lab"]);
+    assert!(home.path().join("keys/lab.pem").exists(), "{saved}");
+
+    // launch --wait returns when the guest answers SSH; then ssh runs a command in it.
+    let user_data = home.path().join("hello.sh");
+    std::fs::write(
+        &user_data,
+        "#!/bin/sh\necho hello-from-user-data > /data/hello\n",
+    )
+    .unwrap();
+    let launched = cli.json(&[
+        "instance",
+        "launch",
+        "--image",
+        "nuvem-tiny",
+        "--key",
+        "lab",
+        "--name",
+        "e2e",
+        "--user-data",
+        user_data.to_str().unwrap(),
+        "--wait",
+    ]);
+    let id = launched[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(launched[0]["state"], "running");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = cli.run(&["instance", "ssh", &id, "--", "cat", "/data/hello"], None);
+        if String::from_utf8_lossy(&out.stdout).trim() == "hello-from-user-data" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "user-data output never appeared: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(
+        cli.ok(&["instance", "console", &id])
+            .contains("nuvem-tiny: ssh ready")
+    );
+    let hosts = cli.json(&["host", "list"]);
+    assert!(
+        matches!(hosts[0]["accelerator"].as_str(), Some("kvm" | "tcg")),
+        "{hosts}"
+    );
+    let describe = cli.json(&["instance", "describe", &id]);
+    assert_eq!(describe["accelerator"], hosts[0]["accelerator"]);
+
+    // kill -9 right after a launch is accepted, then restart.
+    let second = cli.json(&[
+        "instance",
+        "launch",
+        "--image",
+        "nuvem-tiny",
+        "--name",
+        "interrupted",
+    ]);
+    let second_id = second[0]["id"].as_str().unwrap().to_owned();
+    let mut server = guard.servers.pop().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let (server, url) = start_server(data.path(), POOL, &flags);
+    guard.servers.push(server);
+    cli.url = url;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let outcome = loop {
+        let d = cli.json(&["instance", "describe", &second_id]);
+        match d["state"].as_str().unwrap() {
+            "running" | "terminated" => break d,
+            _ => {
+                assert!(
+                    Instant::now() < deadline,
+                    "the interrupted launch never settled: {d}"
+                );
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    };
+    if outcome["state"] == "terminated" {
+        assert!(
+            outcome["state_reason"]
+                .as_str()
+                .unwrap()
+                .contains("interrupted"),
+            "{outcome}"
+        );
+    }
+    // Never half-made: exactly the domains of the live instances exist.
+    let live: Vec<String> = cli
+        .json(&["instance", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["state"] != "terminated")
+        .map(|i| format!("nv{cell}-{}", i["id"].as_str().unwrap()))
+        .collect();
+    let mut found = domains(&cell);
+    found.sort();
+    let mut expected = live.clone();
+    expected.sort();
+    assert_eq!(found, expected);
+    // The first instance survived the crash.
+    assert_eq!(cli.json(&["instance", "describe", &id])["state"], "running");
+
+    // Terminate everything: no domain of this server is left.
+    for i in cli.json(&["instance", "list"]).as_array().unwrap() {
+        if i["state"] != "terminated" {
+            cli.ok(&["instance", "terminate", i["id"].as_str().unwrap()]);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !domains(&cell).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "domains left: {:?}",
+            domains(&cell)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
