@@ -135,7 +135,7 @@ impl Drop for HostGuard {
             }
         }
         let _ = Command::new("pkill")
-            .args(["-f", &format!("--interface=nv{}", self.cell)])
+            .args(["-f", "--", &format!("--interface=nv{}", self.cell)])
             .status();
         for line in sh("ip", &["-o", "link", "show"]).lines() {
             let name = line

@@ -128,9 +128,14 @@ fn network_survives_kill_9_and_cleans_up() {
         "iptables",
         &["-w", "-t", "nat", "-F", &format!("NV{cell}-PRE")],
     );
-    let _ = Command::new("pkill")
-        .args(["-f", &format!("--interface={bridge}")])
-        .status();
+    let killed = Command::new("pkill")
+        .args(["-f", "--", &format!("--interface={bridge}")])
+        .status()
+        .unwrap();
+    assert!(
+        killed.success(),
+        "the subnet's dnsmasq should have been running"
+    );
     sh(
         "ip",
         &[

@@ -156,6 +156,9 @@ impl Vpc {
                         prefix: c.prefix(),
                     };
                     if net.bridge_ensure(&spec)? {
+                        // A dnsmasq bound to a bridge that vanished (a crash, a reboot) serves
+                        // nothing on the new one: start the subnet's DHCP afresh.
+                        net.dhcp_stop(&s.id)?;
                         report.bridges_created.push(spec.name.clone());
                     }
                     desired.insert(spec.name.clone());
