@@ -60,6 +60,8 @@ else
         kmod                    # modprobe br_netfilter (security groups on bridged traffic)
         python3                 # stand-in hosts' TCP servers and clients in the network tests
         openssh-client          # ssh-keygen for key pairs; ssh into instances
+        chromium                # the console's end-to-end tests (headless)
+        chromium-driver         # WebDriver for those tests
     )
     # Guest kernel for direct kernel boot. Debian's cloud flavour exists only on Debian; on Ubuntu
     # there is no package of that name (and installing a second kernel flavour on a real host may

@@ -1,5 +1,18 @@
-//! Nuvem's web console. The Leptos application lands with the console issue; this crate already
-//! depends on `nuvem-api` so that the console will share the server's types from its first line.
+//! Nuvem's web console: a Leptos client-side app compiled to WebAssembly and served by
+//! `nuvem-server` at `/`. It talks only to the public API, with the shared `nuvem-api` types.
+//!
+//! `i18n` (the translation table and formatting) is plain Rust, tested on the host; the app
+//! itself is compiled for `wasm32-unknown-unknown` only (`infra/build-console.sh`).
 
-/// The API types the console will render.
-pub use nuvem_api as api;
+pub mod i18n;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+
+/// The entry point the generated JavaScript calls.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

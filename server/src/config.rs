@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// `auto` (boot-test KVM, fall back to TCG), `kvm` or `tcg` [default: auto].
     #[arg(long, env = "NUVEM_ACCELERATOR")]
     pub accelerator: Option<String>,
+    /// The built web console (infra/build-console.sh) [default: <data-dir>/console].
+    #[arg(long, env = "NUVEM_CONSOLE_DIR")]
+    pub console_dir: Option<PathBuf>,
 }
 
 /// Which hypervisor driver the compute service uses.
@@ -89,6 +92,7 @@ struct FileConfig {
     images_dir: Option<PathBuf>,
     cpu_ratio: Option<f64>,
     accelerator: Option<String>,
+    console_dir: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -108,6 +112,7 @@ pub struct Config {
     pub cpu_ratio: f64,
     /// `None`: detect.
     pub accelerator: Option<crate::drivers::hypervisor::Accelerator>,
+    pub console_dir: PathBuf,
     /// Root password for the operator account on first start (`NUVEM_ADMIN_PASSWORD`, never a
     /// flag: flags are visible to every user in `ps`).
     pub admin_password: Option<String>,
@@ -169,7 +174,12 @@ impl Config {
             .images_dir
             .or(file.images_dir)
             .unwrap_or_else(|| data_dir.join("images"));
+        let console_dir = args
+            .console_dir
+            .or(file.console_dir)
+            .unwrap_or_else(|| data_dir.join("console"));
         Ok(Config {
+            console_dir,
             images_dir,
             cpu_ratio,
             accelerator,
@@ -221,6 +231,7 @@ impl Config {
             images_dir: data_dir.join("images"),
             cpu_ratio: 1.0,
             accelerator: None,
+            console_dir: data_dir.join("console"),
             admin_password: None,
         }
     }

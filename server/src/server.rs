@@ -154,8 +154,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let data = web::Data::new(nuvem.clone());
     let metrics = web::Data::new(Metrics::new());
+    let console = web::Data::new(http::ConsoleFiles(config.console_dir.clone()));
     let mut server =
-        HttpServer::new(move || http::app(data.clone(), metrics.clone())).shutdown_timeout(10);
+        HttpServer::new(move || http::app(data.clone(), metrics.clone(), console.clone()))
+            .shutdown_timeout(10);
     if let Some(n) = config.workers {
         server = server.workers(n);
     }

@@ -201,10 +201,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .default_service(web::to(no_route));
 }
 
+/// Where the built console is (its `index.html`, `style.css`, `pkg/`).
+#[derive(Clone)]
+pub struct ConsoleFiles(pub std::path::PathBuf);
+
+const CONSOLE_MISSING: &str = "<!doctype html><meta charset=utf-8><title>Nuvem</title>\
+<h1>Nuvem</h1><p>The API is running: see <a href=/docs>/docs</a>. The web console is not built on \
+this server: run <code>infra/build-console.sh</code> (or <code>infra/up.sh</code>).</p>";
+
+/// `/`: the console's page, or a note on how to build it.
+async fn console_index(files: web::Data<ConsoleFiles>) -> HttpResponse {
+    match std::fs::read_to_string(files.0.join("index.html")) {
+        Ok(html) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(_) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(CONSOLE_MISSING),
+    }
+}
+
 /// Builds the application with its middleware (outermost last).
 pub fn app(
     nuvem: web::Data<Nuvem>,
     metrics: web::Data<metrics::Metrics>,
+    console: web::Data<ConsoleFiles>,
 ) -> actix_web::App<
     impl actix_web::dev::ServiceFactory<
         ServiceRequest,
@@ -214,9 +235,13 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let dir = console.0.clone();
     actix_web::App::new()
         .app_data(nuvem)
         .app_data(metrics)
+        .app_data(console)
+        .route("/", web::get().to(console_index))
+        .service(actix_files::Files::new("/console", dir))
         .configure(configure)
         .wrap(from_fn(request_id_scope))
         .wrap(from_fn(metrics::record))

@@ -1,0 +1,266 @@
+//! Every string of the console, in English and Brazilian Portuguese, through one table; and the
+//! formatting of numbers, money and dates per language. A test fails when a key the console uses is
+//! missing, or a translation is empty.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    PtBr,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::PtBr => "pt-BR",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Lang {
+        if s.eq_ignore_ascii_case("pt-BR") || s.starts_with("pt") {
+            Lang::PtBr
+        } else {
+            Lang::En
+        }
+    }
+}
+
+/// (key, English, Português).
+pub const TABLE: &[(&str, &str, &str)] = &[
+    ("app.title", "Nuvem console", "Console da Nuvem"),
+    (
+        "app.tagline",
+        "A cloud you can look inside",
+        "Uma nuvem que você pode ver por dentro",
+    ),
+    ("nav.home", "Home", "Início"),
+    ("nav.iam", "IAM", "IAM"),
+    ("nav.network", "Networking", "Redes"),
+    ("nav.instances", "Instances", "Instâncias"),
+    ("signin.title", "Sign in", "Entrar"),
+    ("signin.account", "Account", "Conta"),
+    ("signin.user", "User name", "Nome de usuário"),
+    ("signin.password", "Password", "Senha"),
+    ("signin.submit", "Sign in", "Entrar"),
+    (
+        "signin.expired",
+        "Your session has ended. Please sign in again.",
+        "Sua sessão terminou. Entre novamente.",
+    ),
+    ("signout", "Sign out", "Sair"),
+    ("lang.label", "Language", "Idioma"),
+    ("common.create", "Create", "Criar"),
+    ("common.delete", "Delete", "Excluir"),
+    ("common.refresh", "Refresh", "Atualizar"),
+    ("common.name", "Name", "Nome"),
+    ("common.created", "Created", "Criado em"),
+    ("common.actions", "Actions", "Ações"),
+    ("common.loading", "Loading…", "Carregando…"),
+    ("common.none", "Nothing here yet.", "Nada aqui ainda."),
+    (
+        "common.confirm_delete",
+        "Delete this? This cannot be undone.",
+        "Excluir? Isto não pode ser desfeito.",
+    ),
+    ("common.copy", "Copy", "Copiar"),
+    ("common.copied", "Copied", "Copiado"),
+    ("common.state", "State", "Estado"),
+    ("home.title", "Services", "Serviços"),
+    (
+        "home.intro",
+        "Each service shows one of NIST's essential characteristics of cloud computing.",
+        "Cada serviço mostra uma das características essenciais da computação em nuvem segundo o NIST.",
+    ),
+    (
+        "home.characteristic",
+        "NIST characteristic",
+        "Característica NIST",
+    ),
+    ("home.model", "Model", "Modelo"),
+    (
+        "svc.iam",
+        "Identity and access (IAM)",
+        "Identidade e acesso (IAM)",
+    ),
+    (
+        "svc.iam.nist",
+        "Measured service & multi-tenancy: every call is authorised and scoped to your account",
+        "Serviço medido e multilocação: toda chamada é autorizada e restrita à sua conta",
+    ),
+    ("svc.vpc", "Virtual networks (VPC)", "Redes virtuais (VPC)"),
+    (
+        "svc.vpc.nist",
+        "Resource pooling: one host's network shared by isolated tenants",
+        "Agrupamento de recursos: a rede de um host compartilhada por inquilinos isolados",
+    ),
+    (
+        "svc.ec2",
+        "Virtual machines (instances)",
+        "Máquinas virtuais (instâncias)",
+    ),
+    (
+        "svc.ec2.nist",
+        "On-demand self-service and rapid elasticity: launch and terminate in seconds",
+        "Autosserviço sob demanda e elasticidade rápida: crie e encerre em segundos",
+    ),
+    ("model.iaas", "IaaS", "IaaS"),
+    ("model.platform", "Platform", "Plataforma"),
+    ("iam.users", "Users", "Usuários"),
+    ("iam.groups", "Groups", "Grupos"),
+    ("iam.policies", "Policies", "Políticas"),
+    ("iam.user_name", "User name", "Nome do usuário"),
+    (
+        "iam.password_optional",
+        "Password (optional)",
+        "Senha (opcional)",
+    ),
+    ("iam.has_password", "Console password", "Senha do console"),
+    ("iam.access_keys", "Access keys", "Chaves de acesso"),
+    ("iam.new_key", "New access key", "Nova chave de acesso"),
+    (
+        "iam.secret_once",
+        "The secret is shown only now. Store it.",
+        "O segredo é mostrado só agora. Guarde-o.",
+    ),
+    (
+        "iam.policy_document",
+        "Policy document (JSON)",
+        "Documento da política (JSON)",
+    ),
+    ("iam.policy_valid", "Valid policy", "Política válida"),
+    ("net.vpcs", "VPCs", "VPCs"),
+    ("net.subnets", "Subnets", "Sub-redes"),
+    ("net.groups", "Security groups", "Grupos de segurança"),
+    ("net.rules", "Rules", "Regras"),
+    ("net.add_rule", "Add rule", "Adicionar regra"),
+    ("net.direction", "Direction", "Direção"),
+    ("net.protocol", "Protocol", "Protocolo"),
+    ("net.port", "Port", "Porta"),
+    ("net.source", "Source (CIDR)", "Origem (CIDR)"),
+    (
+        "net.iptables",
+        "Generated iptables rules",
+        "Regras iptables geradas",
+    ),
+    ("net.trace", "Trace a connection", "Rastrear uma conexão"),
+    ("net.from", "From", "De"),
+    ("net.to", "To", "Para"),
+    ("ec2.launch", "Launch instance", "Criar instância"),
+    ("ec2.image", "Image", "Imagem"),
+    ("ec2.type", "Instance type", "Tipo de instância"),
+    ("ec2.key", "Key pair", "Par de chaves"),
+    (
+        "ec2.user_data",
+        "User data (script)",
+        "Dados do usuário (script)",
+    ),
+    ("ec2.private_ip", "Private IP", "IP privado"),
+    ("ec2.console", "Console output", "Saída do console"),
+    ("ec2.stop", "Stop", "Parar"),
+    ("ec2.start", "Start", "Iniciar"),
+    ("ec2.terminate", "Terminate", "Encerrar"),
+    ("ec2.price", "Price per hour", "Preço por hora"),
+];
+
+/// The text of `key` in `lang`; the key itself when missing (a test keeps that from happening).
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    match TABLE.iter().find(|(k, _, _)| *k == key) {
+        Some((_, en, pt)) => match lang {
+            Lang::En => en,
+            Lang::PtBr => pt,
+        },
+        None => "⚠ missing translation",
+    }
+}
+
+/// Groups thousands and sets the decimal mark as each language writes numbers.
+pub fn number(lang: Lang, value: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, value.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let (group, mark) = match lang {
+        Lang::En => (',', '.'),
+        Lang::PtBr => ('.', ','),
+    };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}{mark}{frac}")
+    }
+}
+
+/// Prices of the catalog are in US dollars.
+pub fn money(lang: Lang, usd: f64) -> String {
+    match lang {
+        Lang::En => format!("${}", number(lang, usd, 4)),
+        Lang::PtBr => format!("US$ {}", number(lang, usd, 4)),
+    }
+}
+
+/// `2026-11-29T18:05:00Z` → `2026-11-29 18:05` (en) or `29/11/2026 18:05` (pt-BR), in UTC.
+pub fn date(lang: Lang, rfc3339: &str) -> String {
+    let (d, rest) = rfc3339.split_once('T').unwrap_or((rfc3339, ""));
+    let hm: String = rest.chars().take(5).collect();
+    let parts: Vec<&str> = d.split('-').collect();
+    match (lang, parts.as_slice()) {
+        (Lang::PtBr, [y, m, day]) => format!("{day}/{m}/{y} {hm}"),
+        _ => format!("{d} {hm}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_translated_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (k, en, pt) in TABLE {
+            assert!(seen.insert(*k), "key {k} appears twice");
+            assert!(
+                !en.trim().is_empty() && !pt.trim().is_empty(),
+                "key {k} has an empty translation"
+            );
+        }
+    }
+
+    /// Every `tr("…")` in the console's source names a key of the table.
+    #[test]
+    fn every_key_the_console_uses_exists() {
+        let source = include_str!("app.rs");
+        let mut used = 0;
+        for part in source.split("tr(\"").skip(1) {
+            let key = part.split('"').next().unwrap();
+            assert!(
+                TABLE.iter().any(|(k, _, _)| *k == key),
+                "the console uses key {key:?}, which the table lacks"
+            );
+            used += 1;
+        }
+        assert!(
+            used > 20,
+            "only {used} keys found: is the scan still right?"
+        );
+    }
+
+    #[test]
+    fn numbers_money_and_dates_per_language() {
+        assert_eq!(number(Lang::En, 1234567.891, 2), "1,234,567.89");
+        assert_eq!(number(Lang::PtBr, 1234567.891, 2), "1.234.567,89");
+        assert_eq!(money(Lang::PtBr, 0.0052), "US$ 0,0052");
+        assert_eq!(money(Lang::En, 0.0052), "$0.0052");
+        assert_eq!(date(Lang::PtBr, "2026-11-29T18:05:31Z"), "29/11/2026 18:05");
+        assert_eq!(date(Lang::En, "2026-11-29T18:05:31Z"), "2026-11-29 18:05");
+        assert_eq!(Lang::from_code("pt-BR"), Lang::PtBr);
+    }
+}
