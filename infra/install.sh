@@ -62,6 +62,7 @@ else
         openssh-client          # ssh-keygen for key pairs; ssh into instances
         chromium                # the console's end-to-end tests (headless)
         chromium-driver         # WebDriver for those tests
+        libssl-dev              # the WebDriver client of those tests (fantoccini, native TLS)
     )
     # Guest kernel for direct kernel boot. Debian's cloud flavour exists only on Debian; on Ubuntu
     # there is no package of that name (and installing a second kernel flavour on a real host may

@@ -20,6 +20,10 @@ step "guest images (nuvem-tiny, built offline from Debian packages)"
 export NUVEM_TEST_IMAGES_DIR="${NUVEM_TEST_IMAGES_DIR:-/var/cache/nuvem/images}"
 bash infra/images/build-tiny.sh "$NUVEM_TEST_IMAGES_DIR/nuvem-tiny"
 
+step "web console (Leptos to WebAssembly; installs the pinned wasm-bindgen-cli once)"
+bash infra/build-console.sh console/dist
+export NUVEM_TEST_CONSOLE_DIR="$PWD/console/dist"
+
 step "PostgreSQL for the tests"
 NUVEM_TEST_POSTGRES_URL=$(bash infra/postgres-test.sh start)
 export NUVEM_TEST_POSTGRES_URL

@@ -45,6 +45,9 @@ export NUVEM_LISTEN="${NUVEM_LISTEN:-127.0.0.1:8080}"
 mkdir -p "$NUVEM_DATA_DIR"
 chmod 0700 "$NUVEM_DATA_DIR"
 
+log "building the web console (the first build installs wasm-bindgen-cli: about 10 minutes)"
+bash infra/build-console.sh "$NUVEM_DATA_DIR/console"
+
 log "building the nuvem-tiny guest image (offline, from Debian packages)"
 bash infra/images/build-tiny.sh "$NUVEM_DATA_DIR/images/nuvem-tiny"
 
@@ -56,7 +59,7 @@ fi
 remind() {
     local pwfile="$NUVEM_DATA_DIR/initial-admin-password"
     if [ -f "$pwfile" ]; then
-        log "operator sign-in: cloudctl --endpoint $url login --account admin   (password in $pwfile)"
+        log "console: $url/   operator sign-in: cloudctl --endpoint $url login --account admin   (password in $pwfile)"
     else
         log "operator sign-in: cloudctl --endpoint $url login --account admin"
     fi

@@ -50,8 +50,15 @@ struct Ctx {
     expired: RwSignal<bool>,
 }
 
+thread_local! {
+    /// The one application state; also reachable from async tasks, which run outside the
+    /// component tree where `use_context` works (the browser runs WebAssembly on one thread).
+    static CTX: std::cell::Cell<Option<Ctx>> = const { std::cell::Cell::new(None) };
+}
+
 fn ctx() -> Ctx {
-    expect_context::<Ctx>()
+    CTX.with(|c| c.get())
+        .expect("the application state is set when the app starts")
 }
 
 /// A translated string that follows the language switch.
@@ -166,7 +173,7 @@ pub fn App() -> impl IntoView {
         identity: RwSignal::new(None),
         expired: RwSignal::new(false),
     };
-    provide_context(c);
+    CTX.with(|cell| cell.set(Some(c)));
     Effect::new(move |_| {
         let lang = c.lang.get();
         if let Some(s) = storage() {

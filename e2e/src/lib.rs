@@ -161,17 +161,18 @@ impl Drop for HostGuard {
                 }
             }
         }
+        // Flush every chain of the cell first: a chain can only be deleted once nothing jumps to it.
         for table in ["filter", "nat"] {
-            for l in sh("iptables", &["-w", "-t", table, "-S"]).lines() {
-                if let Some(c) = l
-                    .strip_prefix("-N ")
-                    .filter(|c| c.starts_with(&format!("NV{}-", self.cell)))
-                {
+            let listing = sh("iptables", &["-w", "-t", table, "-S"]);
+            let chains: Vec<&str> = listing
+                .lines()
+                .filter_map(|l| l.strip_prefix("-N "))
+                .filter(|c| c.starts_with(&format!("NV{}-", self.cell)))
+                .collect();
+            for flag in ["-F", "-X"] {
+                for c in &chains {
                     let _ = Command::new("iptables")
-                        .args(["-w", "-t", table, "-F", c])
-                        .status();
-                    let _ = Command::new("iptables")
-                        .args(["-w", "-t", table, "-X", c])
+                        .args(["-w", "-t", table, flag, c])
                         .status();
                 }
             }

@@ -40,7 +40,9 @@ image_name=debian-12
 root_size=2G
 root_label=nuvem-root
 cmdline="root=LABEL=$root_label rw console=ttyS0 net.ifnames=0"
-packages=systemd-sysv,udev,openssh-server,cloud-init,python3-cffi-backend,ifupdown,isc-dhcp-client,netbase,iproute2,kmod,ca-certificates,sysbench,linux-image-cloud-amd64
+# dbus: without it systemd-logind does not start, and nothing handles the ACPI power button
+# (Nuvem's graceful stop).
+packages=systemd-sysv,udev,dbus,openssh-server,cloud-init,python3-cffi-backend,ifupdown,isc-dhcp-client,netbase,iproute2,kmod,ca-certificates,sysbench,linux-image-cloud-amd64
 
 self=$(readlink -f "$0")
 mkdir -p "$outdir"
@@ -227,9 +229,11 @@ cat >"$root/etc/cloud/cloud.cfg.d/90-nuvem.cfg" <<'EOF'
 datasource_list: [NoCloud, None]
 locale: C.UTF-8
 
-# No default user (`users: {}`; `[]` fails cloud-init's schema): the seed's public keys go to
-# root, which logs in with keys only.
-users: {}
+# No default user (Debian's is `debian`): the seed's public keys go to root, which logs in with
+# keys only. (`users: []` fails cloud-init's schema, `users: {}` is deprecated.)
+users: [default]
+system_info:
+  default_user: null
 disable_root: false
 ssh_pwauth: false
 # Fresh host keys per instance; no RSA (3072-bit generation costs ~15 s under TCG).

@@ -243,6 +243,9 @@ timers=$(gssh 'systemctl list-timers --no-legend --plain | grep -c . || true')
 [ "$timers" = 0 ] || fail "the guest has timers: $(gssh 'systemctl list-timers --no-legend --plain' | tr '\n' ';')"
 ntp=$(gssh 'systemctl is-active systemd-timesyncd.service chrony.service ntpsec.service 2>/dev/null' | grep -c '^active' || true)
 [ "$ntp" = 0 ] || fail "an NTP client is running"
+# Nothing at boot refreshed the CA store or touched apt (cloud-init runs commands through subp).
+calls=$(gssh "grep -c -E \"Running command \\\\['(update-ca-certificates|apt-get|eatmydata)\" /var/log/cloud-init.log || true")
+[ "$calls" = 0 ] || fail "cloud-init ran apt-get or update-ca-certificates at boot ($calls times)"
 pwauth=$(gssh 'sshd -T 2>/dev/null | grep -i "^passwordauthentication"' | awk '{ print $2 }')
 [ "$pwauth" = no ] || fail "sshd PasswordAuthentication is '$pwauth'"
 state=$(gssh 'systemctl is-system-running' || true)
