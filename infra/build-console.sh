@@ -26,7 +26,7 @@ have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
     log "installing wasm-bindgen-cli $want (have: ${have:-none}); about 10 minutes, once"
     # Not --locked: its lock file pins a crate version the registry no longer serves.
-    cargo install wasm-bindgen-cli --version "$want" --quiet
+    cargo install wasm-bindgen-cli --version "$want" --force --quiet
 fi
 
 log "building the console ($profile)"
