@@ -10,6 +10,7 @@ pub const ACTIONS: &[&str] = &[
     "iam:ListAccounts",
     "iam:GetAccount",
     "iam:DeleteAccount",
+    "iam:AssumeAccount",
     "iam:CreateUser",
     "iam:ListUsers",
     "iam:GetUser",

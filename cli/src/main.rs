@@ -117,6 +117,10 @@ enum AccountCmd {
     Get {
         name: String,
     },
+    /// Act as the root user of an account: the session is saved in the profile (--profile).
+    Assume {
+        name: String,
+    },
     /// Delete an account and everything in it.
     Delete {
         name: String,
@@ -509,6 +513,24 @@ async fn account(cli: &Cli, out: &Out, cmd: &AccountCmd) -> anyhow::Result<()> {
         }
         AccountCmd::List => out.accounts(&c.list_accounts_all().await?),
         AccountCmd::Get { name } => out.accounts(&[c.get_account(name).await?]),
+        AccountCmd::Assume { name } => {
+            let session = c.assume_account(name).await?;
+            let mut file = ConfigFile::load()?;
+            let profile_name = profile_name(cli);
+            let profile = file.profile_mut(&profile_name);
+            profile.endpoint = Some(c.endpoint().to_owned());
+            profile.session_token = Some(session.token.clone());
+            profile.session_expires_at = Some(session.expires_at);
+            profile.access_key_id = None;
+            profile.secret_access_key = None;
+            file.save()?;
+            out.message(&format!(
+                "Acting as root of account {} in profile '{profile_name}' until {}.",
+                session.identity.account_name,
+                session.expires_at.format("%H:%M UTC")
+            ));
+            out.identity(&session.identity)
+        }
         AccountCmd::Delete { name } => {
             c.delete_account(name).await?;
             out.message(&format!("Deleted account {name}."));

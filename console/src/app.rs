@@ -5,8 +5,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nuvem_api::ErrorBody;
 use nuvem_api::ec2::{ImageList, Instance, InstanceList, InstanceTypeList, KeyPairList};
-use nuvem_api::iam::{AccessKeyCreated, Identity, PolicyList, Session, UserList};
-use nuvem_api::vpc::{GeneratedRules, SecurityGroup, SecurityGroupList, TraceResult, VpcList};
+use nuvem_api::iam::{
+    AccessKeyCreated, AccountList, GroupList, Identity, PolicyList, Session, UserList,
+};
+use nuvem_api::vpc::{
+    GeneratedRules, SecurityGroup, SecurityGroupList, SubnetList, TraceResult, VpcList,
+};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -274,6 +278,77 @@ fn SignIn() -> impl IntoView {
     }
 }
 
+/// The operator's account switcher: act as the root of a student's account, and come back.
+#[component]
+fn AccountSwitch() -> impl IntoView {
+    let c = ctx();
+    let accounts = RwSignal::new(None::<AccountList>);
+    let operator_token =
+        move || storage().and_then(|s| s.get_item("nuvem.operator_token").ok().flatten());
+    Effect::new(move |_| {
+        if c.identity.get().is_some_and(|i| i.is_operator) {
+            spawn_local(async move {
+                accounts.set(
+                    api::<AccountList>("GET", "/v1/accounts?limit=1000", None)
+                        .await
+                        .ok(),
+                );
+            });
+        }
+    });
+    let switch = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        if name.is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            if let Ok(s) =
+                api::<Session>("POST", &format!("/v1/accounts/{name}/assume"), None).await
+            {
+                if let (Some(st), Some(current)) = (storage(), c.token.get_untracked()) {
+                    let _ = st.set_item("nuvem.operator_token", &current);
+                    let _ = st.set_item("nuvem.token", &s.token);
+                }
+                c.identity.set(Some(s.identity));
+                c.token.set(Some(s.token));
+                c.page.set(Page::Home);
+            }
+        });
+    };
+    let back = move |_| {
+        if let Some(t) = operator_token() {
+            if let Some(st) = storage() {
+                let _ = st.set_item("nuvem.token", &t);
+                let _ = st.remove_item("nuvem.operator_token");
+            }
+            c.identity.set(None);
+            c.token.set(Some(t));
+            c.page.set(Page::Home);
+            spawn_local(async move {
+                if let Ok(id) = api::<Identity>("GET", "/v1/auth/whoami", None).await {
+                    c.identity.set(Some(id));
+                }
+            });
+        }
+    };
+    view! {
+        <Show when=move || c.identity.get().is_some_and(|i| i.is_operator)>
+            <label class="lang">{tr("acct.switch")}" "
+                <select id="switch-account" on:change=switch>
+                    <option value="">"admin"</option>
+                    {move || accounts.get().map(|l| l.items.into_iter().filter(|a| !a.is_operator).map(|a| {
+                        let value = a.name.clone();
+                        view! { <option value=value>{a.name}</option> }
+                    }).collect_view())}
+                </select>
+            </label>
+        </Show>
+        <Show when=move || c.identity.get().is_some_and(|i| !i.is_operator) && operator_token().is_some()>
+            <button id="switch-back" class="secondary" on:click=back>{tr("acct.back")}</button>
+        </Show>
+    }
+}
+
 #[component]
 fn Header() -> impl IntoView {
     let c = ctx();
@@ -288,6 +363,7 @@ fn Header() -> impl IntoView {
     let sign_out = move |_| {
         if let Some(s) = storage() {
             let _ = s.remove_item("nuvem.token");
+            let _ = s.remove_item("nuvem.operator_token");
         }
         c.identity.set(None);
         c.token.set(None);
@@ -303,6 +379,7 @@ fn Header() -> impl IntoView {
                 <a href="#/instances" id="nav-instances" class=move || link(Page::Instances) on:click=go(Page::Instances)>{tr("nav.instances")}</a>
             </nav>
             <span class="who" id="who">{move || c.identity.get().map(|i| format!("{}@{}", i.user, i.account_name)).unwrap_or_default()}</span>
+            <AccountSwitch/>
             <LangSwitch/>
             <button id="signout" class="secondary" on:click=sign_out>{tr("signout")}</button>
         </header>
@@ -339,6 +416,9 @@ fn Iam() -> impl IntoView {
     let c = ctx();
     let users = RwSignal::new(None::<UserList>);
     let policies = RwSignal::new(None::<PolicyList>);
+    let groups = RwSignal::new(None::<GroupList>);
+    let group_name = RwSignal::new(String::new());
+    let group_error = RwSignal::new(None::<String>);
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let name_error = RwSignal::new(None::<String>);
@@ -351,6 +431,9 @@ fn Iam() -> impl IntoView {
             }
             if let Ok(p) = api::<PolicyList>("GET", "/v1/iam/policies", None).await {
                 policies.set(Some(p));
+            }
+            if let Ok(g) = api::<GroupList>("GET", "/v1/iam/groups", None).await {
+                groups.set(Some(g));
             }
         })
     };
@@ -404,6 +487,20 @@ fn Iam() -> impl IntoView {
             let _ = w.navigator().clipboard().write_text(&k.secret_access_key);
             copied.set(true);
         }
+    };
+    let create_group = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        group_error.set(None);
+        let body = json!({"name": group_name.get()});
+        spawn_local(async move {
+            match api::<Value>("POST", "/v1/iam/groups", Some(body)).await {
+                Ok(_) => {
+                    group_name.set(String::new());
+                    load();
+                }
+                Err(e) => group_error.set(Some(e.show())),
+            }
+        });
     };
     // Policy editor: validated as you type, with the server's own rules (nuvem-api).
     let policy_name = RwSignal::new(String::new());
@@ -486,6 +583,18 @@ fn Iam() -> impl IntoView {
                 </tbody>
             </table>
 
+            <h1>{tr("iam.groups")}</h1>
+            <form class="inline" on:submit=create_group>
+                <div class="field">
+                    <label for="new-group">{tr("common.name")}</label>
+                    <input id="new-group" prop:value=group_name on:input=move |ev| group_name.set(event_target_value(&ev))/>
+                    <Show when=move || group_error.get().is_some()><p class="error">{move || group_error.get().unwrap_or_default()}</p></Show>
+                </div>
+                <button id="create-group" type="submit">{tr("common.create")}</button>
+            </form>
+            <ul class="chips" id="iam-groups">
+                {move || groups.get().map(|g| g.items.into_iter().map(|g| view! { <li><span class="chip">{g.name}</span></li> }).collect_view())}
+            </ul>
             <h1>{tr("iam.policies")}</h1>
             <form on:submit=save_policy>
                 <div class="field">
@@ -512,6 +621,7 @@ fn Iam() -> impl IntoView {
 #[component]
 fn Network() -> impl IntoView {
     let vpcs = RwSignal::new(None::<VpcList>);
+    let subnets = RwSignal::new(None::<SubnetList>);
     let groups = RwSignal::new(None::<SecurityGroupList>);
     let selected = RwSignal::new(None::<String>);
     let iptables = RwSignal::new(None::<GeneratedRules>);
@@ -529,6 +639,9 @@ fn Network() -> impl IntoView {
         spawn_local(async move {
             if let Ok(v) = api::<VpcList>("GET", "/v1/vpc/vpcs", None).await {
                 vpcs.set(Some(v));
+            }
+            if let Ok(n) = api::<SubnetList>("GET", "/v1/vpc/subnets", None).await {
+                subnets.set(Some(n));
             }
             if let Ok(g) = api::<SecurityGroupList>("GET", "/v1/vpc/security-groups", None).await {
                 groups.set(Some(g));
@@ -619,6 +732,13 @@ fn Network() -> impl IntoView {
                     <tr><td><code>{v.id}</code></td><td>{v.cidr}</td><td>{v.name}</td><td>{if v.internet_gateway { "on" } else { "off" }}</td></tr>
                 }).collect_view())}</tbody>
             </table>
+            <h1>{tr("net.subnets")}</h1>
+            <table id="subnets">
+                <thead><tr><th>"ID"</th><th>"VPC"</th><th>"CIDR"</th><th>"Gateway"</th><th>"Bridge"</th></tr></thead>
+                <tbody>{move || subnets.get().map(|n| n.items.into_iter().map(|n| view! {
+                    <tr><td><code>{n.id}</code></td><td><code>{n.vpc_id}</code></td><td>{n.cidr}</td><td>{n.gateway}</td><td><code>{n.bridge}</code></td></tr>
+                }).collect_view())}</tbody>
+            </table>
             <h1>{tr("net.groups")}</h1>
             <form class="inline" on:submit=create_sg>
                 <div class="field">
@@ -698,6 +818,10 @@ fn Instances() -> impl IntoView {
     let images = RwSignal::new(None::<ImageList>);
     let types = RwSignal::new(None::<InstanceTypeList>);
     let keys = RwSignal::new(None::<KeyPairList>);
+    let subnets = RwSignal::new(None::<SubnetList>);
+    let sgs = RwSignal::new(None::<SecurityGroupList>);
+    let subnet = RwSignal::new(String::new());
+    let chosen_sgs = RwSignal::new(Vec::<String>::new());
     let image = RwSignal::new(String::new());
     let itype = RwSignal::new("t3.nano".to_owned());
     let key = RwSignal::new(String::new());
@@ -732,6 +856,12 @@ fn Instances() -> impl IntoView {
                 .await
                 .ok(),
         );
+        subnets.set(api::<SubnetList>("GET", "/v1/vpc/subnets", None).await.ok());
+        sgs.set(
+            api::<SecurityGroupList>("GET", "/v1/vpc/security-groups", None)
+                .await
+                .ok(),
+        );
     });
     // Status badges follow the instances without a reload.
     spawn_local(async move {
@@ -753,6 +883,12 @@ fn Instances() -> impl IntoView {
         }
         if !user_data.get().is_empty() {
             body["user_data"] = json!(user_data.get());
+        }
+        if !subnet.get().is_empty() {
+            body["subnet_id"] = json!(subnet.get());
+        }
+        if !chosen_sgs.get().is_empty() {
+            body["security_group_ids"] = json!(chosen_sgs.get());
         }
         spawn_local(async move {
             match api::<InstanceList>("POST", "/v1/ec2/instances", Some(body)).await {
@@ -816,7 +952,28 @@ fn Instances() -> impl IntoView {
                             <option value="">"—"</option>
                             {move || keys.get().map(|l| l.items.into_iter().map(|k| { let value = k.name.clone(); view! { <option value=value>{k.name}</option> } }).collect_view())}
                         </select></div>
+                    <div class="field"><label for="subnet">{tr("net.subnets")}</label>
+                        <select id="subnet" on:change=move |ev| subnet.set(event_target_value(&ev))>
+                            <option value="">"default"</option>
+                            {move || subnets.get().map(|l| l.items.into_iter().map(|n| {
+                                let value = n.id.clone();
+                                view! { <option value=value>{format!("{} ({})", n.id, n.cidr)}</option> }
+                            }).collect_view())}
+                        </select></div>
                 </div>
+                <fieldset id="launch-groups"><legend>{tr("net.groups")}</legend>
+                    {move || sgs.get().map(|l| l.items.into_iter().map(|g| {
+                        let id = g.id.clone();
+                        let input_id = format!("sg-{}", g.id);
+                        view! {
+                            <label class="check"><input type="checkbox" id=input_id on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                let id = id.clone();
+                                chosen_sgs.update(|v| { v.retain(|x| *x != id); if on { v.push(id); } });
+                            }/>" "{format!("{} ({})", g.name, g.vpc_id)}</label>
+                        }
+                    }).collect_view())}
+                </fieldset>
                 <label for="user-data">{tr("ec2.user_data")}</label>
                 <textarea id="user-data" rows="3" placeholder="#!/bin/sh" prop:value=user_data on:input=move |ev| user_data.set(event_target_value(&ev))></textarea>
                 <Show when=move || launch_error.get().is_some()><p class="error" id="launch-error">{move || launch_error.get().unwrap_or_default()}</p></Show>

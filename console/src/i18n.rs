@@ -52,6 +52,8 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("signout", "Sign out", "Sair"),
     ("lang.label", "Language", "Idioma"),
+    ("acct.switch", "Account", "Conta"),
+    ("acct.back", "Back to the operator", "Voltar ao operador"),
     ("common.create", "Create", "Criar"),
     ("common.delete", "Delete", "Excluir"),
     ("common.refresh", "Refresh", "Atualizar"),

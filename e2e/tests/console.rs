@@ -186,6 +186,28 @@ async fn the_console_in_a_real_browser() {
         cell,
         servers: vec![server],
     };
+    // A class account, made with cloudctl, for the operator's account switcher.
+    let home = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        config: home.path().join("config.toml"),
+        url: url.clone(),
+    };
+    assert!(
+        cli.run(
+            &["login", "--account", "admin", "--password-stdin"],
+            Some(PASSWORD)
+        )
+        .status
+        .success()
+    );
+    assert!(
+        cli.run(
+            &["account", "create", "turma", "--root-password-stdin"],
+            Some("turma-password")
+        )
+        .status
+        .success()
+    );
     let (_driver, port) = start_chromedriver();
     let profile = tempfile::tempdir().unwrap();
     let c = browser(port, profile.path()).await;
@@ -220,6 +242,18 @@ async fn the_console_in_a_real_browser() {
     assert_eq!(text(&c, "#home-title").await, "Services");
     shot(&c, "02-home").await;
 
+    // The operator acts as a class account's root, then comes back.
+    until_text(&c, "#switch-account", "turma", 20).await;
+    c.find(Locator::Css("#switch-account"))
+        .await
+        .unwrap()
+        .select_by_value("turma")
+        .await
+        .unwrap();
+    until_text(&c, "#who", "root@turma", 20).await;
+    click(&c, "#switch-back").await;
+    until_text(&c, "#who", "root@admin", 20).await;
+
     // IAM: a bad name shows the API's validation next to the field; a good one is listed.
     click(&c, "#nav-iam").await;
     fill(&c, "#new-user", "ana maria").await;
@@ -232,6 +266,9 @@ async fn the_console_in_a_real_browser() {
     fill(&c, "#new-user", "ana").await;
     click(&c, "#create-user").await;
     until_text(&c, "#users", "ana", 20).await;
+    fill(&c, "#new-group", "students").await;
+    click(&c, "#create-group").await;
+    until_text(&c, "#iam-groups", "students", 20).await;
     fill(
         &c,
         "#policy-doc",
@@ -270,6 +307,7 @@ async fn the_console_in_a_real_browser() {
     // Networking: a security group, a rule, the iptables rules it became.
     click(&c, "#nav-network").await;
     until_text(&c, "#vpcs", "10.124.", 20).await;
+    until_text(&c, "#subnets", "10.124.", 20).await;
     fill(&c, "#new-sg", "web").await;
     click(&c, "#create-sg").await;
     until_text(&c, "#groups", "web", 20).await;
@@ -284,6 +322,15 @@ async fn the_console_in_a_real_browser() {
     // Instances: launch nuvem-tiny and watch its badge reach running without a reload.
     click(&c, "#nav-instances").await;
     until_text(&c, "#image", "nuvem-tiny", 20).await;
+    until_text(&c, "#launch-groups", "web", 20).await;
+    c.find(Locator::XPath(
+        "//fieldset[@id='launch-groups']//label[contains(., 'web')]/input",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     click(&c, "#launch").await;
     c.wait()
         .at_most(Duration::from_secs(180))

@@ -5,7 +5,7 @@
 #
 #   infra/images/build-debian.sh OUTDIR [--force]
 #
-# Slow (~6 min on 2 cores), so built on request only, never by infra/up.sh. Produces
+# Slow (1.5-3 min on 2 cores, mostly debootstrap), so built on request only. Produces
 #   OUTDIR/vmlinuz, OUTDIR/initrd.img   copies of the guest's /boot (its initramfs mounts the root)
 #   OUTDIR/disk.qcow2                   the root filesystem (ext4 labelled nuvem-root, no partition
 #                                       table, 2 GiB), made without loop devices (mkfs.ext4 -d)
@@ -20,7 +20,7 @@ set -euo pipefail
 log() { printf '[nuvem] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-usage() { sed -n '2,18p' "$0" >&2; }
+usage() { sed -n '2,17p' "$0" >&2; }
 
 outdir=
 force=0
@@ -134,21 +134,23 @@ fi
 # mkfs.ext4 -d (populate from a directory) arrived in e2fsprogs 1.43.
 mkfs.ext4 -V 2>&1 | grep -q 'mke2fs 1\.4[3-9]' || die "mkfs.ext4 too old for -d: $(mkfs.ext4 -V 2>&1 | head -n 1)"
 
-rm -rf --one-file-system "$outdir"/.build.*
+# Unmount whatever debootstrap left mounted under DIR (/proc, /sys... of the tree if it was
+# killed), then remove DIR.
+remove_tree() {
+    local m
+    awk -v r="$1" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r \
+        | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    rm -rf --one-file-system "$1"
+}
+for stale in "$outdir"/.build.*; do
+    if [ -d "$stale" ]; then remove_tree "$stale"; fi
+done
 work=$(mktemp -d "$outdir/.build.XXXXXX")
 root=$work/root
 buildlog=$outdir/build.log
 : >"$buildlog"
 
-# Unmount whatever debootstrap (or a failed chroot) left mounted under the tree, then remove it.
-cleanup() {
-    local m
-    if [ -d "$root" ]; then
-        awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r \
-            | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-    fi
-    rm -rf --one-file-system "$work"
-}
+cleanup() { remove_tree "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 fail_with_log() {

@@ -491,6 +491,18 @@ impl Client {
         self.get(&["v1", "accounts", name]).await
     }
 
+    /// A session as the root user of an account (operator only). Use its token with
+    /// [`Credentials::session`] to act in that account.
+    pub async fn assume_account(&self, name: &str) -> Result<Session> {
+        self.call(
+            Method::POST,
+            &["v1", "accounts", name, "assume"],
+            None::<&()>,
+            None::<&()>,
+        )
+        .await
+    }
+
     pub async fn delete_account(&self, name: &str) -> Result<()> {
         self.delete(&["v1", "accounts", name]).await
     }

@@ -126,6 +126,18 @@ pub async fn account_get(
     Ok(Json(nuvem.iam.account_get(&caller, &path).await?))
 }
 
+/// A session as the root user of an account (operator only), to act in it.
+#[utoipa::path(tag = "accounts", params(("account" = String, Path, description = "Account name")),
+    responses((status = 200, body = Session), Errors), security(("bearer" = [])))]
+#[post("/v1/accounts/{account}/assume")]
+pub async fn account_assume(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<Session>> {
+    Ok(Json(nuvem.iam.account_assume(&caller, &path).await?))
+}
+
 /// Delete an account and everything in it. Operator only; the operator account stays.
 #[utoipa::path(tag = "accounts", params(("account" = String, Path, description = "Account name")),
     responses((status = 204), Errors), security(("bearer" = [])))]
@@ -572,6 +584,7 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(account_list);
     cfg.service(account_get);
     cfg.service(account_delete);
+    cfg.service(account_assume);
     cfg.service(user_create);
     cfg.service(user_list);
     cfg.service(user_get);

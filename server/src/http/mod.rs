@@ -135,7 +135,7 @@ impl utoipa::Modify for BearerAuth {
     paths(
         healthz,
         iam::login, iam::session, iam::whoami, iam::change_password,
-        iam::account_create, iam::account_list, iam::account_get, iam::account_delete,
+        iam::account_create, iam::account_list, iam::account_get, iam::account_delete, iam::account_assume,
         iam::user_create, iam::user_list, iam::user_get, iam::user_delete,
         iam::login_profile_update, iam::login_profile_delete, iam::user_group_list,
         iam::user_policy_list, iam::user_policy_attach, iam::user_policy_detach,

@@ -503,6 +503,30 @@ impl Iam {
         Ok(account_view(&self.account_lookup(name).await?))
     }
 
+    /// A session as the root user of another account, for the operator (as AWS's
+    /// OrganizationAccountAccessRole): to look at, or fix, a student's account.
+    pub async fn account_assume(&self, p: &Principal, name: &str) -> Result<api::Session> {
+        self.require_operator(p, "iam:AssumeAccount")?;
+        self.authorize(p, "iam:AssumeAccount", &Self::iam_nrn(p, "account", name))
+            .await?;
+        let account = self.account_lookup(name).await?;
+        let root = self
+            .store
+            .user_get_by_name(&account.id, api::ROOT_USER)
+            .await?
+            .ok_or_else(|| Error::internal(format!("account {name} has no root user")))?;
+        tracing::info!(operator = %p.user_nrn(), account = %name, "the operator assumed an account");
+        let ttl = self.sessions.default_ttl_seconds;
+        self.issue_session(
+            Principal {
+                account,
+                user: root,
+                access_key_id: None,
+            },
+            ttl,
+        )
+    }
+
     /// Checks that the caller may delete the account and that it may be deleted; returns it. The
     /// deletion itself is [`Iam::account_delete_rows`], after the other services let go of it.
     pub async fn account_delete_check(&self, p: &Principal, name: &str) -> Result<AccountRow> {

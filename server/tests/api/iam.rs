@@ -257,6 +257,33 @@ async fn accounts_are_the_operators(backend: Backend) {
         ErrorCode::AlreadyExists
     );
 
+    // The operator may act as an account's root (to help a student); nobody else may.
+    let as_root = cloud.admin.assume_account("turma-2026").await.unwrap();
+    assert_eq!(
+        (
+            as_root.identity.account_name.as_str(),
+            as_root.identity.user.as_str()
+        ),
+        ("turma-2026", "root")
+    );
+    let acting = Client::builder()
+        .endpoint(cloud.url())
+        .credentials(Credentials::session(as_root.token))
+        .build()
+        .unwrap();
+    assert!(
+        acting
+            .list_users_all()
+            .await
+            .unwrap()
+            .iter()
+            .any(|u| u.name == "root")
+    );
+    assert_eq!(
+        code(student.assume_account("admin").await),
+        ErrorCode::AccessDenied
+    );
+
     // An IAM user of the operator account needs a policy too.
     let helper = cloud.user(&cloud.admin, "admin", "ta").await;
     assert_eq!(

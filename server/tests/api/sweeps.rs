@@ -88,6 +88,7 @@ const OPERATOR_ONLY: &[&str] = &[
     "account_list",
     "account_get",
     "account_delete",
+    "account_assume",
     "reconcile",
     "image_import",
     "image_delete",
