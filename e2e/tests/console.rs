@@ -322,6 +322,12 @@ async fn the_console_in_a_real_browser() {
     // Instances: launch nuvem-tiny and watch its badge reach running without a reload.
     click(&c, "#nav-instances").await;
     until_text(&c, "#image", "nuvem-tiny", 20).await;
+    c.find(Locator::Css("#image"))
+        .await
+        .unwrap()
+        .select_by_label("nuvem-tiny")
+        .await
+        .unwrap();
     until_text(&c, "#launch-groups", "web", 20).await;
     c.find(Locator::XPath(
         "//fieldset[@id='launch-groups']//label[contains(., 'web')]/input",

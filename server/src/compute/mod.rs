@@ -251,13 +251,22 @@ impl Compute {
                 .as_str()
                 .unwrap_or("kernel-initrd")
                 .to_owned();
+            // A file named in image.json, else the conventional name.
+            let file = |key: &str, default: &str| dir.join(meta[key].as_str().unwrap_or(default));
             let (kernel, initrd, disk) = match format.as_str() {
                 "kernel-initrd" => (
-                    Some(dir.join("vmlinuz")),
-                    Some(dir.join("initrd.img")),
+                    Some(file("kernel", "vmlinuz")),
+                    Some(file("initrd", "initrd.img")),
                     None,
                 ),
-                _ => (None, None, Some(dir.join("disk.qcow2"))),
+                // A root disk booted directly with the image's own kernel (debian-12), or a disk
+                // with its own boot loader.
+                _ if meta["kernel"].is_string() => (
+                    Some(file("kernel", "vmlinuz")),
+                    Some(file("initrd", "initrd.img")),
+                    Some(file("disk", "disk.qcow2")),
+                ),
+                _ => (None, None, Some(file("disk", "disk.qcow2"))),
             };
             if [&kernel, &initrd, &disk]
                 .iter()
@@ -1104,7 +1113,10 @@ impl Compute {
                     Step::Disk => {
                         let dir = self.instance_dir(&row.id);
                         std::fs::create_dir_all(&dir).map_err(Error::internal)?;
-                        let (disk, size) = (dir.join("disk.qcow2"), row.disk_gib as u64);
+                        // Never smaller than the image's root file system.
+                        let image_gib = (image.min_disk_mib.max(0) as u64).div_ceil(1024);
+                        let (disk, size) =
+                            (dir.join("disk.qcow2"), (row.disk_gib as u64).max(image_gib));
                         let backing = image.disk_path.clone().map(PathBuf::from);
                         self.blocking(move |hv| hv.disk_create(&disk, size, backing.as_deref()))
                             .await?;
