@@ -828,6 +828,7 @@ fn Instances() -> impl IntoView {
     let user_data = RwSignal::new(String::new());
     let launch_error = RwSignal::new(None::<String>);
     let console = RwSignal::new(None::<(String, String)>);
+    let detail = RwSignal::new(None::<String>);
     let alive = RwSignal::new(true);
     on_cleanup(move || alive.set(false));
     let load = move || {
@@ -988,10 +989,11 @@ fn Instances() -> impl IntoView {
                         Some(l) if l.items.is_empty() => view! { <tr><td colspan="6">{tr("common.none")}</td></tr> }.into_any(),
                         Some(l) => l.items.into_iter().map(|i| {
                             let (a, b, d, e) = (i.id.clone(), i.id.clone(), i.id.clone(), i.id.clone());
+                            let open = i.id.clone();
                             let state = i.state.as_str();
                             view! {
                                 <tr>
-                                    <td><code>{i.id.clone()}</code></td>
+                                    <td><a href="#/instances" class="id" on:click=move |_| detail.set(Some(open.clone()))><code>{i.id.clone()}</code></a></td>
                                     <td>{i.name.clone()}</td>
                                     <td><span class=badge(state) data-state=state>{state}</span></td>
                                     <td>{i.instance_type.clone()}</td>
@@ -1008,6 +1010,30 @@ fn Instances() -> impl IntoView {
                     }}
                 </tbody>
             </table>
+            <Show when=move || detail.get().is_some()>
+                {move || {
+                    let id = detail.get().unwrap_or_default();
+                    instances.get().and_then(|l| l.items.into_iter().find(|i| i.id == id)).map(|i| {
+                        let launched = i.launched_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                        let cpus = if i.pinned_cpus.is_empty() { "shared".to_owned() } else { format!("{:?}", i.pinned_cpus) };
+                        view! {
+                            <div class="detail" id="instance-detail">
+                                <h2>{i.name.clone()}" ("{i.id.clone()}")"</h2>
+                                <table>
+                                    <tr><th>{tr("common.state")}</th><td><span class=badge(i.state.as_str())>{i.state.as_str()}</span>" "{i.state_reason.clone()}</td></tr>
+                                    <tr><th>{tr("ec2.type")}</th><td>{format!("{} — {} vCPU, {} MiB", i.instance_type, i.vcpus, i.memory_mib)}</td></tr>
+                                    <tr><th>{tr("ec2.image")}</th><td><code>{i.image_id.clone()}</code></td></tr>
+                                    <tr><th>{tr("ec2.private_ip")}</th><td>{i.private_ip.clone().unwrap_or_default()}" — "<code>{i.subnet_id.clone()}</code></td></tr>
+                                    <tr><th>{tr("net.groups")}</th><td>{i.security_group_ids.join(", ")}</td></tr>
+                                    <tr><th>{tr("ec2.key")}</th><td>{i.key_name.clone().unwrap_or_default()}</td></tr>
+                                    <tr><th>"Host"</th><td>{format!("{} ({}), CPUs: {cpus}", i.host, i.accelerator)}</td></tr>
+                                    <tr><th>{tr("common.created")}</th><td>{move || if launched.is_empty() { String::new() } else { i18n::date(ctx().lang.get(), &launched) }}</td></tr>
+                                </table>
+                            </div>
+                        }
+                    })
+                }}
+            </Show>
             <Show when=move || console.get().is_some()>
                 <h2>{tr("ec2.console")}" — "{move || console.get().map(|c| c.0).unwrap_or_default()}</h2>
                 <pre id="console">{move || console.get().map(|c| c.1).unwrap_or_default()}</pre>

@@ -343,6 +343,13 @@ async fn the_console_in_a_real_browser() {
         .for_element(Locator::Css("span[data-state='running']"))
         .await
         .expect("the instance reached running on the page");
+    c.find(Locator::Css("#instances a.id"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_text(&c, "#instance-detail", "t3.nano", 20).await;
     shot(&c, "06-instances").await;
 
     // An expired session leads back to sign-in.
