@@ -6,7 +6,8 @@
 //!    stale-chain scan and the jump checks), at 10 interfaces / 50 rules, 50 / 250, 100 / 500.
 //! 2. Per-packet cost: two namespaces on one subnet bridge, TCP throughput and new connections
 //!    per second with the two interfaces' rules only, then with 500 extra rules in the
-//!    destination's ingress chain before the matching allow rule.
+//!    destination's ingress chain before the matching allow rule (alternating rounds), and a
+//!    control: one client alternating between a port allowed before the 500 rules and one after.
 //!
 //! ```sh
 //! cargo bench -p nuvem-server --bench firewall     # as root, with ip, iptables, python3
@@ -32,14 +33,20 @@ use nuvem_server::vpc::firewall::{self, Naming, Ruleset};
 const SCALES: [(usize, usize); 3] = [(10, 50), (50, 250), (100, 500)];
 const CHANGES: usize = 10;
 const EXTRA_RULES: usize = 500;
-const ROUNDS: usize = 5;
-const STREAM_SECONDS: f64 = 5.0;
+/// Rounds of (rules only, +500 rules), alternating, so that drift and other load hit both.
+const ROUNDS: usize = 8;
+const STREAM_SECONDS: f64 = 2.0;
 const STREAM_MAX_BYTES: u64 = 4 << 30;
-const CONN_SECONDS: f64 = 3.0;
-const CONN_MAX: u64 = 10_000;
+const CONN_SECONDS: f64 = 1.5;
+const CONN_MAX: u64 = 4_000;
+/// The interleaved control: one client alternating between a port allowed before the 500 rules
+/// and one allowed after them.
+const CONTROL_SECONDS: f64 = 4.0;
+const CONTROL_MAX: u64 = 12_000;
 const PORT_STREAM: u16 = 5001;
 const PORT_CONN: u16 = 5002;
 const PORT_DENIED: u16 = 5003;
+const PORT_FIRST: u16 = 5004;
 const PYTHON: &str = "/usr/bin/python3";
 
 const TOOL: &str = r#"
@@ -89,19 +96,29 @@ elif mode == "stream":
     got = int(c.makefile().readline())
     print(got, time.monotonic() - t0)
 elif mode == "conns":
-    host, port, secs, limit = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+    # Short connections, round robin over the ports; per port: count and median time.
+    host, secs, limit = sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+    ports = [int(p) for p in sys.argv[5:]]
+    times = {p: [] for p in ports}
     n = fails = 0
     t0 = time.monotonic()
     deadline = t0 + secs
     while n < limit and time.monotonic() < deadline and fails < 10:
+        port = ports[n % len(ports)]
         try:
+            t = time.perf_counter()
             c = socket.create_connection((host, port), timeout=2)
             c.recv(1)
             c.close()
+            times[port].append(time.perf_counter() - t)
             n += 1
         except OSError:
             fails += 1
-    print(n, fails, time.monotonic() - t0)
+    out = [str(fails), str(time.monotonic() - t0)]
+    for p in ports:
+        v = sorted(times[p])
+        out += [str(len(v)), str(v[len(v) // 2] * 1e6 if v else 0)]
+    print(" ".join(out))
 else:
     host, port, timeout = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     try:
@@ -488,7 +505,15 @@ struct Pair {
     server_ns: String,
 }
 
-fn pair_snapshot(subnet: &Subnet, naming: &Naming, pair: &Pair, extra: usize) -> NetworkSnapshot {
+/// The two interfaces' rules; `extra` rules in the server's ingress chain before the allow
+/// rules; with `control`, one more allow rule (port [`PORT_FIRST`]) before the extra rules.
+fn pair_snapshot(
+    subnet: &Subnet,
+    naming: &Naming,
+    pair: &Pair,
+    extra: usize,
+    control: bool,
+) -> NetworkSnapshot {
     let mut snap = subnet.snapshot();
     let (_, client_sg) = subnet.add_interface(&mut snap, naming, 0xc1, 10);
     let (_, server_sg) = subnet.add_interface(&mut snap, naming, 0x5e, 11);
@@ -497,6 +522,10 @@ fn pair_snapshot(subnet: &Subnet, naming: &Naming, pair: &Pair, extra: usize) ->
         .push(rule(&client_sg, 1, "egress", None, "0.0.0.0/0"));
     snap.rules
         .push(rule(&server_sg, 2, "egress", None, "0.0.0.0/0"));
+    if control {
+        snap.rules
+            .push(rule(&server_sg, 5, "ingress", Some(PORT_FIRST), &client));
+    }
     // Extra rules first, so that every new flow walks them before the allow rule.
     for n in 0..extra {
         snap.rules.push(rule(
@@ -526,19 +555,48 @@ fn rule_packets(naming: &Naming, rule_id: &str) -> anyhow::Result<u64> {
     Ok(words.next().unwrap_or("0").parse()?)
 }
 
+/// Short connections round robin over `ports`: (connections per second over all, and per port
+/// (count, median time of one connection in µs)).
+fn connections(
+    lab: &Lab,
+    pair: &Pair,
+    secs: f64,
+    limit: u64,
+    ports: &[u16],
+) -> anyhow::Result<(f64, Vec<(u64, f64)>)> {
+    let mut args = vec![
+        "conns".to_owned(),
+        pair.server_ip.to_string(),
+        secs.to_string(),
+        limit.to_string(),
+    ];
+    args.extend(ports.iter().map(u16::to_string));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = lab.run_tool(&pair.client_ns, &args)?;
+    let fails: u64 = out[0].parse()?;
+    anyhow::ensure!(fails == 0, "{fails} connections failed");
+    let elapsed: f64 = out[1].parse()?;
+    let per_port = out[2..]
+        .chunks(2)
+        .map(|c| Ok((c[0].parse()?, c[1].parse()?)))
+        .collect::<anyhow::Result<Vec<(u64, f64)>>>()?;
+    let total: u64 = per_port.iter().map(|p| p.0).sum();
+    Ok((total as f64 / elapsed, per_port))
+}
+
 struct Sample {
     mb_s: f64,
     conn_s: f64,
+    conn_us: f64,
     new_flows: u64,
 }
 
 fn measure(lab: &Lab, pair: &Pair) -> anyhow::Result<Sample> {
-    let server = pair.server_ip.to_string();
     let stream = lab.run_tool(
         &pair.client_ns,
         &[
             "stream",
-            &server,
+            &pair.server_ip.to_string(),
             &PORT_STREAM.to_string(),
             &STREAM_SECONDS.to_string(),
             &STREAM_MAX_BYTES.to_string(),
@@ -546,27 +604,24 @@ fn measure(lab: &Lab, pair: &Pair) -> anyhow::Result<Sample> {
     )?;
     let bytes: f64 = stream[0].parse()?;
     let secs: f64 = stream[1].parse()?;
-    let conns = lab.run_tool(
-        &pair.client_ns,
-        &[
-            "conns",
-            &server,
-            &PORT_CONN.to_string(),
-            &CONN_SECONDS.to_string(),
-            &CONN_MAX.to_string(),
-        ],
-    )?;
-    let (n, fails, csecs): (f64, u64, f64) =
-        (conns[0].parse()?, conns[1].parse()?, conns[2].parse()?);
-    anyhow::ensure!(fails == 0, "{fails} connections failed");
+    let (conn_s, per_port) = connections(lab, pair, CONN_SECONDS, CONN_MAX, &[PORT_CONN])?;
     Ok(Sample {
         mb_s: bytes / secs / 1e6,
-        conn_s: n / csecs,
+        conn_s,
+        conn_us: per_port[0].1,
         new_flows: rule_packets(&lab.naming, "sgr-be0a0003")?,
     })
 }
 
-fn packets(lab: &mut Lab, subnet: &Subnet) -> anyhow::Result<[Vec<Sample>; 2]> {
+struct Packets {
+    /// Per round: (rules only, +500 rules).
+    rounds: Vec<(Sample, Sample)>,
+    /// The interleaved control: median connection time (µs) with the allow rule before and
+    /// after the 500 rules, and the connections made to each.
+    control: [(u64, f64); 2],
+}
+
+fn packets(lab: &mut Lab, subnet: &Subnet) -> anyhow::Result<Packets> {
     let naming = lab.naming.clone();
     let cell = naming.cell().to_owned();
     let pair = Pair {
@@ -576,8 +631,9 @@ fn packets(lab: &mut Lab, subnet: &Subnet) -> anyhow::Result<[Vec<Sample>; 2]> {
         server_ns: format!("nvbench-{cell}-b"),
     };
     let bridge = naming.bridge(&subnet.subnet.id);
-    let only = pair_snapshot(subnet, &naming, &pair, 0);
-    let extra = pair_snapshot(subnet, &naming, &pair, EXTRA_RULES);
+    let only = pair_snapshot(subnet, &naming, &pair, 0, false);
+    let extra = pair_snapshot(subnet, &naming, &pair, EXTRA_RULES, false);
+    let control = pair_snapshot(subnet, &naming, &pair, EXTRA_RULES, true);
 
     lab.net.prepare()?;
     lab.links.push(bridge.clone());
@@ -610,6 +666,7 @@ fn packets(lab: &mut Lab, subnet: &Subnet) -> anyhow::Result<[Vec<Sample>; 2]> {
                 &PORT_STREAM.to_string(),
                 &PORT_CONN.to_string(),
                 &PORT_DENIED.to_string(),
+                &PORT_FIRST.to_string(),
             ],
         )
         .stdout(Stdio::piped())
@@ -630,24 +687,41 @@ fn packets(lab: &mut Lab, subnet: &Subnet) -> anyhow::Result<[Vec<Sample>; 2]> {
         );
     }
 
-    let mut out: [Vec<Sample>; 2] = [Vec::new(), Vec::new()];
+    let mut rounds = Vec::new();
     for round in 0..ROUNDS {
-        for (i, snap) in [&only, &extra].into_iter().enumerate() {
+        let mut pair_of = Vec::new();
+        for (name, snap) in [("rules only", &only), ("+500 rules", &extra)] {
             let set = lab.apply(snap)?;
             let s = measure(lab, &pair)?;
             println!(
-                "  round {} {:<22} {:>8.0} MB/s {:>7.0} conn/s  ({} iptables lines, {} new flows hit the allow rule)",
+                "  round {} {name:<11} {:>6.0} MB/s {:>6.0} conn/s {:>5.0} us/conn  \
+                 ({} iptables lines; {} SYNs reached the allow rule)",
                 round + 1,
-                if i == 0 { "rules only" } else { "+500 rules" },
                 s.mb_s,
                 s.conn_s,
+                s.conn_us,
                 set.rule_count(),
                 s.new_flows
             );
-            out[i].push(s);
+            pair_of.push(s);
         }
+        let b = pair_of.pop().expect("two");
+        let a = pair_of.pop().expect("two");
+        rounds.push((a, b));
     }
-    Ok(out)
+
+    lab.apply(&control)?;
+    let (_, per_port) = connections(
+        lab,
+        &pair,
+        CONTROL_SECONDS,
+        CONTROL_MAX,
+        &[PORT_FIRST, PORT_CONN],
+    )?;
+    Ok(Packets {
+        rounds,
+        control: [per_port[0], per_port[1]],
+    })
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -706,30 +780,37 @@ fn main() -> anyhow::Result<()> {
     println!("(apply includes render; restore = the filter table's iptables-restore alone)");
 
     println!(
-        "\n2. Two namespaces on one bridge, {ROUNDS} rounds (stream: {STREAM_SECONDS} s or 4 GiB; \
-         connections: {CONN_SECONDS} s or {CONN_MAX})"
+        "\n2. Two namespaces on one bridge, {ROUNDS} alternating rounds (stream: {STREAM_SECONDS} s \
+         or 4 GiB; short connections: {CONN_SECONDS} s or {CONN_MAX})"
     );
-    let [only, extra] = packets(&mut lab, &subnet)?;
-    let med = |v: &[Sample], f: fn(&Sample) -> f64| p50(&v.iter().map(f).collect::<Vec<_>>());
+    let p = packets(&mut lab, &subnet)?;
     println!(
-        "{:<28} {:>12} {:>12} {:>8}",
+        "{:<30} {:>12} {:>12} {:>10}",
         "median of rounds", "rules only", "+500 rules", "ratio"
     );
-    for (name, f) in [
-        (
-            "TCP stream (MB/s)",
-            (|s: &Sample| s.mb_s) as fn(&Sample) -> f64,
-        ),
-        ("new connections per second", |s: &Sample| s.conn_s),
-    ] {
-        let (a, b) = (med(&only, f), med(&extra, f));
-        println!("{name:<28} {a:>12.0} {b:>12.0} {:>8.2}", b / a);
+    type Metric = fn(&Sample) -> f64;
+    let metrics: [(&str, Metric); 3] = [
+        ("TCP stream (MB/s)", |s| s.mb_s),
+        ("new connections per second", |s| s.conn_s),
+        ("time per connection (us, p50)", |s| s.conn_us),
+    ];
+    for (name, f) in metrics {
+        let a = p50(&p.rounds.iter().map(|r| f(&r.0)).collect::<Vec<_>>());
+        let b = p50(&p.rounds.iter().map(|r| f(&r.1)).collect::<Vec<_>>());
+        let ratio = p50(&p
+            .rounds
+            .iter()
+            .map(|r| f(&r.1) / f(&r.0))
+            .collect::<Vec<_>>());
+        println!("{name:<30} {a:>12.0} {b:>12.0} {ratio:>10.2}");
     }
-    let (a, b) = (med(&only, |s| s.conn_s), med(&extra, |s| s.conn_s));
-    let extra_us = (1.0 / b - 1.0 / a) * 1e6;
+    println!("(ratio: median of the per-round ratios +500 / rules only)");
+    let [(n1, first), (n2, after)] = p.control;
+    let extra_us = after - first;
     println!(
-        "extra time per new connection with {EXTRA_RULES} more rules: {extra_us:.1} us \
-         (~{:.0} ns per rule walked; the SYN walks them, the rest of the flow is ESTABLISHED)",
+        "interleaved control, one chain, {n1} + {n2} connections: allow rule before the {EXTRA_RULES} \
+         rules {first:.0} us, after them {after:.0} us (p50) -> {extra_us:+.1} us per new flow, \
+         ~{:.0} ns per rule",
         extra_us * 1000.0 / EXTRA_RULES as f64
     );
     drop(lab);
