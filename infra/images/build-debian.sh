@@ -61,11 +61,11 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # apt_uri SUITE: the first URI apt is configured with for SUITE (deb822 .sources, then one-line
 # .list files).
 apt_uri() {
-    local want=$1 f
+    local want=$1 f uri
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
-        awk -v want="$want" 'BEGIN { RS = "" }
-            {
+        uri=$(awk -v want="$want" 'BEGIN { RS = "" }
+            found == "" {
                 types = uris = suites = ""; enabled = 1
                 n = split($0, lines, "\n")
                 for (i = 1; i <= n; i++) {
@@ -78,13 +78,18 @@ apt_uri() {
                 }
                 if (!enabled || (" " types " ") !~ / deb /) next
                 if ((" " suites " ") !~ (" " want " ")) next
-                split(uris, u, /[ \t]+/); print u[1]; exit
-            }' "$f"
-    done | head -n 1 | grep . && return 0
+                split(uris, u, /[ \t]+/); found = u[1]
+            }
+            END { print found }' "$f")
+        if [ -n "$uri" ]; then printf '%s\n' "$uri"; return 0; fi
+    done
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
         [ -f "$f" ] || continue
-        sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk -v want="$want" '$1 == "deb" && $3 == want { print $2; exit }'
-    done | head -n 1 | grep .
+        uri=$(sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" \
+            | awk -v want="$want" '$1 == "deb" && $3 == want && found == "" { found = $2 } END { print found }')
+        if [ -n "$uri" ]; then printf '%s\n' "$uri"; return 0; fi
+    done
+    return 1
 }
 mirror=${NUVEM_DEBIAN_MIRROR:-$(apt_uri "$suite" || true)}
 [ -n "$mirror" ] || die "no apt source for $suite in /etc/apt/sources.list*: set NUVEM_DEBIAN_MIRROR"
@@ -132,7 +137,11 @@ if [ "${#missing_pkgs[@]}" -gt 0 ]; then
     fi
 fi
 # mkfs.ext4 -d (populate from a directory) arrived in e2fsprogs 1.43.
-mkfs.ext4 -V 2>&1 | grep -q 'mke2fs 1\.4[3-9]' || die "mkfs.ext4 too old for -d: $(mkfs.ext4 -V 2>&1 | head -n 1)"
+mke2fs_version=$(mkfs.ext4 -V 2>&1 | head -n 1 || true)
+case "$mke2fs_version" in
+    'mke2fs 1.4'[3-9]*|'mke2fs 1.'[5-9]*) ;;
+    *) die "mkfs.ext4 too old for -d: $mke2fs_version" ;;
+esac
 
 # Unmount whatever debootstrap left mounted under DIR (/proc, /sys... of the tree if it was
 # killed), then remove DIR.
@@ -388,6 +397,7 @@ phase_done outputs
 
 cleanup
 trap - EXIT
+phase_done cleanup
 total=$(since "$started")
 log "built $outdir in ${total}s: disk.qcow2 $(( $(stat -c %s "$outdir/disk.qcow2") / 1048576 )) MiB (virtual $size_mib MiB, tree $rootfs_mib MiB), initrd.img $(( $(stat -c %s "$outdir/initrd.img") / 1024 )) KiB, vmlinuz $(( $(stat -c %s "$outdir/vmlinuz") / 1024 )) KiB, kernel $kver"
 for t in "${timings[@]}"; do log "  $t"; done

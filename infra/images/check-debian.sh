@@ -169,7 +169,8 @@ PY
 check_start=$(now)
 
 # --- boot ----------------------------------------------------------------------------------------
-log "booting $(sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' "$outdir/image.json" | head -n 1) under TCG: seed $instance_id, ssh on 127.0.0.1:$port"
+image_name=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1])).get("name", "?"))' "$outdir/image.json")
+log "booting $image_name under TCG: seed $instance_id, ssh on 127.0.0.1:$port"
 log "cmdline: $cmdline"
 : >"$console"
 boot_start=$(now)
@@ -216,7 +217,8 @@ t0=$(now)
 ci=$(gssh 'cloud-init status --wait >/dev/null 2>&1; cloud-init status --long' 2>&1) || true
 t_ci=$(since "$boot_start")
 grep -q 'status: done' <<<"$ci" || fail "cloud-init did not finish cleanly: $(tr '\n' ' ' <<<"$ci")"
-up_ci=$(sed -n 's/.*Cloud-init v\. .* finished at .* Up \([0-9.]*\) seconds.*/\1/p' "$console" | head -n 1)
+up_ci=$(sed -n 's/.*Cloud-init v\. .* finished at .* Up \([0-9.]*\) seconds.*/\1/p' "$console")
+up_ci=${up_ci%%$'\n'*}
 log "cloud-init done ${t_ci}s after start (guest uptime ${up_ci:-?}s; waited $(since "$t0")s after SSH)"
 out=$(gssh cat /root/hello) || fail "no /root/hello: the user-data script did not run"
 [ "$out" = "hello-from-user-data $token root" ] || fail "/root/hello is '$out'"
@@ -282,7 +284,7 @@ log "$(cat "$work/net.summary")"
 
 failed=0
 cat >&2 <<EOF
-[nuvem] debian-12 image OK ($(( $(stat -c %s "$outdir/disk.qcow2") / 1048576 )) MiB disk.qcow2, kernel $kver)
+[nuvem] $image_name image OK ($(( $(stat -c %s "$outdir/disk.qcow2") / 1048576 )) MiB disk.qcow2, kernel $kver)
 [nuvem]   ssh ready            ${t_ssh}s   (boot to SSH, wall, TCG; guest uptime ${up_ssh}s)
 [nuvem]   cloud-init done      ${t_ci}s   (guest uptime ${up_ci:-?}s; user-data has run)
 [nuvem]   sysbench cpu         $eps events/s
