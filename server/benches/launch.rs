@@ -31,6 +31,10 @@
 //! libvirt/QEMU is QEMU start → launched (the bulk of virDomainCreate), the guest is launched →
 //! SSH ready. SSH is polled every 250 ms: a 250 ms TCP probe of port 22, then the real `ssh`.
 //!
+//! The address of a terminated instance is parked on a spare interface before the next launch:
+//! Nuvem hands a freed address to the next interface at once, but the subnet's dnsmasq still holds
+//! a lease (1 h) for the old MAC and refuses it to the new guest, which then never gets an address.
+//!
 //! Everything is bounded in count and time; traffic goes only to the guests' private addresses
 //! on this host. Instances are terminated, domains, bridges and rules removed at the end, on an
 //! error, a panic or Ctrl-C too.
@@ -43,6 +47,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use chrono::{DateTime, Utc};
 use nuvem_api::ec2::{InstanceState, RunInstancesRequest};
+use nuvem_api::vpc::CreateNetworkInterfaceRequest;
 use nuvem_sdk::{Client, Credentials};
 use nuvem_server::compute::Compute;
 use nuvem_server::config::{Config, HypervisorDriver, NetworkDriver};
@@ -82,6 +87,8 @@ struct Sample {
     ssh_attempt: Duration,
     /// The guest's own `boot took N s (guest uptime)` line on its console.
     guest_uptime: Option<f64>,
+    /// `kvm` or `tcg`, as the server chose.
+    accelerator: String,
 }
 
 fn secs(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
@@ -166,7 +173,7 @@ fn print_row(label: &str, cols: &[f64; 11]) {
         } else if n == cols.len() - 1 {
             print!(" {:>8.1}%", v);
         } else {
-            print!(" {:>8.2}s", v);
+            print!(" {:>8.3}s", v);
         }
     }
     println!();
@@ -218,6 +225,15 @@ fn print_table(title: &str, samples: &[Sample]) {
              as QEMU"
         );
     }
+    if samples
+        .iter()
+        .any(|s| s.guest_uptime.is_some_and(|u| u > s.guest()))
+    {
+        println!(
+            "note: some guests report more uptime than wall-clock GUEST: their clock ran fast \
+             (TCG on an overloaded host); read `uptime` as indicative only"
+        );
+    }
 }
 
 fn print_legend() {
@@ -259,6 +275,14 @@ fn guest_uptime(console: &Path) -> Option<f64> {
     let line = text.lines().rev().find(|l| l.contains("boot took "))?;
     let rest = line.split("boot took ").nth(1)?;
     rest.split('s').next()?.trim().parse().ok()
+}
+
+/// The host's 1-minute load average (other work on the host skews every figure).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
 }
 
 /// One `ssh ... true`; whether it succeeded.
@@ -329,6 +353,7 @@ struct Lab {
     image: String,
     key: PathBuf,
     compute: Compute,
+    data_dir: PathBuf,
     instances_dir: PathBuf,
 }
 
@@ -396,7 +421,10 @@ impl Lab {
         let launched = instance
             .launched_at
             .context("running without launched_at")?;
-        let (ssh_ready, ssh_attempt) = wait_ssh(&self.key, &ip, ssh_budget).await?;
+        let (ssh_ready, ssh_attempt) = match wait_ssh(&self.key, &ip, ssh_budget).await {
+            Ok(r) => r,
+            Err(e) => return Err(e.context(self.diagnose(id, &ip))),
+        };
         Ok(Sample {
             id: id.to_owned(),
             ip,
@@ -410,9 +438,32 @@ impl Lab {
             ssh_ready,
             ssh_attempt,
             guest_uptime: guest_uptime(&dir.join("console.log")),
+            accelerator: instance.accelerator.clone(),
         })
     }
 
+    /// The end of the guest's console and what the subnet's DHCP server said about its address.
+    fn diagnose(&self, id: &str, ip: &str) -> String {
+        let tail = |text: String, n: usize| {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        };
+        let console = std::fs::read_to_string(self.instances_dir.join(id).join("console.log"))
+            .unwrap_or_default();
+        let dhcp_dir = self.data_dir.join("net").join("dhcp");
+        let mut dhcp = String::new();
+        for entry in std::fs::read_dir(&dhcp_dir).into_iter().flatten().flatten() {
+            let log = std::fs::read_to_string(entry.path().join("dnsmasq.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().filter(|l| l.contains(ip)).collect();
+            dhcp.push_str(&lines[lines.len().saturating_sub(8)..].join("\n"));
+        }
+        format!(
+            "{id} ({ip}) never answered SSH\n--- console (end) ---\n{}\n--- dnsmasq about {ip} ---\n{dhcp}",
+            tail(console, 15)
+        )
+    }
+
+    /// Terminates the instances and waits until they are gone.
     async fn terminate(&self, ids: &[String]) -> anyhow::Result<()> {
         for id in ids {
             self.root.terminate_instance(id).await?;
@@ -427,6 +478,24 @@ impl Lab {
                 "{id} is {:?}",
                 i.state
             );
+        }
+        Ok(())
+    }
+
+    /// Holds the `n` lowest free addresses of the default subnet with spare interfaces, so the
+    /// next launches get fresh ones. A freed address goes to the next interface at once, but the
+    /// subnet's dnsmasq keeps its 1 h lease for the old MAC and refuses it to the new one ("not
+    /// using configured address ... because it is leased to ..."): such a guest never gets an
+    /// address. Spare interfaces have no guest; they only add a tap and a few rules.
+    async fn park(&self, n: usize) -> anyhow::Result<()> {
+        let request = CreateNetworkInterfaceRequest {
+            subnet_id: None,
+            security_group_ids: None,
+            description: Some("launch bench: parked address".into()),
+        };
+        for _ in 0..n {
+            let eni = self.root.create_network_interface(&request).await?;
+            eprintln!("parked {} on spare interface {}", eni.private_ip, eni.id);
         }
         Ok(())
     }
@@ -481,13 +550,16 @@ async fn bench(
         key,
         compute,
         instances_dir: data_dir.join("compute").join("instances"),
+        data_dir: data_dir.clone(),
     };
 
+    let load_before = load_average();
     let mut sequential = Vec::new();
     for n in 0..SEQUENTIAL {
         let (sent, api, ids) = lab.launch(1).await?;
         let sample = lab.follow(&ids[0], sent, api, SSH_TIMEOUT).await;
         lab.terminate(&ids).await?;
+        lab.park(ids.len()).await?;
         let sample = sample?;
         eprintln!(
             "sequential {}/{SEQUENTIAL}: {} ({}) SSH-ready after {:.2} s",
@@ -498,11 +570,6 @@ async fn bench(
         );
         sequential.push(sample);
     }
-    let accelerator = lab.root.list_hosts().await.ok().map(|h| h.items);
-    let accelerator = accelerator
-        .and_then(|h| h.into_iter().next())
-        .map_or_else(|| "?".to_owned(), |h| h.accelerator);
-
     let (sent, api, ids) = lab.launch(PARALLEL).await?;
     let followed = futures_util::future::join_all(
         ids.iter()
@@ -521,22 +588,34 @@ async fn bench(
     );
 
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let accelerator = &sequential[0].accelerator;
     println!(
         "\nInstance launch to SSH-ready: nuvem-tiny, {INSTANCE_TYPE} (1 vCPU, 512 MiB), \
-         accelerator {accelerator}, {cores} host cores"
+         accelerator {accelerator}, {cores} host cores; host load average {load_before} before, \
+         {} after",
+        load_average()
     );
     print_legend();
     print_table(
-        &format!("{SEQUENTIAL} sequential launches (each terminated before the next)"),
+        &format!(
+            "{SEQUENTIAL} sequential launches (each terminated, its address parked, before the next)"
+        ),
         &sequential,
     );
     print_table(
         &format!("{PARALLEL} launched at once (one RunInstances call, count = {PARALLEL})"),
         &parallel,
     );
+    let last = parallel.iter().max_by_key(|s| s.ssh_ready).expect("ten");
     println!(
-        "all {PARALLEL} answered SSH {:.2} s after the call",
-        secs(sent, all_ready)
+        "all {PARALLEL} answered SSH {:.2} s after the call; the last one ({}) spent {:.2} s of it \
+         in Nuvem ({:.1} %), {:.2} s in QEMU start, {:.2} s booting",
+        secs(sent, all_ready),
+        last.id,
+        last.nuvem(),
+        100.0 * last.share(),
+        last.qemu(),
+        last.guest(),
     );
     Ok(())
 }
@@ -636,6 +715,11 @@ async fn main() -> anyhow::Result<()> {
         .generated_admin_password()
         .context("a fresh server generates the operator password")?
         .to_owned();
+    let cell = running.nuvem.vpc.naming().cell().to_owned();
+    eprintln!(
+        "server at {}, host cell {cell} (devices nv{cell}…, chains NV{cell}-…)",
+        running.url()
+    );
     let mut task = tokio::spawn(bench(
         running.url(),
         admin_password,

@@ -204,7 +204,11 @@ impl Libvirt {
             virt::error::clear_error_callback();
             *guard = Some(conn);
         }
-        f(guard.as_ref().expect("connected"))
+        // libvirt connections are thread-safe: take a reference and let go of the lock, so that
+        // ten launches start their domains in parallel rather than one after another.
+        let conn = guard.as_ref().expect("connected").clone();
+        drop(guard);
+        f(&conn)
     }
 
     fn lookup(conn: &Connect, name: &str) -> Option<Domain> {

@@ -193,15 +193,29 @@ impl HostNetwork for LinuxNetwork {
             .map(|(mac, ip, name)| format!("{mac},{ip},{name}\n"))
             .collect();
         let hosts_file = dir.join("hosts");
-        let changed = std::fs::read_to_string(&hosts_file).ok().as_deref() != Some(hosts.as_str());
+        let before = std::fs::read_to_string(&hosts_file).unwrap_or_default();
+        let changed = before != hosts;
+        // An address freed and given to a new interface must not stay leased to the old MAC:
+        // dnsmasq keeps leases across a reload, so a removed entry means a restart without them.
+        let removed = before.lines().any(|l| !hosts.lines().any(|n| n == l));
         if changed {
             write_file(&hosts_file, &hosts)?;
         }
         if let Some(pid) = self.pid_of(&spec.subnet_id, Some(&spec.bridge)) {
-            if changed {
-                run("kill", &["-HUP", &pid.to_string()])?;
+            if !removed {
+                if changed {
+                    run("kill", &["-HUP", &pid.to_string()])?;
+                }
+                return Ok(false);
             }
-            return Ok(false);
+            run("kill", &[&pid.to_string()])?;
+            for _ in 0..50 {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let _ = std::fs::remove_file(dir.join("leases"));
         }
         let p = |f: &str| dir.join(f).display().to_string();
         run(

@@ -508,6 +508,35 @@ async fn security_groups_nat_and_port_forwards_on_the_kernel() {
         f.private_ip
     );
 
+    // An address freed and handed to a new interface (a new MAC) is leased to the new one at
+    // once, not held for the old MAC until its lease ends.
+    root.delete_network_interface(&f.id).await.unwrap();
+    drop(host_f);
+    let g = interface(&root, &s1.id, &[&clients.id]).await;
+    assert_eq!(
+        g.private_ip, f.private_ip,
+        "the lowest free address is reused"
+    );
+    let host_g = Host::new(format!("nt{cell}g"));
+    vpc_api
+        .interface_plug_netns(&p, &g.id, &host_g.ns, false)
+        .await
+        .unwrap();
+    std::fs::remove_file(&lease).unwrap();
+    let dhcp = Command::new("ip")
+        .args([
+            "netns", "exec", &host_g.ns, "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t",
+            "5", "-T", "1", "-s",
+        ])
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(dhcp.success(), "no DHCP lease for the reused address");
+    assert_eq!(
+        std::fs::read_to_string(&lease).unwrap().trim(),
+        g.private_ip
+    );
+
     // Deleting a subnet or VPC that still has interfaces is refused.
     let err = root.delete_subnet(&s1.id).await.unwrap_err();
     assert_eq!(err.code(), Some(nuvem_api::ErrorCode::DependencyViolation));
@@ -518,7 +547,7 @@ async fn security_groups_nat_and_port_forwards_on_the_kernel() {
     for id in [&pf.id, &pf9090.id] {
         root.delete_port_forward(id).await.unwrap();
     }
-    for eni in [&a, &b, &c, &e, &f] {
+    for eni in [&a, &b, &c, &e, &g] {
         root.delete_network_interface(&eni.id).await.unwrap();
     }
     for g in [&db.id, &clients.id] {
@@ -539,7 +568,7 @@ async fn security_groups_nat_and_port_forwards_on_the_kernel() {
     root.delete_vpc(&vpc.id).await.unwrap();
     let _ = Command::new("ip").args(["link", "del", &veth]).output();
     assert_eq!(leftovers(&cell), Vec::<String>::new());
-    drop((host_a, host_b, host_c, host_e, host_f, out));
+    drop((host_a, host_b, host_c, host_e, host_g, out));
     cloud.stop().await;
 }
 
