@@ -779,7 +779,10 @@ fn Network() -> impl IntoView {
                 </form>
                 <Show when=move || rule_error.get().is_some()><p class="error" id="rule-error">{move || rule_error.get().unwrap_or_default()}</p></Show>
                 <h3>{tr("net.iptables")}</h3>
-                <pre id="iptables">{move || iptables.get().map(|r| r.rules.join("\n")).unwrap_or_default()}</pre>
+                {move || match iptables.get() {
+                    Some(r) if !r.rules.is_empty() => view! { <pre id="iptables">{r.rules.join("\n")}</pre> }.into_any(),
+                    _ => view! { <p class="notice" id="iptables">{tr("net.iptables_none")}</p> }.into_any(),
+                }}
             </Show>
             <h1>{tr("net.trace")}</h1>
             <form class="inline" on:submit=run_trace>

@@ -147,6 +147,11 @@ pub const TABLE: &[(&str, &str, &str)] = &[
         "Generated iptables rules",
         "Regras iptables geradas",
     ),
+    (
+        "net.iptables_none",
+        "No interface uses this group yet, so no rules are generated for it.",
+        "Nenhuma interface usa este grupo ainda; por isso não há regras geradas para ele.",
+    ),
     ("net.trace", "Trace a connection", "Rastrear uma conexão"),
     ("net.from", "From", "De"),
     ("net.to", "To", "Para"),
