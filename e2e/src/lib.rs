@@ -220,3 +220,71 @@ impl Cli {
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
 }
+
+/// A started `nuvem-server` with the real host network, its guard, and `cloudctl` signed in as the
+/// operator in a profile of its own.
+pub struct Stack {
+    /// First: dropped (servers killed, host cleaned) before the data directory goes.
+    pub guard: HostGuard,
+    pub cli: Cli,
+    pub cell: String,
+    pub data: tempfile::TempDir,
+    pub home: tempfile::TempDir,
+    pool: String,
+    flags: Vec<String>,
+}
+
+impl Stack {
+    pub fn start(pool: &str, flags: &[&str]) -> Stack {
+        let data = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let (server, url) = start_server(data.path(), pool, flags);
+        let cell = std::fs::read_to_string(data.path().join("net/cell"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let guard = HostGuard {
+            cell: cell.clone(),
+            servers: vec![server],
+        };
+        let cli = Cli {
+            config: home.path().join("config.toml"),
+            url,
+        };
+        let out = cli.run(
+            &["login", "--account", "admin", "--password-stdin"],
+            Some(PASSWORD),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Stack {
+            guard,
+            cli,
+            cell,
+            data,
+            home,
+            pool: pool.to_owned(),
+            flags: flags.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.cli.url
+    }
+
+    /// SIGKILLs the server, runs `between` (a crash's damage), and starts a new server on the
+    /// same data; `cloudctl` follows it to its new port.
+    pub fn kill_and_restart(&mut self, between: impl FnOnce()) {
+        let mut server = self.guard.servers.pop().expect("a running server");
+        server.kill().unwrap();
+        server.wait().unwrap();
+        between();
+        let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
+        let (server, url) = start_server(self.data.path(), &self.pool, &flags);
+        self.guard.servers.push(server);
+        self.cli.url = url;
+    }
+}

@@ -166,7 +166,6 @@ async fn the_console_in_a_real_browser() {
         return;
     };
     let (console, images) = (console.display().to_string(), images.display().to_string());
-    let data = tempfile::tempdir().unwrap();
     let flags = [
         "--hypervisor",
         "libvirt",
@@ -177,29 +176,9 @@ async fn the_console_in_a_real_browser() {
         "--console-dir",
         &console,
     ];
-    let (server, url) = start_server(data.path(), POOL, &flags);
-    let cell = std::fs::read_to_string(data.path().join("net/cell"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let _guard = HostGuard {
-        cell,
-        servers: vec![server],
-    };
+    let stack = Stack::start(POOL, &flags);
+    let (cli, url) = (&stack.cli, stack.url().to_owned());
     // A class account, made with cloudctl, for the operator's account switcher.
-    let home = tempfile::tempdir().unwrap();
-    let cli = Cli {
-        config: home.path().join("config.toml"),
-        url: url.clone(),
-    };
-    assert!(
-        cli.run(
-            &["login", "--account", "admin", "--password-stdin"],
-            Some(PASSWORD)
-        )
-        .status
-        .success()
-    );
     assert!(
         cli.run(
             &["account", "create", "turma", "--root-password-stdin"],

@@ -61,44 +61,29 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
         "--cpu-ratio",
         "4",
     ];
-    let data = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let (server, url) = start_server(data.path(), POOL, &flags);
-    let cell = std::fs::read_to_string(data.path().join("net/cell"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let mut guard = HostGuard {
-        cell: cell.clone(),
-        servers: vec![server],
-    };
-    let mut cli = Cli {
-        config: home.path().join("config.toml"),
-        url,
-    };
-    assert!(
-        cli.run(
-            &["login", "--account", "admin", "--password-stdin"],
-            Some(PASSWORD)
-        )
-        .status
-        .success()
-    );
+    let mut stack = Stack::start(POOL, &flags);
+    let cell = stack.cell.clone();
+    let home = stack.home.path().to_owned();
 
     // The catalog, the image and a key pair saved next to the profile.
-    assert!(cli.ok(&["instance-type", "list"]).contains("c1.course"));
-    assert!(cli.ok(&["image", "list"]).contains("nuvem-tiny"));
-    let saved = cli.ok(&["key-pair", "create", "lab"]);
-    assert!(home.path().join("keys/lab.pem").exists(), "{saved}");
+    assert!(
+        stack
+            .cli
+            .ok(&["instance-type", "list"])
+            .contains("c1.course")
+    );
+    assert!(stack.cli.ok(&["image", "list"]).contains("nuvem-tiny"));
+    let saved = stack.cli.ok(&["key-pair", "create", "lab"]);
+    assert!(home.join("keys/lab.pem").exists(), "{saved}");
 
     // launch --wait returns when the guest answers SSH; then ssh runs a command in it.
-    let user_data = home.path().join("hello.sh");
+    let user_data = home.join("hello.sh");
     std::fs::write(
         &user_data,
         "#!/bin/sh\necho hello-from-user-data > /data/hello\n",
     )
     .unwrap();
-    let launched = cli.json(&[
+    let launched = stack.cli.json(&[
         "instance",
         "launch",
         "--image",
@@ -115,7 +100,9 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
     assert_eq!(launched[0]["state"], "running");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let out = cli.run(&["instance", "ssh", &id, "--", "cat", "/data/hello"], None);
+        let out = stack
+            .cli
+            .run(&["instance", "ssh", &id, "--", "cat", "/data/hello"], None);
         if String::from_utf8_lossy(&out.stdout).trim() == "hello-from-user-data" {
             break;
         }
@@ -127,19 +114,21 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
         std::thread::sleep(Duration::from_secs(1));
     }
     assert!(
-        cli.ok(&["instance", "console", &id])
+        stack
+            .cli
+            .ok(&["instance", "console", &id])
             .contains("nuvem-tiny: ssh ready")
     );
-    let hosts = cli.json(&["host", "list"]);
+    let hosts = stack.cli.json(&["host", "list"]);
     assert!(
         matches!(hosts[0]["accelerator"].as_str(), Some("kvm" | "tcg")),
         "{hosts}"
     );
-    let describe = cli.json(&["instance", "describe", &id]);
+    let describe = stack.cli.json(&["instance", "describe", &id]);
     assert_eq!(describe["accelerator"], hosts[0]["accelerator"]);
 
     // kill -9 right after a launch is accepted, then restart.
-    let second = cli.json(&[
+    let second = stack.cli.json(&[
         "instance",
         "launch",
         "--image",
@@ -148,15 +137,10 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
         "interrupted",
     ]);
     let second_id = second[0]["id"].as_str().unwrap().to_owned();
-    let mut server = guard.servers.pop().unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let (server, url) = start_server(data.path(), POOL, &flags);
-    guard.servers.push(server);
-    cli.url = url;
+    stack.kill_and_restart(|| {});
     let deadline = Instant::now() + Duration::from_secs(120);
     let outcome = loop {
-        let d = cli.json(&["instance", "describe", &second_id]);
+        let d = stack.cli.json(&["instance", "describe", &second_id]);
         match d["state"].as_str().unwrap() {
             "running" | "terminated" => break d,
             _ => {
@@ -178,7 +162,8 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
         );
     }
     // Never half-made: exactly the domains of the live instances exist.
-    let live: Vec<String> = cli
+    let live: Vec<String> = stack
+        .cli
         .json(&["instance", "list"])
         .as_array()
         .unwrap()
@@ -192,12 +177,17 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
     expected.sort();
     assert_eq!(found, expected);
     // The first instance survived the crash.
-    assert_eq!(cli.json(&["instance", "describe", &id])["state"], "running");
+    assert_eq!(
+        stack.cli.json(&["instance", "describe", &id])["state"],
+        "running"
+    );
 
     // Terminate everything: no domain of this server is left.
-    for i in cli.json(&["instance", "list"]).as_array().unwrap() {
+    for i in stack.cli.json(&["instance", "list"]).as_array().unwrap() {
         if i["state"] != "terminated" {
-            cli.ok(&["instance", "terminate", i["id"].as_str().unwrap()]);
+            stack
+                .cli
+                .ok(&["instance", "terminate", i["id"].as_str().unwrap()]);
         }
     }
     let deadline = Instant::now() + Duration::from_secs(60);

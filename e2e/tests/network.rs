@@ -21,45 +21,25 @@ fn network_survives_kill_9_and_cleans_up() {
         );
         return;
     }
-    let data = tempfile::tempdir().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let (server, url) = start_server(data.path(), POOL, &[]);
-    let cell = std::fs::read_to_string(data.path().join("net/cell"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let mut guard = HostGuard {
-        cell: cell.clone(),
-        servers: vec![server],
-    };
-    let mut cli = Cli {
-        config: home.path().join("config.toml"),
-        url: url.clone(),
-    };
-    let out = cli.run(
-        &["login", "--account", "admin", "--password-stdin"],
-        Some(PASSWORD),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut stack = Stack::start(POOL, &[]);
+    let cell = stack.cell.clone();
 
     // The default VPC appears on first use; add a group, a rule, two interfaces, a port forward.
-    let vpcs = cli.json(&["vpc", "list"]);
+    let vpcs = stack.cli.json(&["vpc", "list"]);
     let vpc = vpcs[0]["id"].as_str().unwrap().to_owned();
     assert!(vpcs[0]["cidr"].as_str().unwrap().starts_with("10.121."));
-    let subnet = cli.json(&["subnet", "list", "--vpc", &vpc])[0].clone();
+    let subnet = stack.cli.json(&["subnet", "list", "--vpc", &vpc])[0].clone();
     let (subnet_id, bridge) = (
         subnet["id"].as_str().unwrap().to_owned(),
         subnet["bridge"].as_str().unwrap().to_owned(),
     );
-    let sg = cli.json(&["sg", "create", "--vpc", &vpc, "--name", "ssh"])[0]["id"]
+    let sg = stack
+        .cli
+        .json(&["sg", "create", "--vpc", &vpc, "--name", "ssh"])[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let rules = cli.json(&[
+    let rules = stack.cli.json(&[
         "sg",
         "authorize",
         &sg,
@@ -71,13 +51,16 @@ fn network_survives_kill_9_and_cleans_up() {
         "0.0.0.0/0",
     ]);
     assert_eq!(rules["rules"].as_array().unwrap().len(), 2);
-    let a = cli.json(&["eni", "create", "--subnet", &subnet_id, "--sg", &sg])[0].clone();
-    let b = cli.json(&["eni", "create", "--subnet", &subnet_id])[0].clone();
+    let a = stack
+        .cli
+        .json(&["eni", "create", "--subnet", &subnet_id, "--sg", &sg])[0]
+        .clone();
+    let b = stack.cli.json(&["eni", "create", "--subnet", &subnet_id])[0].clone();
     let (a_ip, b_ip) = (
         a["private_ip"].as_str().unwrap(),
         b["private_ip"].as_str().unwrap(),
     );
-    let pf = cli.json(&[
+    let pf = stack.cli.json(&[
         "port-forward",
         "create",
         "--interface",
@@ -90,20 +73,20 @@ fn network_survives_kill_9_and_cleans_up() {
         .as_str()
         .unwrap()
         .to_owned();
-    let generated = cli.ok(&["sg", "rules", &sg, "--iptables"]);
+    let generated = stack.cli.ok(&["sg", "rules", &sg, "--iptables"]);
     assert!(
         generated.contains("--dport 22") && generated.contains("-j ACCEPT"),
         "{generated}"
     );
 
     // Trace: ALLOW exits 0, DENY exits 2 and names the default.
-    let allow = cli.run(
+    let allow = stack.cli.run(
         &["vpc", "trace", "--from", b_ip, "--to", a_ip, "--port", "22"],
         None,
     );
     assert_eq!(allow.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&allow.stdout).starts_with("ALLOW"));
-    let deny = cli.run(
+    let deny = stack.cli.run(
         &["vpc", "trace", "--from", b_ip, "--to", a_ip, "--port", "23"],
         None,
     );
@@ -118,39 +101,34 @@ fn network_survives_kill_9_and_cleans_up() {
     );
     assert!(nat_before.contains("--dport 42222"), "{nat_before}");
 
-    // kill -9, then damage the host as a crash or a reboot would.
-    let mut server = guard.servers.pop().unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
-    sh("ip", &["link", "del", &bridge]);
-    sh("iptables", &["-w", "-F", &chain]);
-    sh(
-        "iptables",
-        &["-w", "-t", "nat", "-F", &format!("NV{cell}-PRE")],
-    );
-    let killed = Command::new("pkill")
-        .args(["-f", "--", &format!("--interface={bridge}")])
-        .status()
-        .unwrap();
-    assert!(
-        killed.success(),
-        "the subnet's dnsmasq should have been running"
-    );
-    sh(
-        "ip",
-        &[
-            "link",
-            "add",
-            &format!("nv{cell}bfeedf00d"),
-            "type",
-            "bridge",
-        ],
-    );
-
-    // The restarted server makes the host match its database again.
-    let (server, url) = start_server(data.path(), POOL, &[]);
-    guard.servers.push(server);
-    cli.url = url;
+    // kill -9, damage the host as a crash or a reboot would, and restart: the restarted server
+    // makes the host match its database again.
+    stack.kill_and_restart(|| {
+        sh("ip", &["link", "del", &bridge]);
+        sh("iptables", &["-w", "-F", &chain]);
+        sh(
+            "iptables",
+            &["-w", "-t", "nat", "-F", &format!("NV{cell}-PRE")],
+        );
+        let killed = Command::new("pkill")
+            .args(["-f", "--", &format!("--interface={bridge}")])
+            .status()
+            .unwrap();
+        assert!(
+            killed.success(),
+            "the subnet's dnsmasq should have been running"
+        );
+        sh(
+            "ip",
+            &[
+                "link",
+                "add",
+                &format!("nv{cell}bfeedf00d"),
+                "type",
+                "bridge",
+            ],
+        );
+    });
     let links = sh("ip", &["-o", "link", "show"]);
     assert!(links.contains(&bridge), "the bridge was not rebuilt");
     assert!(
@@ -169,7 +147,7 @@ fn network_survives_kill_9_and_cleans_up() {
         leftovers(&cell).iter().any(|l| l.starts_with("dnsmasq")),
         "dnsmasq was not restarted"
     );
-    let report = cli.json(&["vpc", "reconcile"]);
+    let report = stack.cli.json(&["vpc", "reconcile"]);
     assert_eq!(
         report["bridges_created"].as_array().unwrap().len(),
         0,
@@ -177,16 +155,18 @@ fn network_survives_kill_9_and_cleans_up() {
     );
 
     // Delete everything through cloudctl: nothing of this server is left on the host.
-    cli.ok(&["port-forward", "delete", &pf]);
+    stack.cli.ok(&["port-forward", "delete", &pf]);
     for eni in [&a, &b] {
-        cli.ok(&["eni", "delete", eni["id"].as_str().unwrap()]);
+        stack
+            .cli
+            .ok(&["eni", "delete", eni["id"].as_str().unwrap()]);
     }
-    cli.ok(&["sg", "delete", &sg]);
-    cli.ok(&["vpc", "delete", &vpc]);
+    stack.cli.ok(&["sg", "delete", &sg]);
+    stack.cli.ok(&["vpc", "delete", &vpc]);
     assert_eq!(leftovers(&cell), Vec::<String>::new());
 
     // SIGTERM stops it cleanly.
-    let mut server = guard.servers.pop().unwrap();
+    let mut server = stack.guard.servers.pop().unwrap();
     sh("kill", &["-TERM", &server.id().to_string()]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while server.try_wait().unwrap().is_none() {
