@@ -40,7 +40,7 @@ wasm="$target_dir/wasm32-unknown-unknown/$profile/nuvem_console.wasm"
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$out.tmp/pkg" "$wasm"
-cp console/static/index.html console/static/style.css "$out.tmp/"
+cp console/static/index.html console/static/boot.js console/static/style.css "$out.tmp/"
 rm -rf "$out"
 mv "$out.tmp" "$out"
 size=$(stat -c %s "$out/pkg/nuvem_console_bg.wasm")

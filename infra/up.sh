@@ -42,6 +42,8 @@ log "installed cloudctl in /usr/local/bin"
 
 export NUVEM_DATA_DIR="${NUVEM_DATA_DIR:-/var/lib/nuvem}"
 export NUVEM_LISTEN="${NUVEM_LISTEN:-127.0.0.1:8080}"
+# The server itself sets the data directory's mode at every start (0710, group kvm: see
+# docs/install.md, "Least privilege on the host"); until then it is root's alone.
 mkdir -p "$NUVEM_DATA_DIR"
 chmod 0700 "$NUVEM_DATA_DIR"
 
@@ -67,6 +69,9 @@ remind() {
 
 if [ "$background" = 1 ]; then
     logfile="$NUVEM_DATA_DIR/nuvem.log"
+    # Root's alone: the first start prints the generated operator password to it.
+    (umask 077 && touch "$logfile")
+    chmod 0600 "$logfile"
     nohup "$server" >>"$logfile" 2>&1 &
     echo $! >"$NUVEM_DATA_DIR/nuvem.pid"
     for _ in $(seq 1 120); do

@@ -8,6 +8,8 @@ use utoipa::ToSchema;
 pub enum ErrorCode {
     /// The named resource does not exist in the caller's account (404).
     NotFound,
+    /// The path exists but not with this HTTP method; the `Allow` header lists those it has (405).
+    MethodNotAllowed,
     /// A resource with that name already exists (409).
     AlreadyExists,
     /// The request is malformed or a field is invalid (400).
@@ -26,6 +28,11 @@ pub enum ErrorCode {
     InsufficientCapacity,
     /// The request body is too large (413).
     PayloadTooLarge,
+    /// Too many attempts in a short time, such as wrong sign-ins; retry after the time in the
+    /// `Retry-After` header (429).
+    TooManyRequests,
+    /// The server is too busy to take this request now; retry after `Retry-After` seconds (503).
+    ServiceUnavailable,
     /// A bug or an unavailable dependency on the server side (500).
     Internal,
     /// A code this client does not know yet (sent by a newer server).
@@ -41,12 +48,15 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => 401,
             ErrorCode::AccessDenied => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::AlreadyExists
             | ErrorCode::Conflict
             | ErrorCode::LimitExceeded
             | ErrorCode::DependencyViolation
             | ErrorCode::InsufficientCapacity => 409,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::TooManyRequests => 429,
+            ErrorCode::ServiceUnavailable => 503,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
         }
     }
@@ -54,6 +64,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::NotFound => "NotFound",
+            ErrorCode::MethodNotAllowed => "MethodNotAllowed",
             ErrorCode::AlreadyExists => "AlreadyExists",
             ErrorCode::InvalidRequest => "InvalidRequest",
             ErrorCode::Unauthenticated => "Unauthenticated",
@@ -63,6 +74,8 @@ impl ErrorCode {
             ErrorCode::DependencyViolation => "DependencyViolation",
             ErrorCode::InsufficientCapacity => "InsufficientCapacity",
             ErrorCode::PayloadTooLarge => "PayloadTooLarge",
+            ErrorCode::TooManyRequests => "TooManyRequests",
+            ErrorCode::ServiceUnavailable => "ServiceUnavailable",
             ErrorCode::Internal => "Internal",
             ErrorCode::Unknown => "Unknown",
         }

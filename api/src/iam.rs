@@ -11,6 +11,8 @@ pub const ACTIONS: &[&str] = &[
     "iam:GetAccount",
     "iam:DeleteAccount",
     "iam:AssumeAccount",
+    "iam:GetAccountQuotas",
+    "iam:SetAccountQuotas",
     "iam:CreateUser",
     "iam:ListUsers",
     "iam:GetUser",
@@ -100,6 +102,10 @@ pub struct Identity {
     pub auth_method: AuthMethod,
     /// Set when the session came from an access key.
     pub access_key_id: Option<String>,
+    /// For a session from `POST /v1/accounts/{account}/assume`: the operator user who assumed
+    /// this account (its NRN). Such a session ends when that user loses the permission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assumed_by: Option<String>,
 }
 
 /// Change the caller's own password.
@@ -118,6 +124,11 @@ pub struct Account {
     /// Twelve digits, as AWS account ids.
     pub id: String,
     pub name: String,
+    /// The account as a resource of the operator's policies: `nrn:nuvem:iam:<operator
+    /// account>:account/<account id>`. Keyed by id, so that a permission on a deleted account
+    /// never carries over to a new account of the same name.
+    #[serde(default)]
+    pub nrn: String,
     pub is_operator: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -329,4 +340,64 @@ pub struct AccessKeyList {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccessKeyRequest {
     pub status: AccessKeyStatus,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quotas
+
+/// A per-account quota: its name (as used in `cloudctl account quotas --set NAME=VALUE`) and what
+/// it counts.
+pub const QUOTAS: &[(&str, &str)] = &[
+    ("vpcs", "VPCs, the default VPC included"),
+    (
+        "vpc_addresses",
+        "IPv4 addresses in all VPC blocks together (a /20 is 4096)",
+    ),
+    ("subnets", "subnets in all VPCs"),
+    (
+        "security_groups",
+        "security groups, default groups included",
+    ),
+    (
+        "network_interfaces",
+        "network interfaces, those of instances included",
+    ),
+    (
+        "port_forwards",
+        "port forwards (host ports published to private addresses)",
+    ),
+    ("instances", "instances that are not terminated"),
+    (
+        "vcpus",
+        "vCPUs of instances that hold capacity (pending, running, stopping)",
+    ),
+    ("memory_mib", "memory (MiB) of instances that hold capacity"),
+];
+
+/// One quota of an account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Quota {
+    /// One of [`QUOTAS`]: `vpcs`, `instances`, `vcpus`, ...
+    pub name: String,
+    pub description: String,
+    /// The limit in force.
+    pub limit: u64,
+    /// What the account uses now.
+    pub used: u64,
+    /// True when the limit is the operator's default (no override for this account).
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QuotaList {
+    pub account_id: String,
+    pub account_name: String,
+    pub items: Vec<Quota>,
+}
+
+/// Sets (a number) or resets to the default (`null`) some quotas of an account. Operator only.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetQuotasRequest {
+    pub limits: std::collections::BTreeMap<String, Option<u64>>,
 }

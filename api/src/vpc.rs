@@ -253,6 +253,11 @@ pub struct NetworkInterfaceList {
 pub struct PortForward {
     pub id: String,
     pub protocol: Protocol,
+    /// The host address the forward is published on: connections to `host_address:host_port`
+    /// reach `private_ip:private_port`; the same port on the host's other addresses does not.
+    #[serde(default)]
+    pub host_address: String,
+    /// From the operator's port-forward range (default 20000–29999).
     pub host_port: u16,
     pub interface_id: String,
     pub private_ip: String,

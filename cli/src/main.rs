@@ -125,6 +125,16 @@ enum AccountCmd {
     Delete {
         name: String,
     },
+    /// Show an account's quotas and usage (your own without ACCOUNT); the operator changes them
+    /// with --set.
+    Quotas {
+        /// The account (operator only); omit it for your own.
+        account: Option<String>,
+        /// NAME=VALUE to set a limit, NAME=default to go back to the operator's default
+        /// (repeatable), e.g. --set vpcs=10 --set instances=default.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -405,11 +415,27 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         Command::Logout => {
             let mut file = ConfigFile::load()?;
             let name = profile_name(cli);
+            let had_session = file
+                .profile(&name)
+                .is_some_and(|p| p.session_token.is_some());
+            // End the session on the server first, so that a copy of the token is worthless too;
+            // an already expired or revoked one is forgotten all the same.
+            let ended = if had_session {
+                match client(cli)?.logout().await {
+                    Ok(()) => "ended on the server",
+                    Err(e) if e.status() == Some(401) => "had already ended",
+                    Err(e) => return Err(e.into()),
+                }
+            } else {
+                "none was saved"
+            };
             let profile = file.profile_mut(&name);
             profile.session_token = None;
             profile.session_expires_at = None;
             file.save()?;
-            out.message(&format!("Signed out (profile '{name}')."));
+            out.message(&format!(
+                "Signed out (profile '{name}'; the session {ended})."
+            ));
             Ok(())
         }
         Command::Whoami => out.identity(&client(cli)?.whoami().await?),
@@ -427,8 +453,23 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
                 }
                 (old, new)
             };
-            client(cli)?.change_password(&old, &new).await?;
-            out.message("Password changed.");
+            let session = client(cli)?.change_password(&old, &new).await?;
+            // Sessions made with the old password have ended; a profile signed in with one
+            // goes on with the new session.
+            let mut file = ConfigFile::load()?;
+            let name = profile_name(cli);
+            let signed_in_with_password = file
+                .profile(&name)
+                .is_some_and(|p| p.session_token.is_some() && p.access_key_id.is_none());
+            if signed_in_with_password {
+                let profile = file.profile_mut(&name);
+                profile.session_token = Some(session.token.clone());
+                profile.session_expires_at = Some(session.expires_at);
+                file.save()?;
+            }
+            out.message(
+                "Password changed; every other session made with the old password has ended.",
+            );
             Ok(())
         }
         Command::Health => {
@@ -535,6 +576,32 @@ async fn account(cli: &Cli, out: &Out, cmd: &AccountCmd) -> anyhow::Result<()> {
             c.delete_account(name).await?;
             out.message(&format!("Deleted account {name}."));
             Ok(())
+        }
+        AccountCmd::Quotas { account, set } => {
+            let quotas = match (account, set.is_empty()) {
+                (None, true) => c.quotas().await?,
+                (None, false) => bail!("--set needs the ACCOUNT whose quotas change"),
+                (Some(a), true) => c.account_quotas(a).await?,
+                (Some(a), false) => {
+                    let mut limits = std::collections::BTreeMap::new();
+                    for item in set {
+                        let Some((name, value)) = item.split_once('=') else {
+                            bail!("--set {item}: write NAME=VALUE, e.g. --set vpcs=10");
+                        };
+                        let value = match value {
+                            "default" => None,
+                            v => Some(v.parse::<u64>().map_err(|_| {
+                                anyhow::anyhow!(
+                                    "--set {item}: the value must be a whole number or 'default'"
+                                )
+                            })?),
+                        };
+                        limits.insert(name.to_owned(), value);
+                    }
+                    c.set_account_quotas(a, limits).await?
+                }
+            };
+            out.quotas(&quotas)
         }
     }
 }

@@ -85,9 +85,10 @@ impl Out {
                     vec!["operator".into(), id.is_operator.to_string()],
                     vec![
                         "signed in with".into(),
-                        match &id.access_key_id {
-                            Some(k) => format!("access key {k}"),
-                            None => "password".into(),
+                        match (&id.assumed_by, &id.access_key_id) {
+                            (Some(who), _) => format!("assumed by {who}"),
+                            (None, Some(k)) => format!("access key {k}"),
+                            (None, None) => "password".into(),
                         },
                     ],
                 ]
@@ -114,6 +115,26 @@ impl Out {
                 rows
             },
             &["", ""],
+        )
+    }
+
+    pub fn quotas(&self, q: &QuotaList) -> anyhow::Result<()> {
+        self.value(
+            q,
+            |q| {
+                q.items
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            i.name.clone(),
+                            i.used.to_string(),
+                            format!("{}{}", i.limit, if i.is_default { "" } else { " (set)" }),
+                            i.description.clone(),
+                        ]
+                    })
+                    .collect()
+            },
+            &["QUOTA", "USED", "LIMIT", "WHAT IT COUNTS"],
         )
     }
 
@@ -432,14 +453,14 @@ impl Out {
                     .map(|f| {
                         vec![
                             f.id.clone(),
-                            format!("{}/{}", f.host_port, f.protocol.as_str()),
+                            format!("{}:{}/{}", f.host_address, f.host_port, f.protocol.as_str()),
                             format!("{}:{}", f.private_ip, f.private_port),
                             f.interface_id.clone(),
                         ]
                     })
                     .collect()
             },
-            &["ID", "HOST PORT", "TO", "INTERFACE"],
+            &["ID", "PUBLISHED ON", "TO", "INTERFACE"],
         )
     }
 

@@ -361,10 +361,24 @@ fn Header() -> impl IntoView {
         }
     };
     let sign_out = move |_| {
+        // End the sessions on the server too (the assumed one and the operator's), so that a
+        // copied token is worthless; the page forgets them whatever the server answers.
+        let mut tokens: Vec<String> = c.token.get_untracked().into_iter().collect();
         if let Some(s) = storage() {
+            if let Ok(Some(t)) = s.get_item("nuvem.operator_token") {
+                tokens.push(t);
+            }
             let _ = s.remove_item("nuvem.token");
             let _ = s.remove_item("nuvem.operator_token");
         }
+        spawn_local(async move {
+            for t in tokens {
+                let _ = Request::post("/v1/auth/logout")
+                    .header("Authorization", &format!("Bearer {t}"))
+                    .send()
+                    .await;
+            }
+        });
         c.identity.set(None);
         c.token.set(None);
     };

@@ -395,10 +395,35 @@ fn cloudctl_drives_iam_end_to_end() {
     );
     assert!(err.contains("sign-in failed"), "{err}");
 
-    // Sign out: the default profile no longer has a session.
-    cli.ok(&["logout"], None);
+    // The tenant sees its quotas; the operator raises one.
+    let quotas = cli.json(&["account", "quotas"], None);
+    assert!(
+        quotas["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["name"] == "vpcs" && q["limit"] == 5),
+        "{quotas}"
+    );
+
+    // Sign out: the default profile no longer has a session, and the session itself has ended on
+    // the server (a copy of the token is refused too).
+    let config = std::fs::read_to_string(&cli.config).unwrap();
+    let token = config
+        .split("[profiles.default]")
+        .nth(1)
+        .and_then(|section| section.lines().find(|l| l.starts_with("session_token")))
+        .and_then(|l| l.split('"').nth(1))
+        .expect("the default profile holds a session token")
+        .to_owned();
+    let out = cli.ok(&["logout"], None);
+    assert!(out.contains("ended on the server"), "{out}");
     let err = cli.fails(&["whoami"], None);
     assert!(err.contains("Unauthenticated"), "{err}");
+    let copy = cli.run(&["whoami"], None, &[("NUVEM_SESSION_TOKEN", &token)]);
+    assert!(!copy.status.success());
+    let err = String::from_utf8_lossy(&copy.stderr);
+    assert!(err.contains("signed out"), "{err}");
 
     // Completions for a shell.
     assert!(cli.ok(&["completions", "bash"], None).contains("cloudctl"));

@@ -66,7 +66,7 @@ fn network_survives_kill_9_and_cleans_up() {
         "--interface",
         a["id"].as_str().unwrap(),
         "--host-port",
-        "42222",
+        "22222",
         "--port",
         "22",
     ])[0]["id"]
@@ -99,7 +99,15 @@ fn network_survives_kill_9_and_cleans_up() {
         "iptables",
         &["-w", "-t", "nat", "-S", &format!("NV{cell}-PRE")],
     );
-    assert!(nat_before.contains("--dport 42222"), "{nat_before}");
+    assert!(nat_before.contains("--dport 22222"), "{nat_before}");
+    // Published on one host address only, never on every local address.
+    assert!(
+        nat_before
+            .lines()
+            .filter(|l| l.contains("--dport 22222"))
+            .all(|l| l.contains(" -d ")),
+        "{nat_before}"
+    );
 
     // kill -9, damage the host as a crash or a reboot would, and restart: the restarted server
     // makes the host match its database again.

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_iam;
 mod m20261129_000002_vpc;
 mod m20261129_000003_compute;
+mod m20261201_000004_security;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_iam::Migration),
             Box::new(m20261129_000002_vpc::Migration),
             Box::new(m20261129_000003_compute::Migration),
+            Box::new(m20261201_000004_security::Migration),
         ]
     }
 }

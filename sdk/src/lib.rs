@@ -453,19 +453,46 @@ impl Client {
         self.get(&["v1", "auth", "whoami"]).await
     }
 
-    pub async fn change_password(&self, old_password: &str, new_password: &str) -> Result<()> {
+    /// Changes your own password. Every session made with the old password ends, this client's
+    /// too: the answer is a new session (use its token from now on).
+    pub async fn change_password(&self, old_password: &str, new_password: &str) -> Result<Session> {
         let body = ChangePasswordRequest {
             old_password: old_password.into(),
             new_password: new_password.into(),
         };
-        self.call::<(), _, serde_json::Value>(
-            Method::POST,
-            &["v1", "auth", "password"],
-            None,
-            Some(&body),
+        self.post(&["v1", "auth", "password"], &body).await
+    }
+
+    /// Signs out: the server refuses this session's token from now on.
+    pub async fn logout(&self) -> Result<()> {
+        self.call::<(), (), serde_json::Value>(Method::POST, &["v1", "auth", "logout"], None, None)
+            .await
+            .map(drop)
+    }
+
+    /// Your account's quotas and what it uses.
+    pub async fn quotas(&self) -> Result<QuotaList> {
+        self.get(&["v1", "quotas"]).await
+    }
+
+    /// An account's quotas (operator only).
+    pub async fn account_quotas(&self, account: &str) -> Result<QuotaList> {
+        self.get(&["v1", "accounts", account, "quotas"]).await
+    }
+
+    /// Sets (`Some`) or resets to the default (`None`) quotas of an account (operator only).
+    pub async fn set_account_quotas(
+        &self,
+        account: &str,
+        limits: std::collections::BTreeMap<String, Option<u64>>,
+    ) -> Result<QuotaList> {
+        self.call(
+            Method::PUT,
+            &["v1", "accounts", account, "quotas"],
+            None::<&()>,
+            Some(&SetQuotasRequest { limits }),
         )
         .await
-        .map(drop)
     }
 
     // ----------------------------------------------------------------------------------------

@@ -29,6 +29,13 @@ pub struct ServeArgs {
     /// Lifetime of a session token in seconds [default: 3600].
     #[arg(long, env = "NUVEM_SESSION_TTL_SECONDS")]
     pub session_ttl_seconds: Option<u32>,
+    /// Host ports tenants may publish port forwards on, as FIRST-LAST [default: 20000-29999].
+    #[arg(long, env = "NUVEM_PORT_FORWARD_PORTS")]
+    pub port_forward_ports: Option<String>,
+    /// The host address port forwards are published on [default: the address of the interface
+    /// of the default route, else 127.0.0.1].
+    #[arg(long, env = "NUVEM_PORT_FORWARD_ADDRESS")]
+    pub port_forward_address: Option<String>,
     /// HTTP worker threads [default: one per core].
     #[arg(long, env = "NUVEM_WORKERS")]
     pub workers: Option<usize>,
@@ -58,6 +65,9 @@ pub struct ServeArgs {
     /// The built web console (infra/build-console.sh) [default: <data-dir>/console].
     #[arg(long, env = "NUVEM_CONSOLE_DIR")]
     pub console_dir: Option<PathBuf>,
+    /// The only directory ImportImage copies host files from [default: <data-dir>/import].
+    #[arg(long, env = "NUVEM_IMAGE_IMPORT_DIR")]
+    pub image_import_dir: Option<PathBuf>,
 }
 
 /// Which hypervisor driver the compute service uses.
@@ -84,6 +94,11 @@ struct FileConfig {
     database_url: Option<String>,
     log: Option<String>,
     session_ttl_seconds: Option<u32>,
+    port_forward_ports: Option<String>,
+    port_forward_address: Option<String>,
+    /// Default per-account quotas (`[quotas]`: vpcs = 5, instances = 20, ...).
+    #[serde(default)]
+    quotas: Option<crate::iam::quotas::QuotaDefaults>,
     workers: Option<usize>,
     vpc_pool: Option<String>,
     network_driver: Option<NetworkDriver>,
@@ -93,6 +108,7 @@ struct FileConfig {
     cpu_ratio: Option<f64>,
     accelerator: Option<String>,
     console_dir: Option<PathBuf>,
+    image_import_dir: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -103,6 +119,16 @@ pub struct Config {
     pub database_url: String,
     pub log: String,
     pub session_ttl_seconds: u32,
+    /// Back-off after failed password sign-ins (not a flag: the defaults are the policy).
+    pub sign_in_throttle: crate::iam::throttle::ThrottleLimits,
+    /// Password checks that may wait for a hashing thread before sign-in answers 503.
+    pub hashing_queue: usize,
+    /// Default per-account quotas.
+    pub quotas: crate::iam::quotas::QuotaDefaults,
+    /// The host ports port forwards may use (inclusive).
+    pub port_forward_ports: (u16, u16),
+    /// The host address port forwards are published on (`None`: detect at start).
+    pub port_forward_address: Option<std::net::Ipv4Addr>,
     pub workers: Option<usize>,
     pub vpc_pool: String,
     pub network_driver: NetworkDriver,
@@ -116,6 +142,27 @@ pub struct Config {
     /// Root password for the operator account on first start (`NUVEM_ADMIN_PASSWORD`, never a
     /// flag: flags are visible to every user in `ps`).
     pub admin_password: Option<String>,
+    /// The only directory ImportImage reads host files from.
+    pub image_import_dir: PathBuf,
+}
+
+pub const DEFAULT_PORT_FORWARD_PORTS: &str = "20000-29999";
+pub const DEFAULT_HASHING_QUEUE: usize = 128;
+
+/// `20000-29999` → (20000, 29999). Ports under 1024 are the host's own services.
+pub fn parse_port_range(s: &str) -> anyhow::Result<(u16, u16)> {
+    let bad = || anyhow::anyhow!("port_forward_ports must look like 20000-29999 (got {s:?})");
+    let (a, b) = s.split_once('-').ok_or_else(bad)?;
+    let (a, b): (u16, u16) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if a < 1024 || a > b {
+        anyhow::bail!(
+            "port_forward_ports {s}: the first port must be 1024 or more and not above the last"
+        );
+    }
+    Ok((a, b))
 }
 
 /// The SQLite URL of a data directory.
@@ -158,6 +205,21 @@ impl Config {
         if !(60..=43_200).contains(&session_ttl_seconds) {
             anyhow::bail!("session_ttl_seconds must be between 60 and 43200");
         }
+        let port_forward_ports = parse_port_range(
+            args.port_forward_ports
+                .or(file.port_forward_ports)
+                .as_deref()
+                .unwrap_or(DEFAULT_PORT_FORWARD_PORTS),
+        )?;
+        let port_forward_address = match args.port_forward_address.or(file.port_forward_address) {
+            None => None,
+            Some(a) if a == "auto" => None,
+            Some(a) => Some(a.parse::<std::net::Ipv4Addr>().map_err(|_| {
+                anyhow::anyhow!(
+                    "port_forward_address must be an IPv4 address of this host (got {a:?})"
+                )
+            })?),
+        };
         let cpu_ratio = args.cpu_ratio.or(file.cpu_ratio).unwrap_or(1.0);
         if !(cpu_ratio.is_finite() && (0.1..=16.0).contains(&cpu_ratio)) {
             anyhow::bail!("cpu_ratio must be between 0.1 and 16 (1.0: one vCPU per core)");
@@ -178,7 +240,17 @@ impl Config {
             .console_dir
             .or(file.console_dir)
             .unwrap_or_else(|| data_dir.join("console"));
+        let image_import_dir = args
+            .image_import_dir
+            .or(file.image_import_dir)
+            .unwrap_or_else(|| data_dir.join("import"));
         Ok(Config {
+            image_import_dir,
+            sign_in_throttle: Default::default(),
+            hashing_queue: DEFAULT_HASHING_QUEUE,
+            quotas: file.quotas.unwrap_or_default(),
+            port_forward_ports,
+            port_forward_address,
             console_dir,
             images_dir,
             cpu_ratio,
@@ -223,6 +295,11 @@ impl Config {
             database_url: database_url.unwrap_or_else(|| sqlite_url(data_dir)),
             log: "warn".to_owned(),
             session_ttl_seconds: 3600,
+            sign_in_throttle: Default::default(),
+            hashing_queue: DEFAULT_HASHING_QUEUE,
+            quotas: Default::default(),
+            port_forward_ports: (20000, 29999),
+            port_forward_address: Some(std::net::Ipv4Addr::LOCALHOST),
             workers: Some(2),
             vpc_pool: crate::vpc::DEFAULT_POOL.to_owned(),
             network_driver: NetworkDriver::Simulated,
@@ -233,6 +310,7 @@ impl Config {
             accelerator: None,
             console_dir: data_dir.join("console"),
             admin_password: None,
+            image_import_dir: data_dir.join("import"),
         }
     }
 }
@@ -240,6 +318,51 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotas_and_port_forwards_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nuvem.toml");
+        std::fs::write(
+            &file,
+            "port_forward_ports = \"21000-21999\"\nport_forward_address = \"192.0.2.10\"\n[quotas]\nvpcs = 2\n",
+        )
+        .unwrap();
+        let cfg = Config::resolve(ServeArgs {
+            config: Some(file.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(cfg.port_forward_ports, (21000, 21999));
+        assert_eq!(
+            cfg.port_forward_address,
+            Some("192.0.2.10".parse().unwrap())
+        );
+        assert_eq!(cfg.quotas.vpcs, 2);
+        assert_eq!(
+            cfg.quotas.instances, 20,
+            "unnamed quotas keep their defaults"
+        );
+        for bad in ["22-80", "30000-20000", "x"] {
+            std::fs::write(&file, format!("port_forward_ports = \"{bad}\"\n")).unwrap();
+            let err = Config::resolve(ServeArgs {
+                config: Some(file.clone()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("port_forward_ports"),
+                "{bad}: {err}"
+            );
+        }
+        // The example file of infra/ is valid.
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/nuvem.example.toml");
+        Config::resolve(ServeArgs {
+            config: Some(example.into()),
+            ..Default::default()
+        })
+        .unwrap();
+    }
 
     #[test]
     fn flags_beat_file_beat_defaults() {
@@ -259,6 +382,7 @@ mod tests {
         assert_eq!(cfg.listen, "127.0.0.1:9999");
         assert_eq!(cfg.data_dir, PathBuf::from("/tmp/y"));
         assert_eq!(cfg.database_url, "sqlite:///tmp/y/nuvem.db?mode=rwc");
+        assert_eq!(cfg.image_import_dir, PathBuf::from("/tmp/y/import"));
         std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
         let err = Config::resolve(ServeArgs {
             config: Some(file),

@@ -13,6 +13,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("{0}")]
     NotFound(String),
+    /// Sent with an `Allow` header, which the caller adds (`http::no_route`).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     AlreadyExists(String),
     #[error("{0}")]
@@ -31,6 +34,19 @@ pub enum Error {
     InsufficientCapacity(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// Sent with `Retry-After: retry_after_seconds`.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_seconds: u64,
+    },
+    /// The server is saturated (for example, every password-hashing slot is taken); sent with
+    /// `Retry-After`.
+    #[error("{message}")]
+    ServiceUnavailable {
+        message: String,
+        retry_after_seconds: u64,
+    },
     /// Details go to the log, never to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -40,6 +56,7 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::NotFound(_) => ErrorCode::NotFound,
+            Error::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Error::AlreadyExists(_) => ErrorCode::AlreadyExists,
             Error::InvalidRequest(_) => ErrorCode::InvalidRequest,
             Error::Unauthenticated(_) => ErrorCode::Unauthenticated,
@@ -49,6 +66,8 @@ impl Error {
             Error::DependencyViolation(_) => ErrorCode::DependencyViolation,
             Error::InsufficientCapacity(_) => ErrorCode::InsufficientCapacity,
             Error::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Error::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            Error::ServiceUnavailable { .. } => ErrorCode::ServiceUnavailable,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -105,7 +124,19 @@ impl ResponseError for Error {
                 other.to_string()
             }
         };
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status_code());
+        if let Error::TooManyRequests {
+            retry_after_seconds,
+            ..
+        }
+        | Error::ServiceUnavailable {
+            retry_after_seconds,
+            ..
+        } = self
+        {
+            response.insert_header(("retry-after", retry_after_seconds.max(&1).to_string()));
+        }
+        response.json(ErrorBody {
             code: self.code(),
             message,
             request_id,

@@ -73,23 +73,86 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     opts.open(path)?.write_all(text.as_bytes())
 }
 
+/// The data directory, created if missing and (re)set to root's alone — 0700, or 0710 with the
+/// guests' QEMU group when real guests run, so that QEMU can reach its files below it (each of
+/// which keeps its own, narrower mode). A world-writable directory (/tmp) is refused, not chmod'ed.
+fn prepare_data_dir(config: &Config) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = &config.data_dir;
+    if let Ok(meta) = std::fs::metadata(dir)
+        && meta.permissions().mode() & 0o002 != 0
+    {
+        anyhow::bail!(
+            "the data directory {} is writable by every user; choose a directory of its own (e.g. /var/lib/nuvem)",
+            dir.display()
+        );
+    }
+    let group = match config.hypervisor {
+        HypervisorDriver::Libvirt => Some(
+            crate::drivers::hypervisor::qemu_user()
+                .context(
+                    "libvirt's unprivileged QEMU user (libvirt-qemu) is missing: install libvirt (infra/install.sh), or start with --hypervisor simulated",
+                )?
+                .gid,
+        ),
+        HypervisorDriver::Simulated => None,
+    };
+    let mode = if group.is_some() { 0o710 } else { 0o700 };
+    crate::drivers::private_dir(dir, mode, group)
+        .with_context(|| format!("cannot prepare the data directory {}", dir.display()))?;
+    Ok(())
+}
+
+/// The file of a SQLite database URL (`sqlite://PATH?…` or `sqlite:PATH`), unless in memory.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:") && !url.contains("mode=memory"))
+        .then(|| PathBuf::from(path))
+}
+
+/// Creates the SQLite file with mode 0600 before SQLite opens it (SQLite gives its -wal and -shm
+/// files the database file's mode), and narrows the modes of existing ones.
+fn prepare_sqlite(url: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let Some(db) = sqlite_file(url) else {
+        return Ok(());
+    };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&db)
+        .with_context(|| format!("cannot create the database file {}", db.display()))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let f = PathBuf::from(format!("{}{suffix}", db.display()));
+        if f.exists() {
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot chmod {}", f.display()))?;
+        }
+    }
+    Ok(())
+}
+
 pub async fn start(config: Config) -> anyhow::Result<Running> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!(
-            "cannot create the data directory {}",
-            config.data_dir.display()
-        )
-    })?;
+    prepare_data_dir(&config)?;
+    prepare_sqlite(&config.database_url)?;
     let store = Store::connect(&config.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))?;
     let keys = Arc::new(Keys::load(&config.data_dir).context("cannot load the keys")?);
+    crate::drivers::private_dir(&config.data_dir.join("keys"), 0o700, None)?;
     let iam = Iam::new(
         store.clone(),
         keys,
         SessionPolicy {
             default_ttl_seconds: config.session_ttl_seconds,
+            throttle: config.sign_in_throttle,
+            hashing_threads: 0,
+            hashing_queue: config.hashing_queue,
         },
+        config.quotas,
     );
     let bootstrap = iam
         .bootstrap_operator(config.admin_password.clone())
@@ -104,12 +167,21 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         NetworkDriver::Linux => Arc::new(LinuxNetwork::new(&config.data_dir)?),
         NetworkDriver::Simulated => Arc::new(SimNetwork::default()),
     };
+    let forward_address = config
+        .port_forward_address
+        .or_else(crate::drivers::host_ports::default_route_address)
+        .unwrap_or(std::net::Ipv4Addr::LOCALHOST);
+    tracing::info!(address = %forward_address, ports = ?config.port_forward_ports, "port forwards are published here");
     let vpc = Vpc::new(
         store.clone(),
         iam.clone(),
         net,
         &config.data_dir,
         &config.vpc_pool,
+        crate::vpc::PortForwardPolicy {
+            address: forward_address,
+            ports: config.port_forward_ports,
+        },
     )?;
     // The host is made to match the database before the first request: after a crash, a reboot
     // or a kill -9, bridges, DHCP and firewall come back as the database says.
@@ -140,6 +212,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             cpu_ratio: config.cpu_ratio,
             accelerator: config.accelerator,
             libvirt_uri: config.libvirt_uri.clone(),
+            image_import_dir: config.image_import_dir.clone(),
         },
     );
     compute

@@ -7,6 +7,8 @@
 //! dies in the middle, the reconciler at the next start finds the half-made instance and unwinds
 //! it the same way: an instance ends running or cleanly failed, never half-made.
 
+pub mod cloud_init;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,6 +51,8 @@ pub struct ComputeConfig {
     /// `None`: detect (boot a kernel under KVM; fall back to TCG).
     pub accelerator: Option<Accelerator>,
     pub libvirt_uri: String,
+    /// The only directory ImportImage reads host files from.
+    pub image_import_dir: PathBuf,
 }
 
 /// The instance types of a new installation: a t-series like AWS's, and the course's c1.course.
@@ -140,6 +144,14 @@ impl Compute {
         self.data_dir.join("compute").join("instances").join(id)
     }
 
+    /// A directory of guest files below the data directory: root's, traversable by the guests'
+    /// QEMU group only (0710); root's alone (0700) when no real guests run.
+    fn guest_dir(&self, dir: &Path) -> Result<()> {
+        let group = self.hv.guest_group();
+        let mode = if group.is_some() { 0o710 } else { 0o700 };
+        crate::drivers::private_dir(dir, mode, group).map_err(Error::internal)
+    }
+
     /// Makes the next launches fail at `step` (tests of the unwinding); `None` stops it.
     pub fn inject_failure(&self, step: Option<Step>) {
         *self.fail_at.lock().expect("fail_at") = step;
@@ -205,6 +217,16 @@ impl Compute {
             for t in default_instance_types() {
                 self.store.instance_type_put(t).await?;
             }
+        }
+        for dir in [
+            self.data_dir.join("compute"),
+            self.data_dir.join("compute").join("instances"),
+            self.data_dir.join("images"),
+        ] {
+            self.guest_dir(&dir)?;
+        }
+        if !self.cfg.image_import_dir.exists() {
+            crate::drivers::private_dir(&self.cfg.image_import_dir, 0o700, None)?;
         }
         self.register_built_images().await?;
         self.reconcile().await?;
@@ -406,7 +428,40 @@ impl Compute {
         Ok(Self::image_view(&self.image_lookup(p, id).await?))
     }
 
-    /// Registers an image from files on the host (operator only); the files are copied.
+    /// `src` (absolute, or relative to the import directory) if it is a file inside the import
+    /// directory once symlinks and `..` are resolved; the resolved path.
+    fn import_source(&self, what: &str, src: &str) -> Result<PathBuf> {
+        let root = &self.cfg.image_import_dir;
+        let outside = || {
+            Error::invalid(format!(
+                "{what} must be a file in the image import directory {} (copy it there first; \
+                 paths leaving it, also through symlinks or '..', are refused)",
+                root.display()
+            ))
+        };
+        let canonical_root = std::fs::canonicalize(root).map_err(|_| outside())?;
+        let path = canonical_root.join(src);
+        let canonical = std::fs::canonicalize(&path).map_err(|_| {
+            if Path::new(src).is_absolute() && !Path::new(src).starts_with(root) {
+                outside()
+            } else {
+                Error::invalid(format!(
+                    "{what} {src} does not exist in the image import directory {}",
+                    root.display()
+                ))
+            }
+        })?;
+        if !canonical.starts_with(&canonical_root) {
+            return Err(outside());
+        }
+        if !canonical.is_file() {
+            return Err(Error::invalid(format!("{what} {src} is not a file")));
+        }
+        Ok(canonical)
+    }
+
+    /// Registers an image from files in the import directory (operator only); the files are
+    /// copied.
     pub async fn image_import(
         &self,
         p: &Principal,
@@ -440,19 +495,18 @@ impl Compute {
         };
         let id = new_id("ami");
         let dir = self.data_dir.join("images").join(&id);
+        let group = self.hv.guest_group();
         let copy = |src: &Option<String>, what: &str, dest: &str| -> Result<Option<String>> {
             let src = src
                 .as_ref()
                 .ok_or_else(|| Error::invalid(format!("{what} is required for this format")))?;
-            let from = Path::new(src);
-            if !from.is_file() {
-                return Err(Error::invalid(format!(
-                    "{what} {src} is not a file on the host"
-                )));
-            }
-            std::fs::create_dir_all(&dir).map_err(Error::internal)?;
+            let from = self.import_source(what, src)?;
+            self.guest_dir(&dir)?;
             let to = dir.join(dest);
-            std::fs::copy(from, &to).map_err(Error::internal)?;
+            std::fs::copy(&from, &to).map_err(Error::internal)?;
+            // Readable by the guests' QEMU group (the image is read-only to guests), no one else.
+            crate::drivers::file_mode(&to, if group.is_some() { 0o640 } else { 0o600 }, group)
+                .map_err(Error::internal)?;
             Ok(Some(to.display().to_string()))
         };
         let (kernel, initrd, disk) = match req.format {
@@ -635,12 +689,17 @@ impl Compute {
         let scratch = self.data_dir.join("tmp");
         let (public, private) = match req.public_key {
             Some(k) => {
-                if k.len() > 16_384 || k.lines().count() != 1 {
+                if k.len() > 16_384 {
                     return Err(Error::invalid(
                         "public_key must be one line of an OpenSSH public key",
                     ));
                 }
-                (k.trim().to_owned(), None)
+                (
+                    cloud_init::parse_public_key(&k)
+                        .map_err(Error::InvalidRequest)?
+                        .1,
+                    None,
+                )
             }
             None => {
                 let comment = format!("{}@nuvem", req.name);
@@ -967,6 +1026,15 @@ impl Compute {
         let dedicated = req.dedicated.unwrap_or(false);
 
         let _guard = self.lock.lock().await;
+        let n = u64::from(count);
+        self.iam.quota_check(p, "instances", n).await?;
+        self.iam
+            .quota_check(p, "vcpus", n * itype.vcpus.max(0) as u64)
+            .await?;
+        self.iam
+            .quota_check(p, "memory_mib", n * itype.memory_mib.max(0) as u64)
+            .await?;
+        self.iam.quota_check(p, "network_interfaces", n).await?;
         let (host, pins) = self
             .place(count, itype.vcpus as u32, itype.memory_mib, dedicated)
             .await?;
@@ -1030,11 +1098,7 @@ impl Compute {
     }
 
     fn meta_data(row: &InstanceRow) -> String {
-        let mut s = format!("instance-id: {}\nlocal-hostname: {}\n", row.id, row.name);
-        if let Some(k) = &row.public_key {
-            s.push_str(&format!("public-keys:\n  - {}\n", k.trim()));
-        }
-        s
+        cloud_init::meta_data(&row.id, &row.name, row.public_key.as_deref())
     }
 
     async fn domain_spec(
@@ -1112,7 +1176,7 @@ impl Compute {
                     }
                     Step::Disk => {
                         let dir = self.instance_dir(&row.id);
-                        std::fs::create_dir_all(&dir).map_err(Error::internal)?;
+                        self.guest_dir(&dir)?;
                         // Never smaller than the image's root file system.
                         let image_gib = (image.min_disk_mib.max(0) as u64).div_ceil(1024);
                         let (disk, size) =
@@ -1273,6 +1337,13 @@ impl Compute {
         self.mark_busy(id)?;
         let placed = async {
             let _guard = self.lock.lock().await;
+            // A stopped instance released its capacity: starting it takes quota again.
+            self.iam
+                .quota_check(p, "vcpus", row.vcpus.max(0) as u64)
+                .await?;
+            self.iam
+                .quota_check(p, "memory_mib", row.memory_mib.max(0) as u64)
+                .await?;
             let (host, pins) = self
                 .place(1, row.vcpus as u32, row.memory_mib, row.dedicated)
                 .await?;

@@ -11,6 +11,23 @@ use virt::domain::{Domain, DomainState as VirtState};
 
 use super::{DriverError, DriverResult, run};
 
+/// The unprivileged user QEMU runs as: libvirt's own (`libvirt-qemu` on Debian and Ubuntu, `qemu`
+/// on Fedora), with its primary group (`kvm`), which also owns `/dev/kvm`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QemuUser {
+    pub name: &'static str,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The QEMU user of this host; `None` when libvirt's packages did not create one.
+pub fn qemu_user() -> Option<QemuUser> {
+    ["libvirt-qemu", "qemu"].into_iter().find_map(|name| {
+        let (uid, gid) = super::host_user(name)?;
+        (uid != 0).then_some(QemuUser { name, uid, gid })
+    })
+}
+
 /// How QEMU runs the guest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accelerator {
@@ -88,6 +105,11 @@ pub trait Hypervisor: Send + Sync + 'static {
     /// Whether KVM really works here, found by booting `kernel` (not by the presence of
     /// /dev/kvm: nested KVM can open and then hang).
     fn probe_accelerator(&self, kernel: Option<&Path>) -> Accelerator;
+    /// The group guests' QEMU processes run with: the directories they must traverse (the data
+    /// directory, instance and image folders) belong to it. `None`: no real guests.
+    fn guest_group(&self) -> Option<u32> {
+        None
+    }
     fn as_sim(&self) -> Option<&SimHypervisor> {
         None
     }
@@ -101,8 +123,9 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The libvirt domain XML of an instance.
-pub fn domain_xml(spec: &DomainSpec) -> String {
+/// The libvirt domain XML of an instance, whose QEMU runs as `user` (libvirt relabels its disks,
+/// kernel, initrd and console file to that user while it runs, and gives them back after).
+pub fn domain_xml(spec: &DomainSpec, user: &QemuUser) -> String {
     let e = |p: &Path| xml_escape(&p.display().to_string());
     let (kind, cpu) = match spec.accelerator {
         Accelerator::Kvm => ("kvm", "<cpu mode='host-passthrough'/>".to_owned()),
@@ -152,8 +175,10 @@ pub fn domain_xml(spec: &DomainSpec) -> String {
     <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
     <memballoon model='none'/>
   </devices>
-  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
+  <seclabel type='static' model='dac' relabel='yes'><label>+{uid}:+{gid}</label></seclabel>
 </domain>",
+        uid = user.uid,
+        gid = user.gid,
         name = xml_escape(&spec.name),
         mem = spec.memory_mib,
         vcpus = spec.vcpus,
@@ -170,6 +195,7 @@ pub fn domain_xml(spec: &DomainSpec) -> String {
 pub struct Libvirt {
     uri: String,
     conn: Mutex<Option<Connect>>,
+    user: Option<QemuUser>,
 }
 
 fn verr(what: &str, e: virt::error::Error) -> DriverError {
@@ -181,7 +207,18 @@ impl Libvirt {
         Libvirt {
             uri: uri.to_owned(),
             conn: Mutex::new(None),
+            user: qemu_user(),
         }
+    }
+
+    fn user(&self) -> DriverResult<&QemuUser> {
+        self.user.as_ref().ok_or_else(|| {
+            DriverError(
+                "this host has no unprivileged QEMU user (libvirt-qemu or qemu, made by libvirt's \
+                 packages: infra/install.sh); guests never run as root"
+                    .into(),
+            )
+        })
     }
 
     /// Runs `f` with the connection, opening (or reopening, after libvirtd restarted) it.
@@ -218,7 +255,7 @@ impl Libvirt {
 
 impl Hypervisor for Libvirt {
     fn define_and_start(&self, spec: &DomainSpec) -> DriverResult<()> {
-        let xml = domain_xml(spec);
+        let xml = domain_xml(spec, self.user()?);
         self.with(|conn| {
             // A stopped instance keeps its domain; its definition is replaced (the pinning may
             // differ on this start), which libvirt allows only after forgetting the old one.
@@ -341,13 +378,14 @@ impl Hypervisor for Libvirt {
                 run("qemu-img", &["create", "-q", "-f", "qcow2", &p, &size])?;
             }
         }
-        Ok(())
+        // Root's alone; libvirt hands it to the QEMU user while the guest runs.
+        super::file_mode(path, 0o600, None)
     }
 
     fn seed_create(&self, path: &Path, meta_data: &str, user_data: &str) -> DriverResult<()> {
+        // The user-data may hold secrets: root's alone, as the ISO (libvirt lends it to QEMU).
         let dir = path.with_extension("d");
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| DriverError(format!("cannot create {}: {e}", dir.display())))?;
+        super::private_dir(&dir, 0o700, None)?;
         let write = |f: &str, text: &str| {
             std::fs::write(dir.join(f), text)
                 .map_err(|e| DriverError(format!("cannot write the seed's {f}: {e}")))
@@ -364,20 +402,26 @@ impl Hypervisor for Libvirt {
             ],
         );
         let _ = std::fs::remove_dir_all(&dir);
-        result.map(drop)
+        result?;
+        super::file_mode(path, 0o600, None)
     }
 
     fn probe_accelerator(&self, kernel: Option<&Path>) -> Accelerator {
         if !Path::new("/dev/kvm").exists() {
             return Accelerator::Tcg;
         }
-        let Some(kernel) = kernel else {
+        let (Some(kernel), Some(user)) = (kernel, &self.user) else {
             return Accelerator::Tcg;
         };
         // Boot the kernel without a root file system under KVM: a working KVM prints the kernel's
         // banner within a second or two and panics (then exits, -no-reboot); a nested KVM that
         // cannot run guests hangs before the kernel speaks.
+        // As the guests' user, not root: the kernel is the only input, but QEMU has no business
+        // running with more than a guest has.
+        use std::os::unix::process::CommandExt;
         let child = std::process::Command::new("qemu-system-x86_64")
+            .uid(user.uid)
+            .gid(user.gid)
             .args([
                 "-enable-kvm",
                 "-machine",
@@ -428,6 +472,10 @@ impl Hypervisor for Libvirt {
         } else {
             Accelerator::Tcg
         }
+    }
+
+    fn guest_group(&self) -> Option<u32> {
+        self.user.as_ref().map(|u| u.gid)
     }
 }
 

@@ -7,8 +7,7 @@ pub fn generate_ed25519(
     scratch: &std::path::Path,
     comment: &str,
 ) -> DriverResult<(String, String)> {
-    std::fs::create_dir_all(scratch)
-        .map_err(|e| DriverError(format!("cannot create {}: {e}", scratch.display())))?;
+    super::private_dir(scratch, 0o700, None)?;
     let dir = tempfile_dir(scratch)?;
     let key = dir.join("id_ed25519");
     let k = key.display().to_string();
@@ -28,8 +27,7 @@ pub fn generate_ed25519(
 
 /// (key type, SHA256 fingerprint) of an OpenSSH public key line; an error if it is not one.
 pub fn fingerprint(scratch: &std::path::Path, public_key: &str) -> DriverResult<(String, String)> {
-    std::fs::create_dir_all(scratch)
-        .map_err(|e| DriverError(format!("cannot create {}: {e}", scratch.display())))?;
+    super::private_dir(scratch, 0o700, None)?;
     let dir = tempfile_dir(scratch)?;
     let file = dir.join("key.pub");
     let result = std::fs::write(&file, format!("{}\n", public_key.trim()))

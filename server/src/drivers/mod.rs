@@ -2,6 +2,7 @@
 //! commands against the kernel and daemons) and a simulated twin for fast unit tests. Drivers know
 //! nothing of HTTP, IAM or accounts.
 
+pub mod host_ports;
 pub mod hypervisor;
 pub mod keys;
 pub mod net;
@@ -13,6 +14,58 @@ pub mod sim;
 pub struct DriverError(pub String);
 
 pub type DriverResult<T> = Result<T, DriverError>;
+
+/// (uid, primary gid) of a user of this host, from `/etc/passwd`.
+pub fn host_user(name: &str) -> Option<(u32, u32)> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 3 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+    })
+}
+
+/// The gid of a group of this host, from `/etc/group`.
+pub fn host_group(name: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[0] == name).then(|| f[2].parse().ok())?
+    })
+}
+
+/// Creates `dir` if missing and gives it `mode`, owned by root and `group` (when given): the
+/// directories below the data directory that an unprivileged daemon must traverse.
+pub fn private_dir(dir: &std::path::Path, mode: u32, group: Option<u32>) -> DriverResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let err = |what: &str, e: std::io::Error| {
+        DriverError(format!("cannot {what} {}: {e}", dir.display()))
+    };
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(mode);
+    }
+    b.create(dir).map_err(|e| err("create", e))?;
+    if let Some(gid) = group {
+        std::os::unix::fs::chown(dir, Some(0), Some(gid)).map_err(|e| err("chown", e))?;
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| err("chmod", e))
+}
+
+/// Gives a file `mode`, and `group` when given (owner unchanged).
+pub fn file_mode(path: &std::path::Path, mode: u32, group: Option<u32>) -> DriverResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let err = |what: &str, e: std::io::Error| {
+        DriverError(format!("cannot {what} {}: {e}", path.display()))
+    };
+    if let Some(gid) = group {
+        std::os::unix::fs::chown(path, None, Some(gid)).map_err(|e| err("chown", e))?;
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| err("chmod", e))
+}
 
 /// Runs a command and returns its stdout; a failure carries the command line and stderr.
 pub fn run(program: &str, args: &[&str]) -> DriverResult<String> {

@@ -70,18 +70,42 @@ pub trait HostNetwork: Send + Sync + 'static {
     }
 }
 
+/// The unprivileged user and group dnsmasq drops to once it has bound its socket and opened its
+/// lease, log and pid files (as root).
+pub const DNSMASQ_USER: &str = "nobody";
+pub const DNSMASQ_GROUP: &str = "nogroup";
+
+/// Where the subnets' DHCP host lists live: the one file dnsmasq reads after dropping root (at
+/// start and on SIGHUP), so outside the data directory, which only root and QEMU's group may
+/// traverse. Root writes them; only dnsmasq's group may read them.
+pub const DHCP_HOSTS_DIR: &str = "/run/nuvem/dhcp";
+
 /// The real host, through `ip`, `dnsmasq` and `iptables`.
 pub struct LinuxNetwork {
-    /// `<data_dir>/net/dhcp`: one folder per subnet (hosts file, leases, pid, log).
+    /// `<data_dir>/net/dhcp`: one folder per subnet (leases, pid, log), root's alone.
     dhcp_dir: PathBuf,
+    /// gid of [`DNSMASQ_GROUP`].
+    dnsmasq_gid: u32,
 }
 
 impl LinuxNetwork {
     pub fn new(data_dir: &Path) -> DriverResult<Self> {
+        let dnsmasq_gid = super::host_group(DNSMASQ_GROUP).ok_or_else(|| {
+            DriverError(format!(
+                "dnsmasq runs as {DNSMASQ_USER}:{DNSMASQ_GROUP}, but this host has no group {DNSMASQ_GROUP}"
+            ))
+        })?;
         let dhcp_dir = data_dir.join("net").join("dhcp");
-        std::fs::create_dir_all(&dhcp_dir)
-            .map_err(|e| DriverError(format!("cannot create {}: {e}", dhcp_dir.display())))?;
-        Ok(LinuxNetwork { dhcp_dir })
+        super::private_dir(&data_dir.join("net"), 0o700, None)?;
+        super::private_dir(&dhcp_dir, 0o700, None)?;
+        Ok(LinuxNetwork {
+            dhcp_dir,
+            dnsmasq_gid,
+        })
+    }
+
+    fn hosts_file(subnet_id: &str) -> PathBuf {
+        Path::new(DHCP_HOSTS_DIR).join(format!("{subnet_id}.hosts"))
     }
 
     fn pid_of(&self, subnet_id: &str, bridge: Option<&str>) -> Option<u32> {
@@ -192,17 +216,34 @@ impl HostNetwork for LinuxNetwork {
             .iter()
             .map(|(mac, ip, name)| format!("{mac},{ip},{name}\n"))
             .collect();
-        let hosts_file = dir.join("hosts");
+        let hosts_file = Self::hosts_file(&spec.subnet_id);
         let before = std::fs::read_to_string(&hosts_file).unwrap_or_default();
-        let changed = before != hosts;
+        let changed = before != hosts || !hosts_file.exists();
         // An address freed and given to a new interface must not stay leased to the old MAC:
         // dnsmasq keeps leases across a reload, so a removed entry means a restart without them.
         let removed = before.lines().any(|l| !hosts.lines().any(|n| n == l));
         if changed {
-            write_file(&hosts_file, &hosts)?;
+            let gid = Some(self.dnsmasq_gid);
+            let hosts_dir = Path::new(DHCP_HOSTS_DIR);
+            if let Some(parent) = hosts_dir.parent().filter(|p| !p.exists()) {
+                super::private_dir(parent, 0o755, None)?;
+            }
+            super::private_dir(hosts_dir, 0o710, gid)?;
+            // Written aside and renamed: dnsmasq never reads half a list.
+            let tmp = hosts_file.with_extension("hosts.tmp");
+            write_file(&tmp, &hosts)?;
+            super::file_mode(&tmp, 0o640, gid)?;
+            std::fs::rename(&tmp, &hosts_file).map_err(|e| {
+                DriverError(format!("cannot replace {}: {e}", hosts_file.display()))
+            })?;
         }
         if let Some(pid) = self.pid_of(&spec.subnet_id, Some(&spec.bridge)) {
-            if !removed {
+            // One started by an older Nuvem (as root, another hosts file) is replaced.
+            let current = std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                String::from_utf8_lossy(&c)
+                    .contains(&format!("--dhcp-hostsfile={}\0", hosts_file.display()))
+            });
+            if !removed && current {
                 if changed {
                     run("kill", &["-HUP", &pid.to_string()])?;
                 }
@@ -222,7 +263,8 @@ impl HostNetwork for LinuxNetwork {
             "dnsmasq",
             &[
                 "--conf-file=/dev/null",
-                "--user=root",
+                &format!("--user={DNSMASQ_USER}"),
+                &format!("--group={DNSMASQ_GROUP}"),
                 "--bind-interfaces",
                 &format!("--interface={}", spec.bridge),
                 "--except-interface=lo",
@@ -236,7 +278,7 @@ impl HostNetwork for LinuxNetwork {
                     spec.subnet.netmask()
                 ),
                 &format!("--dhcp-option=option:router,{}", spec.gateway),
-                &format!("--dhcp-hostsfile={}", p("hosts")),
+                &format!("--dhcp-hostsfile={}", hosts_file.display()),
                 &format!("--dhcp-leasefile={}", p("leases")),
                 &format!("--pid-file={}", p("dnsmasq.pid")),
                 &format!("--log-facility={}", p("dnsmasq.log")),
@@ -270,6 +312,11 @@ impl HostNetwork for LinuxNetwork {
         if dir.exists() {
             std::fs::remove_dir_all(&dir)
                 .map_err(|e| DriverError(format!("cannot remove {}: {e}", dir.display())))?;
+        }
+        let hosts = Self::hosts_file(subnet_id);
+        if hosts.exists() {
+            std::fs::remove_file(&hosts)
+                .map_err(|e| DriverError(format!("cannot remove {}: {e}", hosts.display())))?;
         }
         Ok(())
     }

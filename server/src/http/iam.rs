@@ -1,7 +1,7 @@
 //! IAM and authentication handlers: parse, call the service, shape the response. Nothing else.
 
 use actix_web::web::{Data, Json, Path, Query};
-use actix_web::{HttpResponse, delete, get, patch, post, put};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
 use nuvem_api::iam::*;
 use nuvem_api::{ErrorBody, ListParams};
 
@@ -35,6 +35,22 @@ pub enum Errors {
     Conflict(ErrorBody),
 }
 
+/// Error answers of password sign-in, beyond [`Errors`].
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum SignInErrors {
+    #[response(
+        status = 429,
+        description = "Too many failed sign-ins: wait `Retry-After` seconds"
+    )]
+    TooManyRequests(#[to_schema] ErrorBody),
+    #[response(
+        status = 503,
+        description = "Too many sign-ins at once: retry after `Retry-After` seconds"
+    )]
+    ServiceUnavailable(ErrorBody),
+}
+
 fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
@@ -42,12 +58,27 @@ fn no_content() -> HttpResponse {
 // ---------------------------------------------------------------------------------------------
 // Authentication
 
-/// Sign in with account, user name and password; returns a session token.
+/// Sign in with account, user name and password; returns a session token. Failed attempts are
+/// throttled per user and per client address (429 with `Retry-After`).
 #[utoipa::path(tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = Session), Errors), security(()))]
+    responses((status = 200, body = Session), Errors, SignInErrors), security(()))]
 #[post("/v1/auth/login")]
-pub async fn login(nuvem: Data<Nuvem>, body: Json<LoginRequest>) -> Result<Json<Session>> {
-    Ok(Json(nuvem.iam.login(body.into_inner()).await?))
+pub async fn login(
+    req: HttpRequest,
+    nuvem: Data<Nuvem>,
+    body: Json<LoginRequest>,
+) -> Result<Json<Session>> {
+    // The peer address, never X-Forwarded-For, which any client can write.
+    let address = req.peer_addr().map(|a| a.ip());
+    Ok(Json(nuvem.iam.login(body.into_inner(), address).await?))
+}
+
+/// Sign out: ends the caller's session on the server; the token is refused from now on.
+#[utoipa::path(tag = "auth", responses((status = 204), Errors), security(("bearer" = [])))]
+#[post("/v1/auth/logout")]
+pub async fn logout(caller: Caller, nuvem: Data<Nuvem>) -> Result<HttpResponse> {
+    nuvem.iam.logout(&caller).await?;
+    Ok(no_content())
 }
 
 /// Exchange an access key for a session token (as AWS STS GetSessionToken).
@@ -68,20 +99,61 @@ pub async fn whoami(caller: Caller) -> Json<Identity> {
     Json(caller.identity())
 }
 
-/// Change the caller's own password (needs the current one).
+/// Change the caller's own password (needs the current one). Every session made with the old
+/// password ends, this one included: the answer is a new session to go on with.
 #[utoipa::path(tag = "auth", request_body = ChangePasswordRequest,
-    responses((status = 204), Errors), security(("bearer" = [])))]
+    responses((status = 200, body = Session), Errors), security(("bearer" = [])))]
 #[post("/v1/auth/password")]
 pub async fn change_password(
     caller: Caller,
     nuvem: Data<Nuvem>,
     body: Json<ChangePasswordRequest>,
-) -> Result<HttpResponse> {
-    nuvem
-        .iam
-        .change_password(&caller, body.into_inner())
-        .await?;
-    Ok(no_content())
+) -> Result<Json<Session>> {
+    Ok(Json(
+        nuvem
+            .iam
+            .change_password(&caller, body.into_inner())
+            .await?,
+    ))
+}
+
+/// The caller's account's quotas, with what it uses now.
+#[utoipa::path(tag = "auth", responses((status = 200, body = QuotaList), Errors),
+    security(("bearer" = [])))]
+#[get("/v1/quotas")]
+pub async fn quota_list(caller: Caller, nuvem: Data<Nuvem>) -> Result<Json<QuotaList>> {
+    Ok(Json(nuvem.iam.quota_list(&caller).await?))
+}
+
+/// An account's quotas and usage. Operator only.
+#[utoipa::path(tag = "accounts", params(("account" = String, Path, description = "Account name")),
+    responses((status = 200, body = QuotaList), Errors), security(("bearer" = [])))]
+#[get("/v1/accounts/{account}/quotas")]
+pub async fn account_quota_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<QuotaList>> {
+    Ok(Json(nuvem.iam.account_quota_list(&caller, &path).await?))
+}
+
+/// Set (a number) or reset to the default (null) some of an account's quotas. Operator only.
+#[utoipa::path(tag = "accounts", params(("account" = String, Path, description = "Account name")),
+    request_body = SetQuotasRequest,
+    responses((status = 200, body = QuotaList), Errors), security(("bearer" = [])))]
+#[put("/v1/accounts/{account}/quotas")]
+pub async fn account_quota_set(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+    body: Json<SetQuotasRequest>,
+) -> Result<Json<QuotaList>> {
+    Ok(Json(
+        nuvem
+            .iam
+            .account_quota_set(&caller, &path, body.into_inner())
+            .await?,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -579,7 +651,11 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(login);
     cfg.service(session);
     cfg.service(whoami);
+    cfg.service(logout);
     cfg.service(change_password);
+    cfg.service(quota_list);
+    cfg.service(account_quota_list);
+    cfg.service(account_quota_set);
     cfg.service(account_create);
     cfg.service(account_list);
     cfg.service(account_get);

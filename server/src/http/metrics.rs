@@ -85,6 +85,21 @@ impl Default for Metrics {
     }
 }
 
+/// The `method` label: the standard methods by name, anything else `OTHER`, so that made-up
+/// methods (which anyone can send, without credentials) cannot grow the label set.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
 /// Records one observation per request, labelled with the route pattern (not the raw path, whose
 /// names would make the label set grow without bound).
 pub async fn record<B: MessageBody>(
@@ -92,14 +107,14 @@ pub async fn record<B: MessageBody>(
     next: actix_web::middleware::Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let res = next.call(req).await?;
     if let Some(m) = metrics {
-        m.observe(&method, &route, res.status().as_u16(), started);
+        m.observe(method, &route, res.status().as_u16(), started);
     }
     Ok(res)
 }

@@ -79,12 +79,111 @@ fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> act
     Error::invalid(format!("the query string is not valid: {err}")).into()
 }
 
-async fn no_route(req: HttpRequest) -> Result<HttpResponse, Error> {
-    Err(Error::NotFound(format!(
-        "there is no API call {} {}; the API is described at /docs",
-        req.method(),
-        req.path()
-    )))
+/// The methods a path answers: the OpenAPI document's, plus the few routes it does not describe.
+/// Empty for a path that does not exist.
+pub fn declared_methods(path: &str) -> Vec<&'static str> {
+    type Route = (Vec<String>, Vec<&'static str>);
+    static ROUTES: std::sync::OnceLock<Vec<Route>> = std::sync::OnceLock::new();
+    let segments = |p: &str| -> Vec<String> {
+        p.trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let routes = ROUTES.get_or_init(|| {
+        let mut routes: Vec<Route> = ApiDoc::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(p, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, declared)| declared.then_some(m))
+                .collect();
+                (segments(p), methods)
+            })
+            .collect();
+        for p in ["/", "/metrics", "/openapi.json", "/docs"] {
+            routes.push((segments(p), vec!["GET"]));
+        }
+        routes
+    });
+    let path = segments(path);
+    let mut methods: Vec<&'static str> = Vec::new();
+    for (template, declared) in routes {
+        let matches = template.len() == path.len()
+            && template
+                .iter()
+                .zip(&path)
+                .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}')));
+        if matches {
+            for m in declared {
+                if !methods.contains(m) {
+                    methods.push(m);
+                }
+            }
+        }
+    }
+    methods
+}
+
+/// Anything no route took: 405 with `Allow` on a path that exists with other methods, else 404.
+async fn no_route(req: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    let allowed = declared_methods(req.path());
+    if allowed.is_empty() {
+        return Error::NotFound(format!(
+            "there is no API call {} {}; the API is described at /docs",
+            req.method(),
+            req.path()
+        ))
+        .error_response();
+    }
+    let allow = allowed.join(", ");
+    let mut res = Error::MethodNotAllowed(format!(
+        "{} does not answer {}; it answers {allow} (see /docs)",
+        req.path(),
+        req.method()
+    ))
+    .error_response();
+    if let Ok(v) = HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    res
+}
+
+/// The Content-Security-Policy of every response. The console is WebAssembly started by a
+/// same-origin module script (`/console/boot.js`, no inline script), styled by its own CSS, and
+/// talks only to this origin.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+form-action 'self'; frame-ancestors 'none'";
+
+/// Browser protections on every response: the CSP above, no framing (clickjacking), no MIME
+/// sniffing, no Referer leaving the console.
+async fn security_headers<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    use actix_web::http::header;
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    Ok(res)
 }
 
 /// Liveness and database reachability.
@@ -134,8 +233,9 @@ impl utoipa::Modify for BearerAuth {
     modifiers(&BearerAuth),
     paths(
         healthz,
-        iam::login, iam::session, iam::whoami, iam::change_password,
+        iam::login, iam::session, iam::whoami, iam::logout, iam::change_password, iam::quota_list,
         iam::account_create, iam::account_list, iam::account_get, iam::account_delete, iam::account_assume,
+        iam::account_quota_list, iam::account_quota_set,
         iam::user_create, iam::user_list, iam::user_get, iam::user_delete,
         iam::login_profile_update, iam::login_profile_delete, iam::user_group_list,
         iam::user_policy_list, iam::user_policy_attach, iam::user_policy_detach,
@@ -183,17 +283,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(path_error))
     .app_data(web::QueryConfig::default().error_handler(query_error))
     .service(healthz)
-    .route("/metrics", web::get().to(metrics::endpoint))
+    .service(
+        web::resource("/metrics")
+            .route(web::get().to(metrics::endpoint))
+            .default_service(web::to(no_route)),
+    )
     .service(
         utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()),
     )
-    .route(
-        "/docs",
-        web::get().to(|| async {
-            HttpResponse::Found()
-                .insert_header(("location", "/docs/"))
-                .finish()
-        }),
+    .service(
+        web::resource("/docs")
+            .route(web::get().to(|| async {
+                HttpResponse::Found()
+                    .insert_header(("location", "/docs/"))
+                    .finish()
+            }))
+            .default_service(web::to(no_route)),
     )
     .configure(iam::routes)
     .configure(vpc::routes)
@@ -240,10 +345,15 @@ pub fn app(
         .app_data(nuvem)
         .app_data(metrics)
         .app_data(console)
-        .route("/", web::get().to(console_index))
+        .service(
+            web::resource("/")
+                .route(web::get().to(console_index))
+                .default_service(web::to(no_route)),
+        )
         .service(actix_files::Files::new("/console", dir))
         .configure(configure)
         .wrap(from_fn(request_id_scope))
+        .wrap(from_fn(security_headers))
         .wrap(from_fn(metrics::record))
         .wrap(TracingLogger::<NuvemRootSpan>::new())
 }

@@ -27,6 +27,17 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
+    /// The session's id: sign-out records it, and a recorded session is refused.
+    pub jti: String,
+    /// Issue time in milliseconds: a password session older than the user's last password
+    /// change is refused (`iat` has only seconds).
+    pub iat_ms: i64,
+    /// For an assumed account: the operator user who assumed it, and that user's account. The
+    /// session lives only while that user may still assume the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asu: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asa: Option<String>,
 }
 
 pub const ISSUER: &str = "nuvem";

@@ -6,6 +6,9 @@
 //! found. Operator-only operations (accounts) are refused to every other account.
 
 pub mod crypto;
+pub mod hashing;
+pub mod quotas;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -17,6 +20,8 @@ use nuvem_api::{ListParams, nrn::nrn, validate};
 use crate::error::{Error, Result};
 use crate::store::{AccessKeyRow, AccountRow, GroupRow, PolicyRow, PrincipalKind, Store, UserRow};
 use crypto::{Claims, Keys};
+use hashing::PasswordHasher;
+use throttle::{Held, SignInThrottle, ThrottleLimits};
 
 /// Who is calling: established once per request by authentication.
 #[derive(Debug, Clone)]
@@ -24,6 +29,17 @@ pub struct Principal {
     pub account: AccountRow,
     pub user: UserRow,
     pub access_key_id: Option<String>,
+    /// The operator user behind an assumed-account session (its NRN).
+    pub assumed_by: Option<String>,
+    /// The session this request came with (`None` while a session is being issued).
+    pub session: Option<SessionRef>,
+}
+
+/// The session of a request, for sign-out.
+#[derive(Debug, Clone)]
+pub struct SessionRef {
+    pub id: String,
+    pub expires_at: chrono::DateTime<Utc>,
 }
 
 impl Principal {
@@ -45,6 +61,7 @@ impl Principal {
                 api::AuthMethod::Password
             },
             access_key_id: self.access_key_id.clone(),
+            assumed_by: self.assumed_by.clone(),
         }
     }
 }
@@ -58,17 +75,26 @@ pub enum Bootstrap {
     CreatedWithGeneratedPassword(String),
 }
 
-/// Session lifetimes.
+/// Session lifetimes and the protection of password sign-in.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
     /// Lifetime of a token from a password sign-in, and the default for access-key sessions.
     pub default_ttl_seconds: u32,
+    /// Back-off after failed sign-ins.
+    pub throttle: ThrottleLimits,
+    /// Threads that hash passwords (0: one per core).
+    pub hashing_threads: usize,
+    /// Password checks that may wait for a hashing thread before sign-ins are refused with 503.
+    pub hashing_queue: usize,
 }
 
 impl Default for SessionPolicy {
     fn default() -> Self {
         SessionPolicy {
             default_ttl_seconds: 3600,
+            throttle: ThrottleLimits::default(),
+            hashing_threads: 0,
+            hashing_queue: 128,
         }
     }
 }
@@ -83,6 +109,9 @@ pub struct Iam {
     store: Store,
     keys: Arc<Keys>,
     sessions: SessionPolicy,
+    hasher: Arc<PasswordHasher>,
+    throttle: Arc<SignInThrottle>,
+    quotas: quotas::QuotaDefaults,
 }
 
 fn page_limit(params: &ListParams) -> Result<u64> {
@@ -106,12 +135,31 @@ fn check_name(kind: &str, name: &str, max: usize) -> Result<()> {
 }
 
 impl Iam {
-    pub fn new(store: Store, keys: Arc<Keys>, sessions: SessionPolicy) -> Self {
+    pub fn new(
+        store: Store,
+        keys: Arc<Keys>,
+        sessions: SessionPolicy,
+        quotas: quotas::QuotaDefaults,
+    ) -> Self {
         Iam {
             store,
             keys,
+            hasher: Arc::new(PasswordHasher::new(
+                sessions.hashing_threads,
+                sessions.hashing_queue,
+            )),
+            throttle: Arc::new(SignInThrottle::new(sessions.throttle)),
             sessions,
+            quotas,
         }
+    }
+
+    async fn hash_password(&self, password: &str) -> Result<String> {
+        self.hasher.hash(password).await
+    }
+
+    async fn verify_password(&self, hash: &str, password: &str) -> Result<bool> {
+        self.hasher.verify(hash, password).await
     }
 
     pub fn keys(&self) -> &Keys {
@@ -156,7 +204,7 @@ impl Iam {
         password: &str,
     ) -> Result<AccountRow> {
         let now = Utc::now();
-        let hash = hash_password(password).await?;
+        let hash = self.hash_password(password).await?;
         // Account ids are random; retry the (unlikely) collision rather than fail the request.
         for _ in 0..5 {
             let id = crypto::new_account_id();
@@ -188,7 +236,12 @@ impl Iam {
     // ----------------------------------------------------------------------------------------
     // Authentication
 
-    fn issue_session(&self, principal: Principal, ttl: u32) -> Result<api::Session> {
+    fn issue_session(
+        &self,
+        principal: Principal,
+        ttl: u32,
+        assumer: Option<&Principal>,
+    ) -> Result<api::Session> {
         let now = Utc::now();
         let expires_at = now + Duration::seconds(ttl as i64);
         let claims = Claims {
@@ -198,6 +251,14 @@ impl Iam {
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
             iss: crypto::ISSUER.to_owned(),
+            jti: crypto::new_id("ses"),
+            iat_ms: now.timestamp_millis(),
+            asu: assumer.map(|a| a.user.id.clone()),
+            asa: assumer.map(|a| a.account.id.clone()),
+        };
+        let principal = Principal {
+            assumed_by: assumer.map(Principal::user_nrn),
+            ..principal
         };
         let token = self.keys.issue_token(&claims).map_err(Error::internal)?;
         Ok(api::Session {
@@ -209,31 +270,63 @@ impl Iam {
 
     /// Password sign-in. Every failure says the same thing, so that nobody learns which of
     /// account, user or password was wrong.
-    pub async fn login(&self, req: api::LoginRequest) -> Result<api::Session> {
+    ///
+    /// Failed attempts are throttled per (account, user) and per client `address`: past a few,
+    /// the next attempt waits (429 with `Retry-After`) before its password is even looked at.
+    pub async fn login(
+        &self,
+        req: api::LoginRequest,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<api::Session> {
+        if let Err(held) = self.throttle.check(&req.account, &req.user, address) {
+            let seconds = held.retry_after().as_secs_f64().ceil().max(1.0) as u64;
+            let who = match held {
+                Held::User(_) => "for this user",
+                Held::Address(_) => "from your address",
+            };
+            return Err(Error::TooManyRequests {
+                message: format!(
+                    "too many failed sign-ins {who}; wait {seconds} s and try again (each further failure doubles the wait, up to a few minutes)"
+                ),
+                retry_after_seconds: seconds,
+            });
+        }
         let refused = || {
             Error::Unauthenticated(
                 "sign-in failed: the account, user name or password is wrong".to_owned(),
             )
         };
-        let account = self.store.account_get_by_name(&req.account).await?;
+        let names_ok =
+            validate::account_name(&req.account).is_ok() && validate::user_name(&req.user).is_ok();
+        let account = match names_ok {
+            true => self.store.account_get_by_name(&req.account).await?,
+            false => None,
+        };
         let user = match &account {
             Some(a) => self.store.user_get_by_name(&a.id, &req.user).await?,
             None => None,
         };
-        let (Some(account), Some(user)) = (account, user) else {
-            let _ = verify_password(self.keys.dummy_hash().to_owned(), req.password.clone()).await;
+        let found = match (account, user) {
+            (Some(account), Some(user)) => user
+                .password_hash
+                .clone()
+                .map(|hash| (account, user, hash)),
+            _ => None,
+        };
+        let ok = match &found {
+            Some((_, _, hash)) => self.verify_password(hash, &req.password).await?,
+            None => {
+                let _ = self
+                    .verify_password(self.keys.dummy_hash(), &req.password)
+                    .await?;
+                false
+            }
+        };
+        let Some((account, user, _)) = found.filter(|_| ok) else {
+            self.throttle.failed(&req.account, &req.user, address);
             return Err(refused());
         };
-        let Some(hash) = &user.password_hash else {
-            let _ = verify_password(self.keys.dummy_hash().to_owned(), req.password.clone()).await;
-            return Err(refused());
-        };
-        let hash = hash.clone();
-        let password = req.password.clone();
-        let ok = verify_password(hash, password).await?;
-        if !ok {
-            return Err(refused());
-        }
+        self.throttle.succeeded(&req.account, &req.user);
         let now = Utc::now();
         self.store.user_touch_login(&user.id, now).await?;
         let user = UserRow {
@@ -246,8 +339,11 @@ impl Iam {
                 account,
                 user,
                 access_key_id: None,
+                assumed_by: None,
+                session: None,
             },
             ttl,
+            None,
         )
     }
 
@@ -283,7 +379,7 @@ impl Iam {
             .principal(&key.user_id, &key.account_id, Some(&key))
             .await?;
         self.store.access_key_touch(&key.id, Utc::now()).await?;
-        self.issue_session(principal, ttl)
+        self.issue_session(principal, ttl, None)
     }
 
     async fn principal(
@@ -303,6 +399,8 @@ impl Iam {
             account,
             user,
             access_key_id: key.map(|k| k.id.clone()),
+            assumed_by: None,
+            session: None,
         })
     }
 
@@ -347,14 +445,112 @@ impl Iam {
             }
             None => None,
         };
-        self.principal(&claims.sub, &claims.acc, key.as_ref()).await
+        if self.store.session_is_revoked(&claims.jti).await? {
+            return Err(Error::Unauthenticated(
+                "this session was signed out; sign in again (cloudctl login)".to_owned(),
+            ));
+        }
+        let mut principal = self
+            .principal(&claims.sub, &claims.acc, key.as_ref())
+            .await?;
+        principal.session = Some(SessionRef {
+            id: claims.jti.clone(),
+            expires_at: chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now),
+        });
+        match (&claims.asu, &claims.asa, &key) {
+            (Some(user_id), Some(account_id), _) => {
+                principal.assumed_by = Some(
+                    self.assumer_still_allowed(user_id, account_id, &principal.account)
+                        .await?,
+                );
+            }
+            (None, None, None) => self.password_session_still_valid(&claims, &principal.user)?,
+            (None, None, Some(_)) => {}
+            _ => {
+                return Err(Error::Unauthenticated(
+                    "the session token is not valid (malformed, or not signed by this Nuvem)"
+                        .to_owned(),
+                ));
+            }
+        }
+        Ok(principal)
     }
 
+    /// A password session ends when the password changes or is removed: whoever knew the old
+    /// one (or held a session made with it) is out.
+    fn password_session_still_valid(&self, claims: &Claims, user: &UserRow) -> Result<()> {
+        if user.password_hash.is_none() {
+            return Err(Error::Unauthenticated(
+                "this session was made with a password the user no longer has; sign in again"
+                    .to_owned(),
+            ));
+        }
+        if user
+            .password_changed_at
+            .is_some_and(|changed| changed.timestamp_millis() > claims.iat_ms)
+        {
+            return Err(Error::Unauthenticated(
+                "the password changed after this session began; sign in again with the new password"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// An assumed-account session lives only while the operator user behind it exists and may
+    /// still assume that account. Returns that user's NRN.
+    async fn assumer_still_allowed(
+        &self,
+        user_id: &str,
+        account_id: &str,
+        target: &AccountRow,
+    ) -> Result<String> {
+        let ended = |why: &str| {
+            Error::Unauthenticated(format!(
+                "this assumed-account session has ended: {why}; sign in again"
+            ))
+        };
+        let assumer = self
+            .principal(user_id, account_id, None)
+            .await
+            .map_err(|_| ended("the operator user who assumed the account no longer exists"))?;
+        if !assumer.account.is_operator || target.is_operator {
+            return Err(ended("only the operator may assume an account"));
+        }
+        self.authorize(
+            &assumer,
+            "iam:AssumeAccount",
+            &account_nrn(&assumer, target),
+        )
+        .await
+        .map_err(|_| ended("the operator user who assumed it may no longer assume this account"))?;
+        Ok(assumer.user_nrn())
+    }
+
+    /// Ends the caller's session on the server (`POST /v1/auth/logout`): the token is refused
+    /// from now on, whatever its expiry.
+    pub async fn logout(&self, p: &Principal) -> Result<()> {
+        let Some(session) = &p.session else {
+            return Err(Error::invalid("this request carries no session to end"));
+        };
+        self.store
+            .session_revoke(&session.id, &p.user.id, session.expires_at)
+            .await
+    }
+
+    /// Changes the caller's own password. Every session made with the old password ends,
+    /// including the caller's: the answer is a fresh session to go on with.
     pub async fn change_password(
         &self,
         p: &Principal,
         req: api::ChangePasswordRequest,
-    ) -> Result<()> {
+    ) -> Result<api::Session> {
+        if p.assumed_by.is_some() {
+            return Err(Error::AccessDenied(
+                "an assumed-account session cannot change the root user's password; the account's root signs in and changes it"
+                    .to_owned(),
+            ));
+        }
         check(validate::password(&req.new_password))?;
         let current = self
             .store
@@ -362,7 +558,7 @@ impl Iam {
             .await?
             .ok_or_else(|| Error::not_found("user", &p.user.name))?;
         let ok = match current.password_hash {
-            Some(h) => verify_password(h, req.old_password.clone()).await?,
+            Some(h) => self.verify_password(&h, &req.old_password).await?,
             None => false,
         };
         if !ok {
@@ -370,8 +566,25 @@ impl Iam {
                 "the current password is wrong".to_owned(),
             ));
         }
-        let hash = hash_password(&req.new_password).await?;
-        self.store.user_set_password(&p.user.id, Some(hash)).await
+        let hash = self.hash_password(&req.new_password).await?;
+        self.store.user_set_password(&p.user.id, Some(hash)).await?;
+        let user = self
+            .store
+            .user_get(&p.user.id)
+            .await?
+            .ok_or_else(|| Error::not_found("user", &p.user.name))?;
+        let ttl = self.sessions.default_ttl_seconds;
+        self.issue_session(
+            Principal {
+                account: p.account.clone(),
+                user,
+                access_key_id: p.access_key_id.clone(),
+                assumed_by: None,
+                session: None,
+            },
+            ttl,
+            None,
+        )
     }
 
     // ----------------------------------------------------------------------------------------
@@ -380,6 +593,13 @@ impl Iam {
     /// The one authorization check. Root users may do everything in their own account; everyone
     /// else needs an Allow from a policy attached to them or to one of their groups, and no Deny.
     pub async fn authorize(&self, p: &Principal, action: &str, resource: &str) -> Result<()> {
+        if resource.len() > policy::MAX_RESOURCE {
+            return Err(Error::invalid(format!(
+                "the resource name is {} characters long; names this long are never valid (at most {})",
+                resource.len(),
+                policy::MAX_RESOURCE
+            )));
+        }
         let in_own_account = nuvem_api::nrn::parse(resource)
             .is_some_and(|r| r.account == p.account.id || r.account.is_empty());
         if !in_own_account {
@@ -428,6 +648,31 @@ impl Iam {
         nrn("iam", &p.account.id, kind, name)
     }
 
+    /// The NRN of a named IAM resource, after the name is validated: a malformed name is a 400
+    /// before any policy is evaluated against it.
+    fn named_nrn(p: &Principal, kind: &str, name: &str) -> Result<String> {
+        let max = match kind {
+            "user" => validate::MAX_USER_NAME,
+            "group" => validate::MAX_GROUP_NAME,
+            _ => validate::MAX_POLICY_NAME,
+        };
+        check_name(kind, name, max)?;
+        Ok(Self::iam_nrn(p, kind, name))
+    }
+
+    /// No IAM action may target an account's root user but root's own (as in AWS): otherwise a
+    /// user allowed `iam:UpdateLoginProfile` or `iam:CreateAccessKey` on `user/*` could take
+    /// over root, which no policy binds.
+    fn refuse_root_target(p: &Principal, target: &UserRow, action: &str) -> Result<()> {
+        if target.is_root && p.user.id != target.id {
+            return Err(Error::AccessDenied(format!(
+                "{} may not {action} on the root user: root's password, keys, groups and policies are changed only by root itself (sign in as root)",
+                p.user_nrn()
+            )));
+        }
+        Ok(())
+    }
+
     // ----------------------------------------------------------------------------------------
     // Accounts (operator only)
 
@@ -437,12 +682,8 @@ impl Iam {
         req: api::CreateAccountRequest,
     ) -> Result<api::AccountCreated> {
         self.require_operator(p, "iam:CreateAccount")?;
-        self.authorize(
-            p,
-            "iam:CreateAccount",
-            &Self::iam_nrn(p, "account", &req.name),
-        )
-        .await?;
+        self.authorize(p, "iam:CreateAccount", &Self::iam_nrn(p, "account", "*"))
+            .await?;
         check(validate::account_name(&req.name))?;
         if let Some(pw) = &req.root_password {
             check(validate::password(pw))?;
@@ -464,7 +705,7 @@ impl Iam {
             .create_account_rows(&req.name, false, &password)
             .await?;
         Ok(api::AccountCreated {
-            account: account_view(&account),
+            account: account_view(p, &account),
             root_user: api::ROOT_USER.to_owned(),
             generated_root_password: generated,
         })
@@ -483,7 +724,7 @@ impl Iam {
             .account_list(page_limit(&params)?, params.marker.as_deref())
             .await?;
         Ok(api::AccountList {
-            items: page.items.iter().map(account_view).collect(),
+            items: page.items.iter().map(|a| account_view(p, a)).collect(),
             next_marker: page.next_marker,
         })
     }
@@ -496,44 +737,62 @@ impl Iam {
             .ok_or_else(|| Error::NotFound(format!("account '{name}' does not exist")))
     }
 
+    /// An account for an operator action on it: found by name, authorized by id (see
+    /// [`account_nrn`]).
+    async fn account_for(&self, p: &Principal, action: &str, name: &str) -> Result<AccountRow> {
+        self.require_operator(p, action)?;
+        let account = self.account_lookup(name).await?;
+        self.authorize(p, action, &account_nrn(p, &account)).await?;
+        Ok(account)
+    }
+
     pub async fn account_get(&self, p: &Principal, name: &str) -> Result<api::Account> {
-        self.require_operator(p, "iam:GetAccount")?;
-        self.authorize(p, "iam:GetAccount", &Self::iam_nrn(p, "account", name))
-            .await?;
-        Ok(account_view(&self.account_lookup(name).await?))
+        let account = self.account_for(p, "iam:GetAccount", name).await?;
+        Ok(account_view(p, &account))
     }
 
     /// A session as the root user of another account, for the operator (as AWS's
     /// OrganizationAccountAccessRole): to look at, or fix, a student's account.
+    ///
+    /// An operator account is never assumed (that would turn a narrow operator user into the
+    /// operator's root). The session names who assumed it, and ends as soon as that user is
+    /// deleted or loses `iam:AssumeAccount` on the account.
     pub async fn account_assume(&self, p: &Principal, name: &str) -> Result<api::Session> {
-        self.require_operator(p, "iam:AssumeAccount")?;
-        self.authorize(p, "iam:AssumeAccount", &Self::iam_nrn(p, "account", name))
-            .await?;
-        let account = self.account_lookup(name).await?;
+        if p.assumed_by.is_some() {
+            return Err(Error::AccessDenied(
+                "an assumed-account session cannot assume another account; return to the operator first".to_owned(),
+            ));
+        }
+        let account = self.account_for(p, "iam:AssumeAccount", name).await?;
+        if account.is_operator {
+            return Err(Error::AccessDenied(format!(
+                "account '{name}' is the operator account and cannot be assumed; operator users act in it with their own permissions"
+            )));
+        }
         let root = self
             .store
             .user_get_by_name(&account.id, api::ROOT_USER)
             .await?
             .ok_or_else(|| Error::internal(format!("account {name} has no root user")))?;
-        tracing::info!(operator = %p.user_nrn(), account = %name, "the operator assumed an account");
+        tracing::info!(operator = %p.user_nrn(), account = %name, account_id = %account.id, "the operator assumed an account");
         let ttl = self.sessions.default_ttl_seconds;
         self.issue_session(
             Principal {
                 account,
                 user: root,
                 access_key_id: None,
+                assumed_by: None,
+                session: None,
             },
             ttl,
+            Some(p),
         )
     }
 
     /// Checks that the caller may delete the account and that it may be deleted; returns it. The
     /// deletion itself is [`Iam::account_delete_rows`], after the other services let go of it.
     pub async fn account_delete_check(&self, p: &Principal, name: &str) -> Result<AccountRow> {
-        self.require_operator(p, "iam:DeleteAccount")?;
-        self.authorize(p, "iam:DeleteAccount", &Self::iam_nrn(p, "account", name))
-            .await?;
-        let account = self.account_lookup(name).await?;
+        let account = self.account_for(p, "iam:DeleteAccount", name).await?;
         if account.is_operator {
             return Err(Error::Conflict(
                 "the operator account cannot be deleted".to_owned(),
@@ -562,13 +821,13 @@ impl Iam {
         p: &Principal,
         req: api::CreateUserRequest,
     ) -> Result<api::User> {
-        self.authorize(p, "iam:CreateUser", &Self::iam_nrn(p, "user", &req.name))
+        self.authorize(p, "iam:CreateUser", &Self::named_nrn(p, "user", &req.name)?)
             .await?;
         check(validate::user_name(&req.name))?;
         let password_hash = match &req.password {
             Some(pw) => {
                 check(validate::password(pw))?;
-                Some(hash_password(pw).await?)
+                Some(self.hash_password(pw).await?)
             }
             None => None,
         };
@@ -608,15 +867,16 @@ impl Iam {
     }
 
     pub async fn user_get(&self, p: &Principal, name: &str) -> Result<api::User> {
-        self.authorize(p, "iam:GetUser", &Self::iam_nrn(p, "user", name))
+        self.authorize(p, "iam:GetUser", &Self::named_nrn(p, "user", name)?)
             .await?;
         Ok(self.user_view(&self.user_lookup(p, name).await?, &p.account.id))
     }
 
     pub async fn user_delete(&self, p: &Principal, name: &str) -> Result<()> {
-        self.authorize(p, "iam:DeleteUser", &Self::iam_nrn(p, "user", name))
+        self.authorize(p, "iam:DeleteUser", &Self::named_nrn(p, "user", name)?)
             .await?;
         let user = self.user_lookup(p, name).await?;
+        Self::refuse_root_target(p, &user, "iam:DeleteUser")?;
         if user.is_root {
             return Err(Error::Conflict(
                 "the root user cannot be deleted".to_owned(),
@@ -631,18 +891,28 @@ impl Iam {
         name: &str,
         req: api::LoginProfileRequest,
     ) -> Result<()> {
-        self.authorize(p, "iam:UpdateLoginProfile", &Self::iam_nrn(p, "user", name))
-            .await?;
+        self.authorize(
+            p,
+            "iam:UpdateLoginProfile",
+            &Self::named_nrn(p, "user", name)?,
+        )
+        .await?;
         let user = self.user_lookup(p, name).await?;
+        Self::refuse_root_target(p, &user, "iam:UpdateLoginProfile")?;
         check(validate::password(&req.password))?;
-        let hash = hash_password(&req.password).await?;
+        let hash = self.hash_password(&req.password).await?;
         self.store.user_set_password(&user.id, Some(hash)).await
     }
 
     pub async fn login_profile_delete(&self, p: &Principal, name: &str) -> Result<()> {
-        self.authorize(p, "iam:DeleteLoginProfile", &Self::iam_nrn(p, "user", name))
-            .await?;
+        self.authorize(
+            p,
+            "iam:DeleteLoginProfile",
+            &Self::named_nrn(p, "user", name)?,
+        )
+        .await?;
         let user = self.user_lookup(p, name).await?;
+        Self::refuse_root_target(p, &user, "iam:DeleteLoginProfile")?;
         if user.is_root {
             return Err(Error::Conflict(
                 "the root user's password cannot be removed".to_owned(),
@@ -657,8 +927,12 @@ impl Iam {
     }
 
     pub async fn user_group_list(&self, p: &Principal, name: &str) -> Result<api::GroupNames> {
-        self.authorize(p, "iam:ListGroupsForUser", &Self::iam_nrn(p, "user", name))
-            .await?;
+        self.authorize(
+            p,
+            "iam:ListGroupsForUser",
+            &Self::named_nrn(p, "user", name)?,
+        )
+        .await?;
         let user = self.user_lookup(p, name).await?;
         let groups = self.store.group_list_for_user(&user.id).await?;
         Ok(api::GroupNames {
@@ -682,8 +956,12 @@ impl Iam {
         p: &Principal,
         req: api::CreateGroupRequest,
     ) -> Result<api::Group> {
-        self.authorize(p, "iam:CreateGroup", &Self::iam_nrn(p, "group", &req.name))
-            .await?;
+        self.authorize(
+            p,
+            "iam:CreateGroup",
+            &Self::named_nrn(p, "group", &req.name)?,
+        )
+        .await?;
         check(validate::group_name(&req.name))?;
         let row = GroupRow {
             id: crypto::new_id("grp"),
@@ -712,7 +990,7 @@ impl Iam {
     }
 
     pub async fn group_get(&self, p: &Principal, name: &str) -> Result<api::GroupDetail> {
-        self.authorize(p, "iam:GetGroup", &Self::iam_nrn(p, "group", name))
+        self.authorize(p, "iam:GetGroup", &Self::named_nrn(p, "group", name)?)
             .await?;
         let group = self.group_lookup(p, name).await?;
         let members = self.store.group_member_list(&group.id).await?;
@@ -731,17 +1009,22 @@ impl Iam {
     }
 
     pub async fn group_delete(&self, p: &Principal, name: &str) -> Result<()> {
-        self.authorize(p, "iam:DeleteGroup", &Self::iam_nrn(p, "group", name))
+        self.authorize(p, "iam:DeleteGroup", &Self::named_nrn(p, "group", name)?)
             .await?;
         let group = self.group_lookup(p, name).await?;
         self.store.group_delete(&group.id).await
     }
 
     pub async fn group_member_add(&self, p: &Principal, group: &str, user: &str) -> Result<()> {
-        self.authorize(p, "iam:AddUserToGroup", &Self::iam_nrn(p, "group", group))
-            .await?;
+        self.authorize(
+            p,
+            "iam:AddUserToGroup",
+            &Self::named_nrn(p, "group", group)?,
+        )
+        .await?;
         let g = self.group_lookup(p, group).await?;
         let u = self.user_lookup(p, user).await?;
+        Self::refuse_root_target(p, &u, "iam:AddUserToGroup")?;
         self.store.group_member_add(&g.id, &u.id).await
     }
 
@@ -749,11 +1032,12 @@ impl Iam {
         self.authorize(
             p,
             "iam:RemoveUserFromGroup",
-            &Self::iam_nrn(p, "group", group),
+            &Self::named_nrn(p, "group", group)?,
         )
         .await?;
         let g = self.group_lookup(p, group).await?;
         let u = self.user_lookup(p, user).await?;
+        Self::refuse_root_target(p, &u, "iam:RemoveUserFromGroup")?;
         if !self.store.group_member_remove(&g.id, &u.id).await? {
             return Err(Error::NotFound(format!(
                 "user '{user}' is not a member of group '{group}'"
@@ -795,7 +1079,7 @@ impl Iam {
         self.authorize(
             p,
             "iam:CreatePolicy",
-            &Self::iam_nrn(p, "policy", &req.name),
+            &Self::named_nrn(p, "policy", &req.name)?,
         )
         .await?;
         check(validate::policy_name(&req.name))?;
@@ -839,7 +1123,7 @@ impl Iam {
     }
 
     pub async fn policy_get(&self, p: &Principal, name: &str) -> Result<api::Policy> {
-        self.authorize(p, "iam:GetPolicy", &Self::iam_nrn(p, "policy", name))
+        self.authorize(p, "iam:GetPolicy", &Self::named_nrn(p, "policy", name)?)
             .await?;
         let row = self.policy_lookup(p, name).await?;
         self.policy_view(&row).await
@@ -851,7 +1135,7 @@ impl Iam {
         name: &str,
         req: api::UpdatePolicyRequest,
     ) -> Result<api::Policy> {
-        self.authorize(p, "iam:UpdatePolicy", &Self::iam_nrn(p, "policy", name))
+        self.authorize(p, "iam:UpdatePolicy", &Self::named_nrn(p, "policy", name)?)
             .await?;
         let row = self.policy_lookup(p, name).await?;
         if let Some(d) = &req.description {
@@ -867,7 +1151,7 @@ impl Iam {
     }
 
     pub async fn policy_delete(&self, p: &Principal, name: &str) -> Result<()> {
-        self.authorize(p, "iam:DeletePolicy", &Self::iam_nrn(p, "policy", name))
+        self.authorize(p, "iam:DeletePolicy", &Self::named_nrn(p, "policy", name)?)
             .await?;
         let row = self.policy_lookup(p, name).await?;
         let count = self.store.policy_attachment_count(&row.id).await?;
@@ -879,14 +1163,23 @@ impl Iam {
         self.store.policy_delete(&row.id).await
     }
 
+    /// The id of the user or group a policy is attached to; `write` names the action when it
+    /// changes something (then root may only be the target of root itself).
     async fn attach_target(
         &self,
         p: &Principal,
         kind: PrincipalKind,
         name: &str,
+        write: Option<&str>,
     ) -> Result<String> {
         Ok(match kind {
-            PrincipalKind::User => self.user_lookup(p, name).await?.id,
+            PrincipalKind::User => {
+                let user = self.user_lookup(p, name).await?;
+                if let Some(action) = write {
+                    Self::refuse_root_target(p, &user, action)?;
+                }
+                user.id
+            }
             PrincipalKind::Group => self.group_lookup(p, name).await?.id,
         })
     }
@@ -906,9 +1199,11 @@ impl Iam {
         policy_name: &str,
     ) -> Result<()> {
         let (action, type_) = Self::attach_action(kind, "Attach");
-        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal))
+        self.authorize(p, &action, &Self::named_nrn(p, type_, principal)?)
             .await?;
-        let target = self.attach_target(p, kind, principal).await?;
+        let target = self
+            .attach_target(p, kind, principal, Some(&action))
+            .await?;
         let policy = self.policy_lookup(p, policy_name).await?;
         self.store.policy_attach(&policy.id, kind, &target).await
     }
@@ -921,9 +1216,11 @@ impl Iam {
         policy_name: &str,
     ) -> Result<()> {
         let (action, type_) = Self::attach_action(kind, "Detach");
-        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal))
+        self.authorize(p, &action, &Self::named_nrn(p, type_, principal)?)
             .await?;
-        let target = self.attach_target(p, kind, principal).await?;
+        let target = self
+            .attach_target(p, kind, principal, Some(&action))
+            .await?;
         let policy = self.policy_lookup(p, policy_name).await?;
         if !self.store.policy_detach(&policy.id, kind, &target).await? {
             return Err(Error::NotFound(format!(
@@ -941,9 +1238,9 @@ impl Iam {
     ) -> Result<api::AttachedPolicies> {
         let (action, type_) = Self::attach_action(kind, "ListAttached");
         let action = action.replace("Policy", "Policies");
-        self.authorize(p, &action, &Self::iam_nrn(p, type_, principal))
+        self.authorize(p, &action, &Self::named_nrn(p, type_, principal)?)
             .await?;
-        let target = self.attach_target(p, kind, principal).await?;
+        let target = self.attach_target(p, kind, principal, None).await?;
         let rows = self.store.policy_list_attached(kind, &target).await?;
         Ok(api::AttachedPolicies {
             items: rows.into_iter().map(|r| r.name).collect(),
@@ -958,9 +1255,10 @@ impl Iam {
         p: &Principal,
         user: &str,
     ) -> Result<api::AccessKeyCreated> {
-        self.authorize(p, "iam:CreateAccessKey", &Self::iam_nrn(p, "user", user))
+        self.authorize(p, "iam:CreateAccessKey", &Self::named_nrn(p, "user", user)?)
             .await?;
         let u = self.user_lookup(p, user).await?;
+        Self::refuse_root_target(p, &u, "iam:CreateAccessKey")?;
         let existing = self.store.access_key_list_for_user(&u.id).await?;
         if existing.len() >= api::MAX_ACCESS_KEYS_PER_USER {
             return Err(Error::LimitExceeded(format!(
@@ -989,7 +1287,7 @@ impl Iam {
     }
 
     pub async fn access_key_list(&self, p: &Principal, user: &str) -> Result<api::AccessKeyList> {
-        self.authorize(p, "iam:ListAccessKeys", &Self::iam_nrn(p, "user", user))
+        self.authorize(p, "iam:ListAccessKeys", &Self::named_nrn(p, "user", user)?)
             .await?;
         let u = self.user_lookup(p, user).await?;
         let rows = self.store.access_key_list_for_user(&u.id).await?;
@@ -1015,9 +1313,10 @@ impl Iam {
         id: &str,
         req: api::UpdateAccessKeyRequest,
     ) -> Result<api::AccessKey> {
-        self.authorize(p, "iam:UpdateAccessKey", &Self::iam_nrn(p, "user", user))
+        self.authorize(p, "iam:UpdateAccessKey", &Self::named_nrn(p, "user", user)?)
             .await?;
         let u = self.user_lookup(p, user).await?;
+        Self::refuse_root_target(p, &u, "iam:UpdateAccessKey")?;
         let key = self.access_key_lookup(&u, id).await?;
         let row = self
             .store
@@ -1027,9 +1326,10 @@ impl Iam {
     }
 
     pub async fn access_key_delete(&self, p: &Principal, user: &str, id: &str) -> Result<()> {
-        self.authorize(p, "iam:DeleteAccessKey", &Self::iam_nrn(p, "user", user))
+        self.authorize(p, "iam:DeleteAccessKey", &Self::named_nrn(p, "user", user)?)
             .await?;
         let u = self.user_lookup(p, user).await?;
+        Self::refuse_root_target(p, &u, "iam:DeleteAccessKey")?;
         let key = self.access_key_lookup(&u, id).await?;
         self.store.access_key_delete(&key.id).await
     }
@@ -1048,22 +1348,6 @@ impl Iam {
     }
 }
 
-/// argon2 takes tens of milliseconds of CPU by design: run it off the async workers so that one
-/// sign-in does not stall the other requests of its worker.
-async fn hash_password(password: &str) -> Result<String> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || crypto::hash_password(&password))
-        .await
-        .map_err(Error::internal)?
-        .map_err(Error::internal)
-}
-
-async fn verify_password(hash: String, password: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || crypto::verify_password(&hash, &password))
-        .await
-        .map_err(Error::internal)
-}
-
 /// Stored documents were validated on write; one that no longer parses is a server bug.
 fn parse_stored_policy(row: &PolicyRow) -> Result<policy::PolicyDocument> {
     let value: serde_json::Value = serde_json::from_str(&row.document).map_err(Error::internal)?;
@@ -1071,10 +1355,17 @@ fn parse_stored_policy(row: &PolicyRow) -> Result<policy::PolicyDocument> {
         .map_err(|e| Error::internal(format!("stored policy {} no longer parses: {e}", row.id)))
 }
 
-fn account_view(row: &AccountRow) -> api::Account {
+/// An account as a resource of the operator's policies, keyed by its id: a permission on a
+/// deleted account never carries over to a new account that reuses its name.
+fn account_nrn(operator: &Principal, account: &AccountRow) -> String {
+    nrn("iam", &operator.account.id, "account", &account.id)
+}
+
+fn account_view(p: &Principal, row: &AccountRow) -> api::Account {
     api::Account {
         id: row.id.clone(),
         name: row.name.clone(),
+        nrn: account_nrn(p, row),
         is_operator: row.is_operator,
         created_at: row.created_at,
     }

@@ -3,6 +3,7 @@
 
 pub mod compute;
 pub mod entity;
+pub mod security;
 pub mod vpc;
 
 use std::time::Duration;
@@ -168,6 +169,10 @@ impl Store {
             .await?;
         user::Entity::delete_many()
             .filter(user::Column::AccountId.eq(id))
+            .exec(&txn)
+            .await?;
+        entity::account_quota::Entity::delete_many()
+            .filter(entity::account_quota::Column::AccountId.eq(id))
             .exec(&txn)
             .await?;
         account::Entity::delete_by_id(id).exec(&txn).await?;

@@ -29,6 +29,9 @@ pub struct NetworkSnapshot {
     /// (interface id, security group id)
     pub memberships: Vec<(String, String)>,
     pub port_forwards: Vec<PortForwardRow>,
+    /// The host address port forwards are published on (the VPC service's configuration): their
+    /// DNAT matches only it.
+    pub forward_address: Option<std::net::Ipv4Addr>,
 }
 
 impl Store {
@@ -65,6 +68,7 @@ impl Store {
                 .order_by_asc(port_forward::Column::Id)
                 .all(&self.db)
                 .await?,
+            forward_address: None,
         })
     }
 
@@ -434,4 +438,13 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// The number of addresses of a stored block (`10.64.0.0/20` → 4096); 0 for a malformed one.
+pub fn cidr_addresses(cidr: &str) -> u64 {
+    cidr.split_once('/')
+        .and_then(|(_, p)| p.parse::<u32>().ok())
+        .filter(|p| *p <= 32)
+        .map(|p| 1u64 << (32 - p))
+        .unwrap_or(0)
 }

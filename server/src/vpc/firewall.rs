@@ -470,12 +470,18 @@ pub fn render(snap: &NetworkSnapshot, naming: &Naming) -> Ruleset {
         let Some(ip) = eni_ip.get(pf.eni_id.as_str()) else {
             continue;
         };
+        // Only the published address: the same port on the host's other addresses (and
+        // every port outside the forward range) stays the host's own.
+        let on = snap
+            .forward_address
+            .map(|a| format!(" -d {a}/32"))
+            .unwrap_or_default();
         for chain in [&pre, &out] {
             push(
                 &mut nat,
                 chain,
                 format!(
-                    " -p {} --dport {} -j DNAT --to-destination {ip}:{}{}",
+                    "{on} -p {} --dport {} -j DNAT --to-destination {ip}:{}{}",
                     pf.protocol,
                     pf.host_port,
                     pf.private_port,
@@ -877,6 +883,7 @@ mod tests {
                 ("eni-0000000b".into(), "sg-db".into()),
             ],
             port_forwards: vec![],
+            forward_address: None,
         }
     }
 
@@ -904,6 +911,37 @@ mod tests {
         assert!(
             restore.starts_with("*filter\n:NVabcd-FWD - [0:0]\n") && restore.ends_with("COMMIT\n")
         );
+    }
+
+    #[test]
+    fn port_forwards_match_only_their_published_address() {
+        let mut snap = lab();
+        snap.forward_address = Some("192.0.2.7".parse().unwrap());
+        snap.port_forwards.push(crate::store::vpc::PortForwardRow {
+            id: "pf-1".into(),
+            account_id: "111111111111".into(),
+            eni_id: "eni-0000000a".into(),
+            protocol: "tcp".into(),
+            host_port: 20022,
+            private_port: 22,
+            created_at: Utc::now(),
+        });
+        let rules = render(&snap, &Naming::new("abcd"));
+        let dnat: Vec<&String> = rules
+            .nat
+            .rules
+            .iter()
+            .filter(|r| r.contains("DNAT"))
+            .collect();
+        assert_eq!(dnat.len(), 2, "PREROUTING and OUTPUT: {dnat:?}");
+        for r in dnat {
+            assert!(
+                r.contains(
+                    "-d 192.0.2.7/32 -p tcp --dport 20022 -j DNAT --to-destination 10.64.0.4:22"
+                ),
+                "{r}"
+            );
+        }
     }
 
     #[test]

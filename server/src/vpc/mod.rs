@@ -85,8 +85,19 @@ pub struct Vpc {
     net: Arc<dyn HostNetwork>,
     naming: Naming,
     pool: Cidr,
+    forwards: PortForwardPolicy,
     /// Serialises changes to the network, so that allocation and the host stay consistent.
     lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Where tenants may publish port forwards: one host address, and a range of host ports that the
+/// operator set aside for them. Anything else could capture the host's own services (SSH, DNS,
+/// Nuvem's API) for one tenant's VM.
+#[derive(Debug, Clone, Copy)]
+pub struct PortForwardPolicy {
+    pub address: Ipv4Addr,
+    /// Inclusive.
+    pub ports: (u16, u16),
 }
 
 impl Vpc {
@@ -96,6 +107,7 @@ impl Vpc {
         net: Arc<dyn HostNetwork>,
         data_dir: &Path,
         pool: &str,
+        forwards: PortForwardPolicy,
     ) -> anyhow::Result<Self> {
         let pool = Cidr::parse(pool).map_err(|e| anyhow::anyhow!("vpc_pool: {e}"))?;
         let cell = load_cell(data_dir, net.as_ref())?;
@@ -105,8 +117,16 @@ impl Vpc {
             net,
             naming: Naming::new(&cell),
             pool,
+            forwards,
             lock: Arc::default(),
         })
+    }
+
+    /// The desired state of the host network, with the address port forwards are published on.
+    async fn snapshot(&self) -> Result<crate::store::vpc::NetworkSnapshot> {
+        let mut snap = self.store.network_snapshot().await?;
+        snap.forward_address = Some(self.forwards.address);
+        Ok(snap)
     }
 
     pub fn naming(&self) -> &Naming {
@@ -139,7 +159,7 @@ impl Vpc {
     /// Removes what this server owns on the host that the database does not explain.
     pub async fn reconcile(&self) -> Result<api::ReconcileReport> {
         let started = Instant::now();
-        let snap = self.store.network_snapshot().await?;
+        let snap = self.snapshot().await?;
         let naming = self.naming.clone();
         let mut report = self
             .blocking(move |net| {
@@ -216,7 +236,7 @@ impl Vpc {
 
     /// Rebuilds only the firewall: enough after a security-group or gateway change.
     pub async fn apply_firewall(&self) -> Result<usize> {
-        let snap = self.store.network_snapshot().await?;
+        let snap = self.snapshot().await?;
         let naming = self.naming.clone();
         self.blocking(move |net| {
             let rules = firewall::render(&snap, &naming);
@@ -421,6 +441,10 @@ impl Vpc {
             )));
         }
         let _guard = self.lock.lock().await;
+        self.iam.quota_check(p, "vpcs", 1).await?;
+        self.iam
+            .quota_check(p, "vpc_addresses", block.size())
+            .await?;
         if let Some((what, c)) = self
             .used_blocks()
             .await?
@@ -548,6 +572,7 @@ impl Vpc {
             validate::label("subnet name", n).map_err(Error::InvalidRequest)?;
         }
         let _guard = self.lock.lock().await;
+        self.iam.quota_check(p, "subnets", 1).await?;
         let vpc = self
             .store
             .vpc_get(&p.account.id, &req.vpc_id)
@@ -701,6 +726,7 @@ impl Vpc {
             )
             .await?;
         validate::label("security group name", &req.name).map_err(Error::InvalidRequest)?;
+        self.iam.quota_check(p, "security_groups", 1).await?;
         let description = req.description.unwrap_or_default();
         if !description.is_empty() {
             validate::label("description", &description).map_err(Error::InvalidRequest)?;
@@ -939,7 +965,7 @@ impl Vpc {
             )
             .await?;
         let g = self.sg_lookup(p, sg_id).await?;
-        let snap = self.store.network_snapshot().await?;
+        let snap = self.snapshot().await?;
         Ok(api::GeneratedRules {
             security_group_id: g.id.clone(),
             rules: firewall::rules_for_group(&snap, &self.naming, &g.id),
@@ -1019,6 +1045,7 @@ impl Vpc {
         if !description.is_empty() {
             validate::label("description", &description).map_err(Error::InvalidRequest)?;
         }
+        self.iam.quota_check(p, "network_interfaces", 1).await?;
         let (subnet, groups) = self
             .placement(
                 p,
@@ -1267,7 +1294,7 @@ impl Vpc {
     // ----------------------------------------------------------------------------------------
     // Port forwards
 
-    fn pf_view(f: &PortForwardRow, ip: &str) -> api::PortForward {
+    fn pf_view(&self, f: &PortForwardRow, ip: &str) -> api::PortForward {
         api::PortForward {
             id: f.id.clone(),
             protocol: if f.protocol == "udp" {
@@ -1275,6 +1302,7 @@ impl Vpc {
             } else {
                 api::Protocol::Tcp
             },
+            host_address: self.forwards.address.to_string(),
             host_port: f.host_port as u16,
             interface_id: f.eni_id.clone(),
             private_ip: ip.to_owned(),
@@ -1298,15 +1326,28 @@ impl Vpc {
         if !req.protocol.has_ports() {
             return Err(Error::invalid("port forwards are tcp or udp"));
         }
-        for (what, port) in [
-            ("host_port", req.host_port),
-            ("private_port", req.private_port),
-        ] {
-            if !(1..=65535).contains(&port) {
-                return Err(Error::invalid(format!("{what} {port} is outside 1–65535")));
-            }
+        if !(1..=65535).contains(&req.private_port) {
+            return Err(Error::invalid(format!(
+                "private_port {} is outside 1–65535",
+                req.private_port
+            )));
         }
+        let (first, last) = self.forwards.ports;
+        if !(u32::from(first)..=u32::from(last)).contains(&req.host_port) {
+            return Err(Error::invalid(format!(
+                "host_port {} is outside the range this host keeps for port forwards ({first}–{last}); the host's other ports are its own services",
+                req.host_port
+            )));
+        }
+        let host_port = req.host_port as u16;
+        let protocol = req.protocol.as_str();
         let _guard = self.lock.lock().await;
+        self.iam.quota_check(p, "port_forwards", 1).await?;
+        if crate::drivers::host_ports::listening(protocol, host_port) {
+            return Err(Error::Conflict(format!(
+                "host port {host_port}/{protocol} is in use by a service of the host; choose another port in {first}–{last}"
+            )));
+        }
         let e = self
             .store
             .eni_get(&p.account.id, &req.interface_id)
@@ -1332,7 +1373,7 @@ impl Vpc {
             self.store.port_forward_delete(&fid).await
         })
         .await?;
-        Ok(Self::pf_view(&row, &e.private_ip))
+        Ok(self.pf_view(&row, &e.private_ip))
     }
 
     pub async fn port_forward_list(&self, p: &Principal) -> Result<api::PortForwardList> {
@@ -1355,7 +1396,7 @@ impl Vpc {
                     .find(|e| e.id == f.eni_id)
                     .map(|e| e.private_ip.as_str())
                     .unwrap_or("");
-                Self::pf_view(f, ip)
+                self.pf_view(f, ip)
             })
             .collect();
         Ok(api::PortForwardList { items })
@@ -1409,7 +1450,7 @@ impl Vpc {
                 )));
             }
         };
-        let snap = self.store.network_snapshot().await?;
+        let snap = self.snapshot().await?;
         firewall::trace(&snap, &p.account.id, from, to, req.protocol, port)
             .map_err(Error::InvalidRequest)
     }

@@ -342,6 +342,10 @@ async fn bad_requests_get_clear_errors(backend: Backend) {
             iat: now - 7200,
             exp: now - 3600,
             iss: ISSUER.into(),
+            jti: "ses-expired".into(),
+            iat_ms: (now - 7200) * 1000,
+            asu: None,
+            asa: None,
         })
         .unwrap();
     let other_dir = tempfile::tempdir().unwrap();
@@ -354,6 +358,10 @@ async fn bad_requests_get_clear_errors(backend: Backend) {
             iat: now,
             exp: now + 3600,
             iss: ISSUER.into(),
+            jti: "ses-forged".into(),
+            iat_ms: now * 1000,
+            asu: None,
+            asa: None,
         })
         .unwrap();
     for (token, hint) in [

@@ -21,9 +21,10 @@ fn code<T: std::fmt::Debug>(r: Result<T, nuvem_sdk::Error>) -> (ErrorCode, Strin
     (e.code().expect("an API error"), e.to_string())
 }
 
-/// Imports a kernel-initrd image from dummy files (the hypervisor is simulated).
+/// Imports a kernel-initrd image from dummy files (the hypervisor is simulated), put in the import
+/// directory as an operator would.
 async fn image(cloud: &Cloud, name: &str, account: Option<&str>) -> String {
-    let dir = cloud.data_dir().join("fake-image");
+    let dir = cloud.data_dir().join("import").join("fake-image");
     std::fs::create_dir_all(&dir).unwrap();
     for f in ["vmlinuz", "initrd.img"] {
         std::fs::write(dir.join(f), b"simulated").unwrap();

@@ -124,6 +124,68 @@ fn wait_ssh(key: &Path, ip: &str) {
     }
 }
 
+/// The ids (real, effective, saved, file system) in a `/proc/<pid>/status` line (`Uid:`, `Gid:`).
+fn proc_ids(pid: &str, key: &str) -> Vec<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
+        .split_whitespace()
+        .skip(1)
+        .map(|id| id.parse().unwrap())
+        .collect()
+}
+
+/// QEMU of a running instance runs as libvirt's unprivileged user, never as root, and its files
+/// are root's except while it runs.
+fn assert_unprivileged_guest(cloud: &Cloud, id: &str) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let domain = cloud.server().nuvem.compute.domain_name(id);
+    let pid = std::fs::read_to_string(format!("/run/libvirt/qemu/{domain}.pid"))
+        .expect("libvirt writes the pid file of a running domain");
+    let pid = pid.trim();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&cmdline).contains("qemu-system"),
+        "{pid} is not QEMU"
+    );
+    let (uids, gids) = (proc_ids(pid, "Uid:"), proc_ids(pid, "Gid:"));
+    assert!(
+        uids.iter().chain(&gids).all(|&i| i != 0),
+        "QEMU of {id} runs as uid {uids:?} gid {gids:?}"
+    );
+    let user = nuvem_server::drivers::hypervisor::qemu_user().expect("libvirt-qemu");
+    assert_eq!((uids[1], gids[1]), (user.uid, user.gid));
+    // The data directory: root's, traversable by QEMU's group only; the instance's folder too.
+    let data = std::fs::metadata(cloud.data_dir()).unwrap();
+    assert_eq!(
+        (data.mode() & 0o7777, data.uid(), data.gid()),
+        (0o710, 0, user.gid)
+    );
+    let dir = cloud.data_dir().join("compute/instances").join(id);
+    let meta = std::fs::metadata(&dir).unwrap();
+    assert_eq!((meta.mode() & 0o7777, meta.uid()), (0o710, 0));
+    // The disk is 0600, lent to QEMU's user while the guest runs.
+    let disk = std::fs::metadata(dir.join("disk.qcow2")).unwrap();
+    assert_eq!(disk.permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        disk.uid(),
+        user.uid,
+        "libvirt relabels the disk to QEMU's user"
+    );
+    let seed = std::fs::metadata(dir.join("seed.iso")).unwrap();
+    assert_eq!((seed.mode() & 0o777, seed.uid()), (0o600, user.uid), "seed");
+    // libvirt opens the console log itself and hands QEMU the descriptor: it stays root's.
+    let log = std::fs::metadata(dir.join("console.log")).unwrap();
+    assert_eq!((log.mode() & 0o077, log.uid()), (0, 0), "console log");
+    // Secrets stay root's alone.
+    for f in ["nuvem.db", "keys/jwt.key", "initial-admin-password"] {
+        let m = std::fs::metadata(cloud.data_dir().join(f)).unwrap();
+        assert_eq!((m.mode() & 0o777, m.uid()), (0o600, 0), "{f}");
+    }
+}
+
 async fn running(c: &Client, id: &str) -> Instance {
     let i = c
         .wait_for_state(id, InstanceState::Running, Duration::from_secs(120))
@@ -199,6 +261,7 @@ async fn instances_boot_answer_ssh_and_obey_security_groups() {
         a.accelerator
     );
     let (a_ip, b_ip) = (a.private_ip.clone().unwrap(), b.private_ip.clone().unwrap());
+    assert_unprivileged_guest(&cloud, &a.id);
     wait_ssh(&key, &a_ip);
     wait_ssh(&key, &b_ip);
 
@@ -232,6 +295,19 @@ async fn instances_boot_answer_ssh_and_obey_security_groups() {
         .await
         .unwrap();
     assert_eq!(stopped.state, InstanceState::Stopped);
+    {
+        use std::os::unix::fs::MetadataExt;
+        let disk = cloud
+            .data_dir()
+            .join("compute/instances")
+            .join(&a.id)
+            .join("disk.qcow2");
+        assert_eq!(
+            std::fs::metadata(&disk).unwrap().uid(),
+            0,
+            "a stopped guest's disk is root's again"
+        );
+    }
     root.start_instance(&a.id).await.unwrap();
     running(&root, &a.id).await;
     wait_ssh(&key, &a_ip);

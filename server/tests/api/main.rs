@@ -4,9 +4,11 @@ mod common;
 
 mod bad_input;
 mod ec2_api;
+mod hardening;
 mod iam;
 mod instances_kernel;
 mod openapi;
+mod security;
 mod sweeps;
 mod vpc_api;
 mod vpc_kernel;

@@ -315,12 +315,12 @@ async fn vpc_bad_input_and_dependencies(backend: Backend) {
         code(root.create_port_forward(&pf(70000)).await).0,
         ErrorCode::InvalidRequest
     );
-    root.create_port_forward(&pf(42022)).await.unwrap();
+    root.create_port_forward(&pf(22022)).await.unwrap();
     let (c, msg) = code(
         other
             .create_port_forward(&nuvem_api::vpc::CreatePortForwardRequest {
                 protocol: Protocol::Tcp,
-                host_port: 42022,
+                host_port: 22022,
                 interface_id: eni.id.clone(),
                 private_port: 22,
             })

@@ -204,9 +204,14 @@ async fn security_groups_nat_and_port_forwards_on_the_kernel() {
     if !real_network_available("security_groups_nat_and_port_forwards_on_the_kernel") {
         return;
     }
-    let cloud = Cloud::start_with(Backend::Sqlite, NetworkDriver::Linux)
-        .await
-        .unwrap();
+    // Port forwards are published on the host's address towards the "outside" namespace below.
+    let cloud = Cloud::start_configured(Backend::Sqlite, |c| {
+        c.network_driver = NetworkDriver::Linux;
+        let second: u8 = c.vpc_pool.split('.').nth(1).unwrap().parse().unwrap();
+        c.port_forward_address = Some(format!("198.18.{second}.1").parse().unwrap());
+    })
+    .await
+    .unwrap();
     let cell = cloud.server().nuvem.vpc.naming().cell().to_owned();
     let dir = tempfile::tempdir().unwrap();
     let tool = dir.path().join("nettool.py");
@@ -449,6 +454,17 @@ async fn security_groups_nat_and_port_forwards_on_the_kernel() {
         out.connect(tool, &host_ip, host_port as u16),
         format!("ok {out_ip}")
     );
+    // The same port on another address of the host is not forwarded: nothing listens there.
+    let other_host_ip = format!("198.18.{second}.3");
+    sh(
+        "ip",
+        &["addr", "add", &format!("{other_host_ip}/24"), "dev", &veth],
+    );
+    assert_ne!(
+        out.connect(tool, &other_host_ip, host_port as u16),
+        format!("ok {out_ip}"),
+        "a forward answered on an address it is not published on"
+    );
     let pf9090 = root
         .create_port_forward(&CreatePortForwardRequest {
             protocol: Protocol::Tcp,
@@ -507,6 +523,30 @@ async fn security_groups_nat_and_port_forwards_on_the_kernel() {
         std::fs::read_to_string(&lease).unwrap().trim(),
         f.private_ip
     );
+    // The subnet's dnsmasq answered as an unprivileged user, not root.
+    let pid = std::fs::read_to_string(
+        cloud
+            .data_dir()
+            .join("net/dhcp")
+            .join(&s1.id)
+            .join("dnsmasq.pid"),
+    )
+    .expect("dnsmasq pid file");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).unwrap();
+    for key in ["Uid:", "Gid:"] {
+        let ids: Vec<&str> = status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .collect();
+        assert!(
+            ids.iter().all(|id| *id != "0"),
+            "dnsmasq of {} runs with {key} {ids:?}",
+            s1.id
+        );
+    }
 
     // An address freed and handed to a new interface (a new MAC) is leased to the new one at
     // once, not held for the old MAC until its lease ends.

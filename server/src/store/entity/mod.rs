@@ -2,10 +2,12 @@
 
 pub mod access_key;
 pub mod account;
+pub mod account_quota;
 pub mod compute;
 pub mod group;
 pub mod group_member;
 pub mod policy;
 pub mod policy_attachment;
+pub mod revoked_session;
 pub mod user;
 pub mod vpc;
