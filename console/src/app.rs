@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use nuvem_api::ErrorBody;
 use nuvem_api::ec2::{ImageList, Instance, InstanceList, InstanceTypeList, KeyPairList};
 use nuvem_api::iam::{
-    AccessKeyCreated, AccountList, GroupList, Identity, PolicyList, Session, UserList,
+    AccessKeyCreated, AccountList, GroupList, Identity, PolicyList, QuotaList, Session, UserList,
 };
 use nuvem_api::vpc::{
     GeneratedRules, SecurityGroup, SecurityGroupList, SubnetList, TraceResult, VpcList,
@@ -421,7 +421,46 @@ fn Home() -> impl IntoView {
                     </a>
                 }).collect_view()}
             </div>
+            <Quotas/>
         </section>
+    }
+}
+
+/// The account's quotas as bars of used against limit: the shared host, made visible.
+#[component]
+fn Quotas() -> impl IntoView {
+    let c = ctx();
+    let quotas = RwSignal::new(None::<QuotaList>);
+    spawn_local(async move {
+        if let Ok(q) = api::<QuotaList>("GET", "/v1/quotas", None).await {
+            // The page may be gone by now: a disposed signal is simply not written.
+            let _ = quotas.try_set(Some(q));
+        }
+    });
+    view! {
+        <h2>{tr("quota.title")}</h2>
+        <p>{tr("quota.intro")}</p>
+        {move || quotas.get().map(|q| view! {
+            <table id="quotas">
+                <thead><tr><th>{tr("quota.name")}</th><th>{tr("quota.usage")}</th><th>{tr("quota.used")}</th></tr></thead>
+                <tbody>
+                    {q.items.into_iter().map(|i| {
+                        let key: &'static str = i18n::TABLE
+                            .iter()
+                            .find(|(k, _, _)| k.strip_prefix("quota.q.") == Some(i.name.as_str()))
+                            .map(|(k, _, _)| *k)
+                            .unwrap_or("quota.name");
+                        view! {
+                            <tr>
+                                <td title=i.description.clone()>{move || i18n::t(c.lang.get(), key)}</td>
+                                <td><progress value=i.used.to_string() max=i.limit.max(1).to_string()></progress></td>
+                                <td>{format!("{} / {}", i.used, i.limit)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        })}
     }
 }
 

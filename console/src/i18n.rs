@@ -51,6 +51,40 @@ pub const TABLE: &[(&str, &str, &str)] = &[
         "Sua sessão terminou. Entre novamente.",
     ),
     ("signout", "Sign out", "Sair"),
+    (
+        "quota.title",
+        "Your account's quotas",
+        "As cotas da sua conta",
+    ),
+    (
+        "quota.intro",
+        "Everyone shares this host: each account may hold this much. The operator can raise a limit.",
+        "Todos compartilham este host: cada conta pode ter até isto. O operador pode aumentar um limite.",
+    ),
+    ("quota.name", "Quota", "Cota"),
+    ("quota.usage", "Usage", "Uso"),
+    ("quota.used", "Used / limit", "Usado / limite"),
+    ("quota.q.vpcs", "VPCs", "VPCs"),
+    ("quota.q.vpc_addresses", "VPC addresses", "Endereços de VPC"),
+    ("quota.q.subnets", "Subnets", "Sub-redes"),
+    (
+        "quota.q.security_groups",
+        "Security groups",
+        "Grupos de segurança",
+    ),
+    (
+        "quota.q.network_interfaces",
+        "Network interfaces",
+        "Interfaces de rede",
+    ),
+    (
+        "quota.q.port_forwards",
+        "Port forwards",
+        "Redirecionamentos de porta",
+    ),
+    ("quota.q.instances", "Instances", "Instâncias"),
+    ("quota.q.vcpus", "vCPUs", "vCPUs"),
+    ("quota.q.memory_mib", "Memory (MiB)", "Memória (MiB)"),
     ("lang.label", "Language", "Idioma"),
     ("acct.switch", "Account", "Conta"),
     ("acct.back", "Back to the operator", "Voltar ao operador"),
@@ -258,6 +292,18 @@ mod tests {
             used > 20,
             "only {used} keys found: is the scan still right?"
         );
+    }
+
+    /// The quota bars name each quota of the API in both languages.
+    #[test]
+    fn every_quota_has_a_name() {
+        for (name, _) in nuvem_api::iam::QUOTAS {
+            let key = format!("quota.q.{name}");
+            assert!(
+                TABLE.iter().any(|(k, _, _)| *k == key),
+                "quota {name} has no {key} in the table"
+            );
+        }
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub fn start_server(data: &Path, pool: &str, extra: &[&str]) -> (Child, String) 
     (child, url)
 }
 
-/// Whatever of this cell is on the host: links, chains, dnsmasq processes.
+/// Whatever of this cell is on the host: links, chains, dnsmasq processes and their host lists.
 pub fn leftovers(cell: &str) -> Vec<String> {
     let mut found: Vec<String> = sh("ip", &["-o", "link", "show"])
         .lines()
@@ -99,7 +99,27 @@ pub fn leftovers(cell: &str) -> Vec<String> {
             found.push(cmd);
         }
     }
+    found.extend(
+        dhcp_host_lists(cell)
+            .iter()
+            .map(|p| p.display().to_string()),
+    );
     found
+}
+
+/// The DHCP host lists of this cell's subnets (`/run/nuvem/dhcp/nv<cell>b….hosts`).
+pub fn dhcp_host_lists(cell: &str) -> Vec<PathBuf> {
+    std::fs::read_dir("/run/nuvem/dhcp")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("nv{cell}"))
+        })
+        .map(|e| e.path())
+        .collect()
 }
 
 /// Removes this cell's host state if the test fails halfway.
@@ -137,6 +157,9 @@ impl Drop for HostGuard {
         let _ = Command::new("pkill")
             .args(["-f", "--", &format!("--interface=nv{}", self.cell)])
             .status();
+        for f in dhcp_host_lists(&self.cell) {
+            let _ = std::fs::remove_file(f);
+        }
         for line in sh("ip", &["-o", "link", "show"]).lines() {
             let name = line
                 .split(": ")

@@ -219,6 +219,8 @@ async fn the_console_in_a_real_browser() {
     click(&c, "#signin").await;
     until_text(&c, "#who", "root@admin", 20).await;
     assert_eq!(text(&c, "#home-title").await, "Services");
+    // The account's quotas, as bars of used against limit.
+    until_text(&c, "#quotas", "VPCs", 20).await;
     shot(&c, "02-home").await;
 
     // The operator acts as a class account's root, then comes back.

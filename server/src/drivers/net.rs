@@ -75,9 +75,10 @@ pub trait HostNetwork: Send + Sync + 'static {
 pub const DNSMASQ_USER: &str = "nobody";
 pub const DNSMASQ_GROUP: &str = "nogroup";
 
-/// Where the subnets' DHCP host lists live: the one file dnsmasq reads after dropping root (at
-/// start and on SIGHUP), so outside the data directory, which only root and QEMU's group may
-/// traverse. Root writes them; only dnsmasq's group may read them.
+/// Where the subnets' DHCP host lists live (`<bridge>.hosts`, so named after the server's cell):
+/// the one file dnsmasq reads after dropping root (at start and on SIGHUP), so outside the data
+/// directory, which only root and QEMU's group may traverse. Root writes them; only dnsmasq's
+/// group may read them. The subnet's folder in the data directory links to its file (`hosts`).
 pub const DHCP_HOSTS_DIR: &str = "/run/nuvem/dhcp";
 
 /// The real host, through `ip`, `dnsmasq` and `iptables`.
@@ -104,8 +105,8 @@ impl LinuxNetwork {
         })
     }
 
-    fn hosts_file(subnet_id: &str) -> PathBuf {
-        Path::new(DHCP_HOSTS_DIR).join(format!("{subnet_id}.hosts"))
+    fn hosts_file(bridge: &str) -> PathBuf {
+        Path::new(DHCP_HOSTS_DIR).join(format!("{bridge}.hosts"))
     }
 
     fn pid_of(&self, subnet_id: &str, bridge: Option<&str>) -> Option<u32> {
@@ -216,7 +217,13 @@ impl HostNetwork for LinuxNetwork {
             .iter()
             .map(|(mac, ip, name)| format!("{mac},{ip},{name}\n"))
             .collect();
-        let hosts_file = Self::hosts_file(&spec.subnet_id);
+        let hosts_file = Self::hosts_file(&spec.bridge);
+        let link = dir.join("hosts");
+        if std::fs::read_link(&link).ok().as_ref() != Some(&hosts_file) {
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&hosts_file, &link)
+                .map_err(|e| DriverError(format!("cannot link {}: {e}", link.display())))?;
+        }
         let before = std::fs::read_to_string(&hosts_file).unwrap_or_default();
         let changed = before != hosts || !hosts_file.exists();
         // An address freed and given to a new interface must not stay leased to the old MAC:
@@ -309,14 +316,16 @@ impl HostNetwork for LinuxNetwork {
             }
         }
         let dir = self.dhcp_dir.join(subnet_id);
+        if let Ok(hosts) = std::fs::read_link(dir.join("hosts"))
+            && hosts.starts_with(DHCP_HOSTS_DIR)
+            && hosts.exists()
+        {
+            std::fs::remove_file(&hosts)
+                .map_err(|e| DriverError(format!("cannot remove {}: {e}", hosts.display())))?;
+        }
         if dir.exists() {
             std::fs::remove_dir_all(&dir)
                 .map_err(|e| DriverError(format!("cannot remove {}: {e}", dir.display())))?;
-        }
-        let hosts = Self::hosts_file(subnet_id);
-        if hosts.exists() {
-            std::fs::remove_file(&hosts)
-                .map_err(|e| DriverError(format!("cannot remove {}: {e}", hosts.display())))?;
         }
         Ok(())
     }

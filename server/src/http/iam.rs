@@ -68,9 +68,30 @@ pub async fn login(
     nuvem: Data<Nuvem>,
     body: Json<LoginRequest>,
 ) -> Result<Json<Session>> {
-    // The peer address, never X-Forwarded-For, which any client can write.
-    let address = req.peer_addr().map(|a| a.ip());
-    Ok(Json(nuvem.iam.login(body.into_inner(), address).await?))
+    Ok(Json(
+        nuvem
+            .iam
+            .login(body.into_inner(), client_address(&req))
+            .await?,
+    ))
+}
+
+/// The client's address for sign-in throttling: the TCP peer; for a peer on loopback (a reverse
+/// proxy on this host, as docs/install.md recommends), the address that proxy appended last to
+/// `X-Forwarded-For`. Anyone else's `X-Forwarded-For` is ignored: any client can write it.
+fn client_address(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !peer.is_loopback() {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .last();
+    Some(forwarded.unwrap_or(peer))
 }
 
 /// Sign out: ends the caller's session on the server; the token is refused from now on.

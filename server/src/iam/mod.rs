@@ -307,10 +307,9 @@ impl Iam {
             None => None,
         };
         let found = match (account, user) {
-            (Some(account), Some(user)) => user
-                .password_hash
-                .clone()
-                .map(|hash| (account, user, hash)),
+            (Some(account), Some(user)) => {
+                user.password_hash.clone().map(|hash| (account, user, hash))
+            }
             _ => None,
         };
         let ok = match &found {

@@ -374,6 +374,19 @@ async fn password_guessing_is_throttled_without_locking_the_user_out() {
         held,
         "40 wrong sign-ins for different users from one address were never held"
     );
+    // Behind a proxy on this host, clients are told apart by the address it forwards.
+    let proxied = reqwest::Client::new()
+        .post(format!("{}/v1/auth/login", cloud.url()))
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&json!({"account": "guess", "user": "root", "password": "guess-root-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        proxied.status().as_u16(),
+        200,
+        "another client of the proxy is not held"
+    );
     cloud.stop().await;
 }
 

@@ -149,6 +149,17 @@ fn leftovers(cell: &str) -> Vec<String> {
             }
         }
     }
+    // The subnets' DHCP host lists (`<bridge>.hosts`).
+    for entry in std::fs::read_dir("/run/nuvem/dhcp")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&format!("nv{cell}")) {
+            found.push(entry.path().display().to_string());
+        }
+    }
     found
 }
 
