@@ -86,15 +86,19 @@ pub enum ImageCmd {
     Describe {
         id: String,
     },
-    /// Register an image from files on the host (operator).
+    /// Register an image from files in the server's import directory (operator). Copy the files
+    /// to that directory first (`--image-import-dir`, default /var/lib/nuvem/import); paths
+    /// elsewhere are refused.
     Import {
         #[arg(long)]
         name: String,
+        /// The kernel: a path inside the import directory, or a name relative to it.
         #[arg(long)]
         kernel: Option<String>,
+        /// The initrd: a path inside the import directory, or a name relative to it.
         #[arg(long)]
         initrd: Option<String>,
-        /// A qcow2 disk instead of kernel + initrd.
+        /// A qcow2 disk instead of kernel + initrd (inside the import directory).
         #[arg(long, conflicts_with_all = ["kernel", "initrd"])]
         disk: Option<String>,
         #[arg(long)]

@@ -1027,14 +1027,17 @@ impl Compute {
 
         let _guard = self.lock.lock().await;
         let n = u64::from(count);
-        self.iam.quota_check(p, "instances", n).await?;
         self.iam
-            .quota_check(p, "vcpus", n * itype.vcpus.max(0) as u64)
+            .quota_check(
+                p,
+                &[
+                    ("instances", n),
+                    ("vcpus", n * itype.vcpus.max(0) as u64),
+                    ("memory_mib", n * itype.memory_mib.max(0) as u64),
+                    ("network_interfaces", n),
+                ],
+            )
             .await?;
-        self.iam
-            .quota_check(p, "memory_mib", n * itype.memory_mib.max(0) as u64)
-            .await?;
-        self.iam.quota_check(p, "network_interfaces", n).await?;
         let (host, pins) = self
             .place(count, itype.vcpus as u32, itype.memory_mib, dedicated)
             .await?;
@@ -1339,10 +1342,13 @@ impl Compute {
             let _guard = self.lock.lock().await;
             // A stopped instance released its capacity: starting it takes quota again.
             self.iam
-                .quota_check(p, "vcpus", row.vcpus.max(0) as u64)
-                .await?;
-            self.iam
-                .quota_check(p, "memory_mib", row.memory_mib.max(0) as u64)
+                .quota_check(
+                    p,
+                    &[
+                        ("vcpus", row.vcpus.max(0) as u64),
+                        ("memory_mib", row.memory_mib.max(0) as u64),
+                    ],
+                )
                 .await?;
             let (host, pins) = self
                 .place(1, row.vcpus as u32, row.memory_mib, row.dedicated)

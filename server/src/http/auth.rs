@@ -57,7 +57,12 @@ impl FromRequest for Caller {
             let token = token?;
             let nuvem = nuvem.ok_or_else(|| Error::internal("application state is missing"))?;
             let principal = nuvem.iam.authenticate(&token).await?;
-            tracing::Span::current().record("principal", principal.user_nrn().as_str());
+            // Every log line of the request names the caller, and who assumed its account.
+            let who = match &principal.assumed_by {
+                Some(by) => format!("{} (assumed by {by})", principal.user_nrn()),
+                None => principal.user_nrn(),
+            };
+            tracing::Span::current().record("principal", who.as_str());
             Ok(Caller(principal))
         })
     }

@@ -71,36 +71,32 @@ fn describe(quota: &str) -> &'static str {
 }
 
 impl Iam {
-    /// The limit in force for one quota of an account.
-    async fn quota_limit(&self, account_id: &str, quota: &str) -> Result<u64> {
-        let overrides = self.store.quota_list(account_id).await?;
-        if let Some((_, v)) = overrides.iter().find(|(n, _)| n == quota) {
-            return Ok(*v);
-        }
-        self.quotas
-            .get(quota)
-            .ok_or_else(|| Error::internal(format!("no such quota {quota}")))
-    }
-
-    /// Refuses (`LimitExceeded`, naming the quota and how to raise it) when `adding` more of
-    /// `quota` would take the caller's account past its limit. Services call it after
-    /// authorization and before they create anything.
-    pub async fn quota_check(&self, p: &Principal, quota: &str, adding: u64) -> Result<()> {
-        let limit = self.quota_limit(&p.account.id, quota).await?;
-        let used = self
-            .store
-            .account_usage(&p.account.id)
-            .await?
-            .get(quota)
-            .ok_or_else(|| Error::internal(format!("no usage for quota {quota}")))?;
-        if used.saturating_add(adding) > limit {
-            return Err(Error::LimitExceeded(format!(
-                "quota '{quota}' ({}) of account '{}' is {limit} and {used} in use, so {adding} more do not fit; free some, or ask the operator to raise it: cloudctl account quotas {} --set {quota}={}",
-                describe(quota),
-                p.account.name,
-                p.account.name,
-                used.saturating_add(adding).max(limit.saturating_mul(2)),
-            )));
+    /// Refuses (`LimitExceeded`, naming the quota and how to raise it) when adding the given
+    /// amounts would take the caller's account past a limit. Services call it after authorization
+    /// and before they create anything, e.g. `quota_check(p, &[("instances", 2), ("vcpus", 4)])`.
+    pub async fn quota_check(&self, p: &Principal, adding: &[(&str, u64)]) -> Result<()> {
+        let usage = self.store.account_usage(&p.account.id).await?;
+        let overrides = self.store.quota_list(&p.account.id).await?;
+        for (quota, more) in adding {
+            let limit = match overrides.iter().find(|(n, _)| n == quota) {
+                Some((_, v)) => *v,
+                None => self
+                    .quotas
+                    .get(quota)
+                    .ok_or_else(|| Error::internal(format!("no such quota {quota}")))?,
+            };
+            let used = usage
+                .get(quota)
+                .ok_or_else(|| Error::internal(format!("no usage for quota {quota}")))?;
+            if used.saturating_add(*more) > limit {
+                return Err(Error::LimitExceeded(format!(
+                    "quota '{quota}' ({}) of account '{}' is {limit} and {used} in use, so {more} more do not fit; free some, or ask the operator to raise it: cloudctl account quotas {} --set {quota}={}",
+                    describe(quota),
+                    p.account.name,
+                    p.account.name,
+                    used.saturating_add(*more).max(limit.saturating_mul(2)),
+                )));
+            }
         }
         Ok(())
     }

@@ -441,9 +441,8 @@ impl Vpc {
             )));
         }
         let _guard = self.lock.lock().await;
-        self.iam.quota_check(p, "vpcs", 1).await?;
         self.iam
-            .quota_check(p, "vpc_addresses", block.size())
+            .quota_check(p, &[("vpcs", 1), ("vpc_addresses", block.size())])
             .await?;
         if let Some((what, c)) = self
             .used_blocks()
@@ -572,7 +571,7 @@ impl Vpc {
             validate::label("subnet name", n).map_err(Error::InvalidRequest)?;
         }
         let _guard = self.lock.lock().await;
-        self.iam.quota_check(p, "subnets", 1).await?;
+        self.iam.quota_check(p, &[("subnets", 1)]).await?;
         let vpc = self
             .store
             .vpc_get(&p.account.id, &req.vpc_id)
@@ -726,7 +725,7 @@ impl Vpc {
             )
             .await?;
         validate::label("security group name", &req.name).map_err(Error::InvalidRequest)?;
-        self.iam.quota_check(p, "security_groups", 1).await?;
+        self.iam.quota_check(p, &[("security_groups", 1)]).await?;
         let description = req.description.unwrap_or_default();
         if !description.is_empty() {
             validate::label("description", &description).map_err(Error::InvalidRequest)?;
@@ -1045,7 +1044,9 @@ impl Vpc {
         if !description.is_empty() {
             validate::label("description", &description).map_err(Error::InvalidRequest)?;
         }
-        self.iam.quota_check(p, "network_interfaces", 1).await?;
+        self.iam
+            .quota_check(p, &[("network_interfaces", 1)])
+            .await?;
         let (subnet, groups) = self
             .placement(
                 p,
@@ -1342,7 +1343,7 @@ impl Vpc {
         let host_port = req.host_port as u16;
         let protocol = req.protocol.as_str();
         let _guard = self.lock.lock().await;
-        self.iam.quota_check(p, "port_forwards", 1).await?;
+        self.iam.quota_check(p, &[("port_forwards", 1)]).await?;
         if crate::drivers::host_ports::listening(protocol, host_port) {
             return Err(Error::Conflict(format!(
                 "host port {host_port}/{protocol} is in use by a service of the host; choose another port in {first}–{last}"
