@@ -8,8 +8,9 @@
 //! it the same way: an instance ends running or cleanly failed, never half-made.
 
 pub mod cloud_init;
+pub mod scheduler;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -74,8 +75,6 @@ pub fn default_instance_types() -> Vec<InstanceTypeRow> {
 }
 
 const LOCAL_HOST_ID: &str = "host-1";
-/// Memory kept for the host itself; guests never get it.
-const HOST_RESERVED_MIB: i64 = 1024;
 /// How long a stop waits for the guest to power off before pulling the plug.
 const STOP_GRACE: Duration = Duration::from_secs(30);
 
@@ -782,25 +781,37 @@ impl Compute {
     // ----------------------------------------------------------------------------------------
     // Capacity
 
-    /// (vCPUs used, memory used, pinned cores) of a host, from the instances that hold capacity.
-    async fn usage(&self, host: &HostRow) -> Result<(u32, i64, BTreeSet<u32>)> {
-        let mut vcpus = 0;
-        let mut mem = 0;
-        let mut pinned = BTreeSet::new();
+    /// A host with the capacity its instances hold. A corrupt `pinned_cpus` is an error, never
+    /// an empty list: that would silently hand dedicated cores to someone else.
+    async fn host_load(&self, host: &HostRow) -> Result<scheduler::HostLoad> {
+        let mut reservations = Vec::new();
         for i in self.store.instance_list_active_on_host(&host.id).await? {
-            vcpus += i.vcpus as u32;
-            mem += i.memory_mib;
-            pinned.extend(serde_json::from_str::<Vec<u32>>(&i.pinned_cpus).unwrap_or_default());
+            let pinned_cores = serde_json::from_str::<Vec<u32>>(&i.pinned_cpus).map_err(|e| {
+                Error::internal(format!(
+                    "instance {} has unreadable pinned_cpus {:?}: {e}",
+                    i.id, i.pinned_cpus
+                ))
+            })?;
+            reservations.push(scheduler::Reservation {
+                vcpus: i.vcpus.max(0) as u32,
+                memory_mib: i.memory_mib,
+                pinned_cores,
+            });
         }
-        Ok((vcpus, mem, pinned))
-    }
-
-    fn vcpu_capacity(host: &HostRow) -> u32 {
-        (host.cores as f64 * host.cpu_ratio).floor() as u32
+        Ok(scheduler::HostLoad {
+            host: scheduler::HostCapacity {
+                id: host.id.clone(),
+                name: host.name.clone(),
+                cores: host.cores.max(0) as u32,
+                cpu_ratio: host.cpu_ratio,
+                memory_mib: host.memory_mib,
+            },
+            reservations,
+        })
     }
 
     /// Picks a host for `count` instances of `vcpus`/`memory`, and the cores of each when
-    /// dedicated. Called under the placement lock.
+    /// dedicated (see [`scheduler::place`]). Called under the placement lock.
     async fn place(
         &self,
         count: u32,
@@ -808,46 +819,24 @@ impl Compute {
         memory: i64,
         dedicated: bool,
     ) -> Result<(HostRow, Vec<Vec<u32>>)> {
-        let mut reasons = Vec::new();
-        for host in self.store.host_list().await? {
-            let (used, mem_used, pinned) = self.usage(&host).await?;
-            let cap = Self::vcpu_capacity(&host);
-            if used + count * vcpus > cap {
-                reasons.push(format!(
-                    "{} has {} of {cap} vCPUs in use ({} cores × overcommit ratio {}) and {} more were asked for",
-                    host.name, used, host.cores, host.cpu_ratio, count * vcpus
-                ));
-                continue;
-            }
-            let mem_cap = host.memory_mib - HOST_RESERVED_MIB;
-            if mem_used + count as i64 * memory > mem_cap {
-                reasons.push(format!("{} has {mem_used} of {mem_cap} MiB of guest memory in use (memory is not overcommitted)", host.name));
-                continue;
-            }
-            let mut pins = Vec::new();
-            if dedicated {
-                let mut free = (0..host.cores as u32).filter(|c| !pinned.contains(c));
-                for _ in 0..count {
-                    let cores: Vec<u32> = free.by_ref().take(vcpus as usize).collect();
-                    if cores.len() < vcpus as usize {
-                        reasons.push(format!("{} has no free core left for dedicated vCPUs ({} of {} cores are dedicated already)", host.name, pinned.len(), host.cores));
-                        pins.clear();
-                        break;
-                    }
-                    pins.push(cores);
-                }
-                if pins.len() < count as usize {
-                    continue;
-                }
-            } else {
-                pins = vec![Vec::new(); count as usize];
-            }
-            return Ok((host, pins));
+        let hosts = self.store.host_list().await?;
+        let mut loads = Vec::with_capacity(hosts.len());
+        for h in &hosts {
+            loads.push(self.host_load(h).await?);
         }
-        Err(Error::InsufficientCapacity(format!(
-            "no host has room: {}",
-            reasons.join("; ")
-        )))
+        let request = scheduler::Request {
+            count,
+            vcpus,
+            memory_mib: memory,
+            dedicated,
+        };
+        let placement = scheduler::place(&loads, &request)
+            .map_err(|no| Error::InsufficientCapacity(no.to_string()))?;
+        let host = hosts
+            .into_iter()
+            .find(|h| h.id == placement.host_id)
+            .ok_or_else(|| Error::internal("the scheduler chose an unknown host"))?;
+        Ok((host, placement.cores))
     }
 
     pub async fn host_list(&self, p: &Principal) -> Result<api::HostList> {
@@ -859,7 +848,12 @@ impl Compute {
             .await?;
         let mut items = Vec::new();
         for h in self.store.host_list().await? {
-            let (used, mem, pinned) = self.usage(&h).await?;
+            let load = self.host_load(&h).await?;
+            let (used, mem, pinned) = (
+                load.vcpus_used(),
+                load.memory_used_mib(),
+                load.pinned_cores(),
+            );
             items.push(api::Host {
                 id: h.id.clone(),
                 name: h.name.clone(),
@@ -868,7 +862,7 @@ impl Compute {
                 memory_mib: h.memory_mib as u64,
                 cpu_ratio: h.cpu_ratio,
                 vcpus_used: used,
-                vcpus_capacity: Self::vcpu_capacity(&h),
+                vcpus_capacity: load.host.vcpus(),
                 memory_used_mib: mem as u64,
                 pinned_cores: pinned.into_iter().collect(),
                 accelerator: h.accelerator.clone(),
