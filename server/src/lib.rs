@@ -11,6 +11,7 @@ pub mod http;
 pub mod iam;
 pub mod server;
 pub mod store;
+pub mod usage;
 pub mod vpc;
 
 /// The services, shared by every HTTP worker.
@@ -20,6 +21,8 @@ pub struct Nuvem {
     pub iam: iam::Iam,
     pub vpc: vpc::Vpc,
     pub compute: compute::Compute,
+    /// Lifecycle changes of what costs, as the services report them (metering subscribes).
+    pub usage: usage::Usage,
 }
 
 impl Nuvem {

@@ -167,6 +167,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         NetworkDriver::Linux => Arc::new(LinuxNetwork::new(&config.data_dir)?),
         NetworkDriver::Simulated => Arc::new(SimNetwork::default()),
     };
+    // One hook for every service's usage events; nothing listens until metering lands.
+    let usage = crate::usage::Usage::default();
     let forward_address = config
         .port_forward_address
         .or_else(crate::drivers::host_ports::default_route_address)
@@ -182,6 +184,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             address: forward_address,
             ports: config.port_forward_ports,
         },
+        usage.clone(),
     )?;
     // The host is made to match the database before the first request: after a crash, a reboot
     // or a kill -9, bridges, DHCP and firewall come back as the database says.
@@ -214,6 +217,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             libvirt_uri: config.libvirt_uri.clone(),
             image_import_dir: config.image_import_dir.clone(),
         },
+        usage.clone(),
     );
     compute
         .start()
@@ -224,6 +228,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         iam,
         vpc,
         compute,
+        usage,
     };
     let data = web::Data::new(nuvem.clone());
     let metrics = web::Data::new(Metrics::new());

@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::iam::{Iam, Principal};
 use crate::store::Store;
 use crate::store::compute::{HostRow, ImageRow, InstanceRow, InstanceTypeRow, KeyPairRow};
+use crate::usage::{Change, Dimensions, Usage, UsageEvent};
 use crate::vpc::Vpc;
 
 /// The steps of a launch, in order; the instance row records the last one done.
@@ -103,6 +104,7 @@ pub struct Compute {
     /// A launch step to fail on purpose (tests of the unwinding).
     fail_at: Arc<Mutex<Option<Step>>>,
     stopped: Arc<AtomicBool>,
+    usage: Usage,
 }
 
 impl Compute {
@@ -113,6 +115,7 @@ impl Compute {
         hv: Arc<dyn Hypervisor>,
         data_dir: &Path,
         cfg: ComputeConfig,
+        usage: Usage,
     ) -> Self {
         let domain_prefix = format!("nv{}-", vpc.naming().cell());
         Compute {
@@ -128,7 +131,26 @@ impl Compute {
             busy: Arc::default(),
             fail_at: Arc::default(),
             stopped: Arc::default(),
+            usage,
         }
+    }
+
+    /// Reports an instance's lifecycle change to the usage hook (metering listens there).
+    fn report(&self, row: &InstanceRow, change: Change) {
+        self.usage.emit(UsageEvent {
+            at: Utc::now(),
+            account_id: row.account_id.clone(),
+            service: "ec2",
+            resource_type: "instance",
+            resource_id: row.id.clone(),
+            change,
+            dimensions: Dimensions {
+                vcpus: row.vcpus.max(0) as u32,
+                memory_mib: row.memory_mib.max(0) as u64,
+                disk_gib: row.disk_gib.max(0) as u64,
+                sku: Some(row.instance_type.clone()),
+            },
+        });
     }
 
     pub fn hypervisor(&self) -> &Arc<dyn Hypervisor> {
@@ -1204,7 +1226,9 @@ impl Compute {
             row.state = "running".into();
             row.state_reason = String::new();
             row.launched_at = Some(Utc::now());
-            self.save_step(&mut row, Step::Running).await
+            self.save_step(&mut row, Step::Running).await?;
+            self.report(&row, Change::Started);
+            Ok(())
         }
         .await;
         if let Err(e) = result {
@@ -1241,7 +1265,12 @@ impl Compute {
         row.state_reason = reason.to_owned();
         row.pinned_cpus = "[]".into();
         row.terminated_at = Some(Utc::now());
-        self.store.instance_save(row).await
+        self.store.instance_save(row).await?;
+        // Only what ever ran was reported; a launch that failed early leaves no usage.
+        if row.launched_at.is_some() {
+            self.report(row, Change::Deleted);
+        }
+        Ok(())
     }
 
     fn mark_busy(&self, id: &str) -> Result<()> {
@@ -1307,7 +1336,9 @@ impl Compute {
             row.state = "stopped".into();
             row.state_reason = "User initiated".into();
             row.pinned_cpus = "[]".into();
-            me.store.instance_save(&row).await
+            me.store.instance_save(&row).await?;
+            me.report(&row, Change::Stopped);
+            Ok(())
         });
         Ok(view)
     }
@@ -1369,6 +1400,7 @@ impl Compute {
                 Ok::<_, Error>(())
             }
             .await;
+            let ok = started.is_ok();
             match started {
                 Ok(()) => {
                     row.state = "running".into();
@@ -1381,7 +1413,11 @@ impl Compute {
                     row.pinned_cpus = "[]".into();
                 }
             }
-            me.store.instance_save(&row).await
+            me.store.instance_save(&row).await?;
+            if ok {
+                me.report(&row, Change::Started);
+            }
+            Ok(())
         });
         Ok(view)
     }
@@ -1477,6 +1513,7 @@ impl Compute {
                 "pending" if st == DomainState::Running => {
                     row.state = "running".into();
                     self.store.instance_save(&row).await?;
+                    self.report(&row, Change::Started);
                 }
                 "shutting-down" => self.unwind(&mut row, "User initiated").await?,
                 "running" | "stopping" => {
@@ -1495,16 +1532,21 @@ impl Compute {
                     {
                         let n = name.clone();
                         self.blocking(move |hv| hv.destroy(&n)).await?;
+                        let was_running = row.state == "running";
                         row.state = "stopped".into();
                         row.state_reason = reason.into();
                         row.pinned_cpus = "[]".into();
                         self.store.instance_save(&row).await?;
+                        if was_running {
+                            self.report(&row, Change::Stopped);
+                        }
                     }
                 }
                 "stopped" if st == DomainState::Running => {
                     row.state = "running".into();
                     row.state_reason = "started outside Nuvem".into();
                     self.store.instance_save(&row).await?;
+                    self.report(&row, Change::Started);
                 }
                 _ => {}
             }

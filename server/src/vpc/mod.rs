@@ -10,6 +10,7 @@
 pub mod cidr;
 pub mod firewall;
 
+use crate::usage::{Change, Dimensions, Usage, UsageEvent};
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -88,6 +89,7 @@ pub struct Vpc {
     forwards: PortForwardPolicy,
     /// Serialises changes to the network, so that allocation and the host stay consistent.
     lock: Arc<tokio::sync::Mutex<()>>,
+    usage: Usage,
 }
 
 /// Where tenants may publish port forwards: one host address, and a range of host ports that the
@@ -108,6 +110,7 @@ impl Vpc {
         data_dir: &Path,
         pool: &str,
         forwards: PortForwardPolicy,
+        usage: Usage,
     ) -> anyhow::Result<Self> {
         let pool = Cidr::parse(pool).map_err(|e| anyhow::anyhow!("vpc_pool: {e}"))?;
         let cell = load_cell(data_dir, net.as_ref())?;
@@ -119,7 +122,37 @@ impl Vpc {
             pool,
             forwards,
             lock: Arc::default(),
+            usage,
         })
+    }
+
+    /// Reports a port forward's creation or deletion to the usage hook (forwards accrue hours).
+    fn report_forward(&self, f: &PortForwardRow, change: Change) {
+        self.usage.emit(UsageEvent {
+            at: Utc::now(),
+            account_id: f.account_id.clone(),
+            service: "vpc",
+            resource_type: "port-forward",
+            resource_id: f.id.clone(),
+            change,
+            dimensions: Dimensions::default(),
+        });
+    }
+
+    /// Deletes an interface row and the port forwards on it, reporting each forward's end.
+    async fn eni_delete_reporting(&self, e: &EniRow) -> Result<()> {
+        let forwards: Vec<PortForwardRow> = self
+            .store
+            .port_forward_list(&e.account_id)
+            .await?
+            .into_iter()
+            .filter(|f| f.eni_id == e.id)
+            .collect();
+        self.store.eni_delete(&e.id).await?;
+        for f in &forwards {
+            self.report_forward(f, Change::Deleted);
+        }
+        Ok(())
     }
 
     /// The desired state of the host network, with the address port forwards are published on.
@@ -1156,7 +1189,7 @@ impl Vpc {
         let Some(e) = self.store.eni_get(account_id, id).await? else {
             return Ok(());
         };
-        self.store.eni_delete(&e.id).await?;
+        self.eni_delete_reporting(&e).await?;
         let device = e.device.clone();
         self.blocking(move |net| net.link_delete(&device)).await?;
         self.reconcile().await.map(drop)
@@ -1226,7 +1259,7 @@ impl Vpc {
                 e.attached_to
             )));
         }
-        self.store.eni_delete(&e.id).await?;
+        self.eni_delete_reporting(&e).await?;
         let device = e.device.clone();
         self.blocking(move |net| net.link_delete(&device)).await?;
         self.reconcile().await?;
@@ -1374,6 +1407,7 @@ impl Vpc {
             self.store.port_forward_delete(&fid).await
         })
         .await?;
+        self.report_forward(&row, Change::Created);
         Ok(self.pf_view(&row, &e.private_ip))
     }
 
@@ -1418,6 +1452,7 @@ impl Vpc {
             .await?
             .ok_or_else(|| Error::not_found("port forward", id))?;
         self.store.port_forward_delete(&f.id).await?;
+        self.report_forward(&f, Change::Deleted);
         self.apply_firewall().await?;
         Ok(())
     }
@@ -1474,7 +1509,7 @@ impl Vpc {
     pub async fn account_purge(&self, account_id: &str) -> Result<()> {
         let _guard = self.lock.lock().await;
         for e in self.store.eni_list(account_id, None).await? {
-            self.store.eni_delete(&e.id).await?;
+            self.eni_delete_reporting(&e).await?;
         }
         for v in self.store.vpc_list(account_id).await? {
             self.store.vpc_delete(&v.id).await?;

@@ -10,5 +10,6 @@ mod instances_kernel;
 mod openapi;
 mod security;
 mod sweeps;
+mod usage_events;
 mod vpc_api;
 mod vpc_kernel;
