@@ -1,10 +1,10 @@
-//! The one public error type of the server, and its single mapping to HTTP.
+//! The one public error type of the server.
 //!
-//! Services return [`Error`]; `ResponseError` turns it into the `{"code", "message", "request_id"}`
-//! body here and nowhere else. Database errors are translated once, in [`Error::from_db`].
+//! Services return [`Error`]; `http/error.rs` turns it into the `{"code", "message",
+//! "request_id"}` body, in that one place, so this module knows nothing of HTTP. Database errors
+//! are translated once, in [`Error::from_db`].
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
-use nuvem_api::{ErrorBody, ErrorCode};
+use nuvem_api::ErrorCode;
 use sea_orm::{DbErr, SqlErr};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -102,44 +102,5 @@ impl Error {
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         Error::from_db(err, || "a resource with that name already exists".into())
-    }
-}
-
-impl ResponseError for Error {
-    fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let request_id = crate::http::current_request_id();
-        let message = match self {
-            Error::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-                format!(
-                    "something went wrong inside Nuvem; the operator can find request {request_id} in the server log"
-                )
-            }
-            other => {
-                tracing::info!(code = %other.code(), message = %other, "request refused");
-                other.to_string()
-            }
-        };
-        let mut response = HttpResponse::build(self.status_code());
-        if let Error::TooManyRequests {
-            retry_after_seconds,
-            ..
-        }
-        | Error::ServiceUnavailable {
-            retry_after_seconds,
-            ..
-        } = self
-        {
-            response.insert_header(("retry-after", retry_after_seconds.max(&1).to_string()));
-        }
-        response.json(ErrorBody {
-            code: self.code(),
-            message,
-            request_id,
-        })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod ec2;
+mod error;
 pub mod iam;
 pub mod metrics;
 pub mod vpc;
