@@ -33,6 +33,13 @@ pub fn sh(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The one definition of "in CI": `CI=true` (set by `.ci/run` and defaulted by `infra/test.sh`).
+/// There, a test that cannot run fails instead of skipping. Identical to `in_ci` in
+/// `server/tests/api/common/mod.rs` (the two test trees share no crate); keep the two the same.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .map(|s| {

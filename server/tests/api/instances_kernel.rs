@@ -196,6 +196,7 @@ async fn running(c: &Client, id: &str) -> Instance {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root, libvirt/QEMU and the nuvem-tiny image: run infra/test.sh"]
 async fn instances_boot_answer_ssh_and_obey_security_groups() {
     let test = "instances_boot_answer_ssh_and_obey_security_groups";
     if !real_network_available(test) || !libvirt_available(test) {
@@ -378,6 +379,7 @@ async fn instances_boot_answer_ssh_and_obey_security_groups() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root, libvirt/QEMU and the nuvem-tiny image: run infra/test.sh"]
 async fn capacity_pinning_and_unwinding_on_libvirt() {
     let test = "capacity_pinning_and_unwinding_on_libvirt";
     if !real_network_available(test) || !libvirt_available(test) {

@@ -211,6 +211,7 @@ fn block(pool: &str, third: u8, prefix: u8) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root (bridges, iptables, dnsmasq): run infra/test.sh"]
 async fn security_groups_nat_and_port_forwards_on_the_kernel() {
     if !real_network_available("security_groups_nat_and_port_forwards_on_the_kernel") {
         return;
@@ -631,6 +632,7 @@ fn token(c: &Client) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root (bridges, iptables, dnsmasq): run infra/test.sh"]
 async fn restart_rebuilds_what_the_database_says() {
     if !real_network_available("restart_rebuilds_what_the_database_says") {
         return;

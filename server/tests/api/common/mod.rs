@@ -32,7 +32,9 @@ pub struct Cloud {
     dir: Option<tempfile::TempDir>,
 }
 
-/// The PostgreSQL server for tests; `None` means skip (never in CI, where it is an error).
+/// The PostgreSQL server for tests; `None` means skip (never in CI, where it is an error). The tests
+/// that use it are `#[ignore]`d, so a plain `cargo test` lists them as ignored; `infra/test.sh`
+/// runs them with `--include-ignored`.
 pub fn postgres_url() -> Option<String> {
     match std::env::var("NUVEM_TEST_POSTGRES_URL")
         .ok()
@@ -51,11 +53,16 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// The one definition of "in CI": `CI=true` (set by `.ci/run` and defaulted by `infra/test.sh`).
+/// There, a test that cannot run fails instead of skipping. `e2e/src/lib.rs` has an identical
+/// copy (`nuvem_e2e::in_ci`); keep the two the same.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
-/// Whether the real host network can be used here (root, `ip`, `iptables`, `dnsmasq`).
+/// Whether the real host network can be used here (root, `ip`, `iptables`, `dnsmasq`). Tests that
+/// call it are `#[ignore = "needs root …"]`; when they are run anyway, a missing piece is a skip
+/// outside CI and a failure in CI.
 pub fn real_network_available(test: &str) -> bool {
     let root = std::fs::read_to_string("/proc/self/status")
         .map(|s| {
@@ -300,7 +307,8 @@ pub async fn login(url: &str, account: &str, user: &str, password: &str) -> Clie
         .unwrap()
 }
 
-/// Runs each listed `async fn(Backend)` test on SQLite and on PostgreSQL.
+/// Runs each listed `async fn(Backend)` test on SQLite and on PostgreSQL. The PostgreSQL variants
+/// are ignored in a plain `cargo test` (they need a server); `infra/test.sh` includes them.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -315,6 +323,7 @@ macro_rules! on_both_backends {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs PostgreSQL: run infra/test.sh"]
                 async fn $name() {
                     super::$name($crate::common::Backend::Postgres).await
                 }
