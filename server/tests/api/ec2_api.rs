@@ -21,24 +21,6 @@ fn code<T: std::fmt::Debug>(r: Result<T, nuvem_sdk::Error>) -> (ErrorCode, Strin
     (e.code().expect("an API error"), e.to_string())
 }
 
-/// Imports a kernel-initrd image from dummy files (the hypervisor is simulated), put in the import
-/// directory as an operator would.
-async fn image(cloud: &Cloud, name: &str, account: Option<&str>) -> String {
-    let dir = cloud.data_dir().join("import").join("fake-image");
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in ["vmlinuz", "initrd.img"] {
-        std::fs::write(dir.join(f), b"simulated").unwrap();
-    }
-    let body = json!({"name": name, "format": "kernel-initrd", "public": account.is_none(), "account": account,
-        "kernel_path": dir.join("vmlinuz"), "initrd_path": dir.join("initrd.img")});
-    cloud
-        .admin
-        .import_image(&serde_json::from_value(body).unwrap())
-        .await
-        .unwrap()
-        .id
-}
-
 async fn wait(c: &Client, id: &str, state: InstanceState) {
     let i = c
         .wait_for_state(id, state, Duration::from_secs(30))
@@ -51,10 +33,10 @@ async fn compute_bad_input_and_isolation(backend: Backend) {
     let Some(cloud) = Cloud::start(backend).await else {
         return;
     };
-    let public = image(&cloud, "public-img", None).await;
+    let public = cloud.fake_image("public-img", None).await;
     let root = cloud.account("ec2rules").await;
     let other = cloud.account("ec2rules-other").await;
-    let private_other = image(&cloud, "their-img", Some("ec2rules-other")).await;
+    let private_other = cloud.fake_image("their-img", Some("ec2rules-other")).await;
     other.create_key_pair("theirs", None).await.unwrap();
     let their_sg = other
         .list_security_groups(None)
@@ -216,7 +198,7 @@ async fn lifecycle_follows_the_guest(backend: Backend) {
     let Some(cloud) = Cloud::start(backend).await else {
         return;
     };
-    let img = image(&cloud, "img", None).await;
+    let img = cloud.fake_image("img", None).await;
     let root = cloud.account("ec2life").await;
     root.create_key_pair("k", None).await.unwrap();
     let launched = root

@@ -87,7 +87,7 @@ async fn key_pairs_cannot_smuggle_options_or_yaml() {
     // What does reach the seed is quoted: a comment with quotes and backslashes stays a string.
     let odd = format!("{ed} a\"b\\c: d");
     root.create_key_pair("odd", Some(&odd)).await.unwrap();
-    let image = import_dummy_image(&cloud, "seed-img").await;
+    let image = cloud.fake_image("seed-img", None).await;
     let i = root
         .run_instances(
             &serde_json::from_value(
@@ -121,24 +121,6 @@ async fn key_pairs_cannot_smuggle_options_or_yaml() {
         )
     );
     cloud.stop().await;
-}
-
-async fn import_dummy_image(cloud: &Cloud, name: &str) -> String {
-    let dir = cloud.data_dir().join("import").join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in ["vmlinuz", "initrd.img"] {
-        std::fs::write(dir.join(f), b"simulated").unwrap();
-    }
-    cloud
-        .admin
-        .import_image(
-            &serde_json::from_value(json!({"name": name, "format": "kernel-initrd",
-                "kernel_path": dir.join("vmlinuz"), "initrd_path": dir.join("initrd.img")}))
-            .unwrap(),
-        )
-        .await
-        .unwrap()
-        .id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

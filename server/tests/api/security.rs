@@ -522,23 +522,10 @@ async fn quotas_keep_one_account_from_taking_the_pool() {
         .set_account_quotas("greedy", limits)
         .await
         .unwrap();
-    let image_dir = cloud.data_dir().join("import").join("quota-image");
-    std::fs::create_dir_all(&image_dir).unwrap();
-    for f in ["vmlinuz", "initrd.img"] {
-        std::fs::write(image_dir.join(f), b"simulated").unwrap();
-    }
-    let image = cloud
-        .admin
-        .import_image(
-            &serde_json::from_value(json!({"name": "q", "format": "kernel-initrd", "public": true,
-                "kernel_path": image_dir.join("vmlinuz"), "initrd_path": image_dir.join("initrd.img")}))
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    let image = cloud.fake_image("q", None).await;
     let run = |count: u32| {
         serde_json::from_value(
-            json!({"image_id": image.id, "instance_type": "t3.nano", "count": count}),
+            json!({"image_id": image, "instance_type": "t3.nano", "count": count}),
         )
         .unwrap()
     };

@@ -19,25 +19,10 @@ async fn services_report_each_lifecycle_change_once() {
     let root = cloud.account("metered").await;
 
     // An instance: started, stopped, started again, terminated.
-    let dir = cloud.data_dir().join("import").join("usage-image");
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in ["vmlinuz", "initrd.img"] {
-        std::fs::write(dir.join(f), b"simulated").unwrap();
-    }
-    let image = cloud
-        .admin
-        .import_image(
-            &serde_json::from_value(
-                json!({"name": "u", "format": "kernel-initrd", "public": true,
-                "kernel_path": dir.join("vmlinuz"), "initrd_path": dir.join("initrd.img")}),
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    let image = cloud.fake_image("u", None).await;
     let id = root
         .run_instances(
-            &serde_json::from_value(json!({"image_id": image.id, "instance_type": "t3.micro"}))
+            &serde_json::from_value(json!({"image_id": image, "instance_type": "t3.micro"}))
                 .unwrap(),
         )
         .await

@@ -209,6 +209,24 @@ impl Cloud {
         login(&self.url(), account, user, password).await
     }
 
+    /// Registers a kernel-initrd image from dummy files in the import directory (for the
+    /// simulated hypervisor): public when `account` is `None`. Returns its id.
+    pub async fn fake_image(&self, name: &str, account: Option<&str>) -> String {
+        let dir = self.data_dir().join("import").join("fake-image");
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["vmlinuz", "initrd.img"] {
+            std::fs::write(dir.join(f), b"simulated").unwrap();
+        }
+        let body = serde_json::json!({"name": name, "format": "kernel-initrd",
+            "public": account.is_none(), "account": account,
+            "kernel_path": dir.join("vmlinuz"), "initrd_path": dir.join("initrd.img")});
+        self.admin
+            .import_image(&serde_json::from_value(body).unwrap())
+            .await
+            .unwrap()
+            .id
+    }
+
     /// Creates an account and returns a client signed in as its root user.
     pub async fn account(&self, name: &str) -> Client {
         let pw = format!("{name}-root-password");
