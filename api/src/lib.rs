@@ -9,6 +9,7 @@ pub mod ec2;
 pub mod error;
 pub mod iam;
 pub mod nrn;
+pub mod ops;
 pub mod policy;
 pub mod validate;
 pub mod vpc;

@@ -61,6 +61,7 @@ pub fn known_actions(service: &str) -> Option<&'static [&'static str]> {
         "iam" => Some(crate::iam::ACTIONS),
         "vpc" => Some(crate::vpc::ACTIONS),
         "ec2" => Some(crate::ec2::ACTIONS),
+        "ops" => Some(crate::ops::ACTIONS),
         _ => None,
     }
 }

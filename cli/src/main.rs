@@ -1,6 +1,7 @@
 //! `cloudctl`: Nuvem from the command line, built on `nuvem-sdk`.
 
 mod ec2;
+mod ops;
 mod output;
 mod vpc;
 
@@ -83,6 +84,9 @@ enum Command {
     /// Hosts and their capacity (operator).
     #[command(subcommand)]
     Host(ec2::HostCmd),
+    /// The background reconcilers: database against host (operator).
+    #[command(subcommand)]
+    Reconciler(ops::ReconcilerCmd),
     /// VPCs, the internet gateway, trace, reconcile.
     #[command(subcommand)]
     Vpc(vpc::VpcCmd),
@@ -496,6 +500,7 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         Command::KeyPair(cmd) => ec2::key_pair(&client(cli)?, out, cmd).await,
         Command::InstanceType(cmd) => ec2::instance_type(&client(cli)?, out, cmd).await,
         Command::Host(cmd) => ec2::host(&client(cli)?, out, cmd).await,
+        Command::Reconciler(cmd) => ops::reconciler(&client(cli)?, out, cmd).await,
         Command::Vpc(cmd) => vpc::vpc(&client(cli)?, out, cmd).await,
         Command::Subnet(cmd) => vpc::subnet(&client(cli)?, out, cmd).await,
         Command::Sg(cmd) => vpc::sg(&client(cli)?, out, cmd).await,

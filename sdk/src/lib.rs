@@ -470,6 +470,22 @@ impl Client {
             .map(drop)
     }
 
+    /// Every reconciler's last outcome (operator only).
+    pub async fn list_reconcilers(&self) -> Result<api::ops::ReconcilerList> {
+        self.get(&["v1", "reconcilers"]).await
+    }
+
+    /// Runs a reconciler (`vpc`, `compute`) now (operator only).
+    pub async fn run_reconciler(&self, name: &str) -> Result<api::ops::ReconcilerStatus> {
+        self.call(
+            Method::POST,
+            &["v1", "reconcilers", name, "run"],
+            None::<&()>,
+            None::<&()>,
+        )
+        .await
+    }
+
     /// Your account's quotas and what it uses.
     pub async fn quotas(&self) -> Result<QuotaList> {
         self.get(&["v1", "quotas"]).await

@@ -9,6 +9,7 @@ pub mod drivers;
 pub mod error;
 pub mod http;
 pub mod iam;
+pub mod reconcile;
 pub mod server;
 pub mod store;
 pub mod usage;
@@ -23,9 +24,46 @@ pub struct Nuvem {
     pub compute: compute::Compute,
     /// Lifecycle changes of what costs, as the services report them (metering subscribes).
     pub usage: usage::Usage,
+    /// The background reconcilers of every service that owns host state.
+    pub reconcilers: reconcile::Reconcilers,
 }
 
 impl Nuvem {
+    /// Every reconciler's last outcome (operator only).
+    pub async fn reconciler_list(
+        &self,
+        p: &iam::Principal,
+    ) -> error::Result<nuvem_api::ops::ReconcilerList> {
+        self.iam.require_operator(p, "ops:ListReconcilers")?;
+        self.iam
+            .authorize(
+                p,
+                "ops:ListReconcilers",
+                &nuvem_api::nrn::nrn("ops", &p.account.id, "reconciler", "*"),
+            )
+            .await?;
+        Ok(nuvem_api::ops::ReconcilerList {
+            items: self.reconcilers.status(),
+        })
+    }
+
+    /// Runs one reconciler now and answers how it went (operator only).
+    pub async fn reconciler_run(
+        &self,
+        p: &iam::Principal,
+        name: &str,
+    ) -> error::Result<nuvem_api::ops::ReconcilerStatus> {
+        self.iam.require_operator(p, "ops:RunReconciler")?;
+        self.iam
+            .authorize(
+                p,
+                "ops:RunReconciler",
+                &nuvem_api::nrn::nrn("ops", &p.account.id, "reconciler", name),
+            )
+            .await?;
+        self.reconcilers.run(name).await
+    }
+
     /// Deletes an account: the services release what it owns on the host (instances, networks), then
     /// IAM removes it and everything in it.
     pub async fn account_delete(&self, p: &iam::Principal, name: &str) -> error::Result<()> {

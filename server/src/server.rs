@@ -16,6 +16,7 @@ use crate::drivers::net::{HostNetwork, LinuxNetwork};
 use crate::drivers::sim::SimNetwork;
 use crate::http::{self, metrics::Metrics};
 use crate::iam::{Bootstrap, Iam, SessionPolicy, crypto::Keys};
+use crate::reconcile::Reconcilers;
 use crate::store::Store;
 use crate::vpc::Vpc;
 
@@ -48,6 +49,7 @@ impl Running {
 
     /// Stops accepting, lets requests in flight finish, and waits.
     pub async fn stop(self) {
+        self.nuvem.reconcilers.shutdown();
         self.nuvem.compute.shutdown();
         self.handle.stop(true).await;
         let _ = self.task.await;
@@ -56,6 +58,7 @@ impl Running {
     /// Runs until the server stops (SIGINT/SIGTERM trigger a graceful stop).
     pub async fn wait(self) -> anyhow::Result<()> {
         self.task.await??;
+        self.nuvem.reconcilers.shutdown();
         self.nuvem.compute.shutdown();
         Ok(())
     }
@@ -186,20 +189,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         },
         usage.clone(),
     )?;
-    // The host is made to match the database before the first request: after a crash, a reboot
-    // or a kill -9, bridges, DHCP and firewall come back as the database says.
-    match vpc.reconcile().await {
-        Ok(r) => tracing::info!(
-            bridges_created = r.bridges_created.len(),
-            bridges_removed = r.bridges_removed.len(),
-            firewall_rules = r.firewall_rules,
-            ms = r.duration_ms,
-            "host network reconciled"
-        ),
-        Err(e) => anyhow::bail!(
-            "cannot set up the host network ({e}); run as root, or start with --network-driver simulated"
-        ),
-    }
     let hv: Arc<dyn Hypervisor> = match config.hypervisor {
         HypervisorDriver::Libvirt => Arc::new(Libvirt::new(&config.libvirt_uri)),
         HypervisorDriver::Simulated => Arc::new(SimHypervisor::default()),
@@ -223,12 +212,26 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .start()
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the compute service ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated"))?;
+    // The host is made to match the database before the first request: after a crash, a reboot
+    // or a kill -9, bridges, DHCP, firewall and guests come back as the database says. Then each
+    // reconciler runs on its own timer.
+    let reconcilers = Reconcilers::new(vec![Arc::new(vpc.clone()), Arc::new(compute.clone())]);
+    reconcilers.run_or_fail("vpc").await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot set up the host network ({e}); run as root, or start with --network-driver simulated"
+        )
+    })?;
+    reconcilers.run_or_fail("compute").await.map_err(|e| {
+        anyhow::anyhow!("cannot reconcile the guests with libvirt ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated")
+    })?;
+    reconcilers.start();
     let nuvem = Nuvem {
         store,
         iam,
         vpc,
         compute,
         usage,
+        reconcilers,
     };
     let data = web::Data::new(nuvem.clone());
     let metrics = web::Data::new(Metrics::new());

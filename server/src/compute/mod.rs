@@ -8,6 +8,7 @@
 //! it the same way: an instance ends running or cleanly failed, never half-made.
 
 pub mod cloud_init;
+mod reconciler;
 pub mod scheduler;
 
 use std::collections::{BTreeMap, HashSet};
@@ -250,23 +251,12 @@ impl Compute {
             crate::drivers::private_dir(&self.cfg.image_import_dir, 0o700, None)?;
         }
         self.register_built_images().await?;
-        self.reconcile().await?;
-        let me = self.clone();
-        tokio::spawn(async move {
-            while !me.stopped.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                if me.stopped.load(Ordering::Relaxed) {
-                    break;
-                }
-                if let Err(e) = me.reconcile().await {
-                    tracing::warn!(error = %e, "compute reconciliation failed");
-                }
-            }
-        });
+        // The first reconciliation, and the timer, are the reconcile driver's (server.rs).
         Ok(())
     }
 
-    /// Stops the periodic reconciler (the server is stopping).
+    /// Stops touching the hypervisor from the reconciler (the server is stopping, or the tests
+    /// tear the host down).
     pub fn shutdown(&self) {
         self.stopped.store(true, Ordering::Relaxed);
     }
@@ -1490,10 +1480,12 @@ impl Compute {
 
     /// Unwinds launches a crash interrupted, follows what guests did by themselves (a guest that
     /// powers off becomes stopped), and removes domains of this server the database does not know.
-    pub async fn reconcile(&self) -> Result<()> {
+    /// Returns what it fixed, one line each.
+    pub async fn reconcile(&self) -> Result<Vec<String>> {
         let live = self.store.instance_list_live().await?;
         let busy: HashSet<String> = self.busy.lock().expect("busy").clone();
         let mut known = HashSet::new();
+        let mut fixed = Vec::new();
         for mut row in live {
             let name = self.domain_name(&row.id);
             known.insert(name.clone());
@@ -1504,18 +1496,21 @@ impl Compute {
             let st = self.blocking(move |hv| hv.state(&n)).await?;
             match row.state.as_str() {
                 "pending" if row.step < Step::Running as i32 => {
-                    self.unwind(
-                        &mut row,
-                        "launch interrupted: the server stopped during the launch",
-                    )
-                    .await?;
+                    let reason = "launch interrupted: the server stopped during the launch";
+                    self.unwind(&mut row, reason).await?;
+                    tracing::warn!(instance = %row.id, reason, "unwound an interrupted launch");
+                    fixed.push(format!("{}: unwound ({reason})", row.id));
                 }
                 "pending" if st == DomainState::Running => {
                     row.state = "running".into();
                     self.store.instance_save(&row).await?;
                     self.report(&row, Change::Started);
+                    fixed.push(format!("{}: running (its guest was up)", row.id));
                 }
-                "shutting-down" => self.unwind(&mut row, "User initiated").await?,
+                "shutting-down" => {
+                    self.unwind(&mut row, "User initiated").await?;
+                    fixed.push(format!("{}: finished terminating", row.id));
+                }
                 "running" | "stopping" => {
                     let reason = match st {
                         DomainState::ShutOff => {
@@ -1540,6 +1535,7 @@ impl Compute {
                         if was_running {
                             self.report(&row, Change::Stopped);
                         }
+                        fixed.push(format!("{}: stopped ({reason})", row.id));
                     }
                 }
                 "stopped" if st == DomainState::Running => {
@@ -1547,6 +1543,7 @@ impl Compute {
                     row.state_reason = "started outside Nuvem".into();
                     self.store.instance_save(&row).await?;
                     self.report(&row, Change::Started);
+                    fixed.push(format!("{}: running (started outside Nuvem)", row.id));
                 }
                 _ => {}
             }
@@ -1555,13 +1552,14 @@ impl Compute {
         let domains = self.blocking(move |hv| hv.list(&prefix)).await?;
         for d in domains.into_iter().filter(|d| !known.contains(d)) {
             tracing::warn!(domain = %d, "removing a domain this server does not know");
+            fixed.push(format!("removed domain {d}, which no instance explains"));
             self.blocking(move |hv| {
                 hv.destroy(&d)?;
                 hv.undefine(&d)
             })
             .await?;
         }
-        Ok(())
+        Ok(fixed)
     }
 
     /// Removes every domain of this server from the hypervisor (its database stays): for tests.

@@ -6,6 +6,7 @@ pub mod ec2;
 mod error;
 pub mod iam;
 pub mod metrics;
+pub mod ops;
 pub mod vpc;
 
 use actix_web::body::MessageBody;
@@ -253,6 +254,7 @@ impl utoipa::Modify for BearerAuth {
         vpc::interface_set_groups,
         vpc::port_forward_create, vpc::port_forward_list, vpc::port_forward_delete,
         vpc::trace, vpc::reconcile,
+        ops::reconciler_list, ops::reconciler_run,
         ec2::image_list, ec2::image_import, ec2::image_get, ec2::image_delete, ec2::instance_type_list, ec2::instance_type_put, ec2::key_pair_create, ec2::key_pair_list, ec2::key_pair_get, ec2::key_pair_delete, ec2::run_instances, ec2::instance_list, ec2::instance_get, ec2::instance_terminate, ec2::instance_stop, ec2::instance_start, ec2::instance_reboot, ec2::console_output, ec2::host_list,
     ),
     components(schemas(nuvem_api::ErrorBody, nuvem_api::ErrorCode)),
@@ -263,6 +265,7 @@ impl utoipa::Modify for BearerAuth {
         (name = "iam", description = "Users, groups, policies, access keys"),
         (name = "ec2", description = "Images, instance types, key pairs, instances, hosts"),
         (name = "vpc", description = "VPCs, subnets, security groups, interfaces, port forwards, trace"),
+        (name = "ops", description = "Operating the platform: reconcilers (operator only)"),
     )
 )]
 pub struct ApiDoc;
@@ -304,6 +307,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(iam::routes)
     .configure(vpc::routes)
     .configure(ec2::routes)
+    .configure(ops::routes)
     .default_service(web::to(no_route));
 }
 

@@ -632,12 +632,13 @@ impl Iam {
         }
     }
 
-    fn require_operator(&self, p: &Principal, action: &str) -> Result<()> {
+    /// Refuses every principal outside the operator account, whatever its policies say.
+    pub fn require_operator(&self, p: &Principal, action: &str) -> Result<()> {
         if p.account.is_operator {
             Ok(())
         } else {
             Err(Error::AccessDenied(format!(
-                "{action} is an operator action: only principals of the '{}' account may manage accounts",
+                "{action} is an operator action: only principals of the '{}' account may call it (sign in there, e.g. with the operator's profile: cloudctl --profile default ...)",
                 api::OPERATOR_ACCOUNT
             )))
         }

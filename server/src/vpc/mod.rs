@@ -9,6 +9,7 @@
 
 pub mod cidr;
 pub mod firewall;
+mod reconciler;
 
 use crate::usage::{Change, Dimensions, Usage, UsageEvent};
 use std::collections::BTreeSet;

@@ -8,6 +8,7 @@ mod hardening;
 mod iam;
 mod instances_kernel;
 mod openapi;
+mod reconcilers;
 mod security;
 mod sweeps;
 mod usage_events;

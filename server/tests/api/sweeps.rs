@@ -77,8 +77,22 @@ async fn raw(
 
 /// Every path parameter the API uses; the sweeps fill each with a value.
 const PATH_PARAMS: &[&str] = &[
-    "account", "user", "group", "policy", "key", "vpc", "subnet", "sg", "rule", "eni", "pf",
-    "image", "type", "key_pair", "instance",
+    "account",
+    "user",
+    "group",
+    "policy",
+    "key",
+    "vpc",
+    "subnet",
+    "sg",
+    "rule",
+    "eni",
+    "pf",
+    "image",
+    "type",
+    "key_pair",
+    "instance",
+    "reconciler",
 ];
 
 /// Collection operations only the operator may call.
@@ -92,6 +106,8 @@ const OPERATOR_ONLY: &[&str] = &[
     "account_quota_list",
     "account_quota_set",
     "reconcile",
+    "reconciler_list",
+    "reconciler_run",
     "image_import",
     "image_delete",
     "instance_type_put",
@@ -396,6 +412,7 @@ async fn cross_account_isolation(backend: Backend) {
         ("type", "t3.nano".to_owned()),
         ("key_pair", "a-key".to_owned()),
         ("instance", a_instance.id.clone()),
+        ("reconciler", "vpc".to_owned()),
     ]
     .into_iter()
     .collect();
