@@ -374,6 +374,58 @@ pub const QUOTAS: &[(&str, &str)] = &[
     ("memory_mib", "memory (MiB) of instances that hold capacity"),
 ];
 
+/// One number per quota of [`QUOTAS`]: an account's limits, or what it uses. The operator's
+/// default limits are [`Default`] (and fill in what a `[quotas]` table leaves out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaValues {
+    pub vpcs: u64,
+    pub vpc_addresses: u64,
+    pub subnets: u64,
+    pub security_groups: u64,
+    pub network_interfaces: u64,
+    pub port_forwards: u64,
+    pub instances: u64,
+    pub vcpus: u64,
+    pub memory_mib: u64,
+}
+
+impl Default for QuotaValues {
+    /// AWS's default of 5 VPCs; room for four default-sized VPCs (a /20 each), so that 256
+    /// accounts fit in the default /10 pool; enough instances for a lab, not for the whole host.
+    fn default() -> Self {
+        QuotaValues {
+            vpcs: 5,
+            vpc_addresses: 16_384,
+            subnets: 20,
+            security_groups: 25,
+            network_interfaces: 25,
+            port_forwards: 5,
+            instances: 20,
+            vcpus: 16,
+            memory_mib: 16_384,
+        }
+    }
+}
+
+impl QuotaValues {
+    /// The value under a quota's name; `None` for a name that is no quota.
+    pub fn get(&self, quota: &str) -> Option<u64> {
+        Some(match quota {
+            "vpcs" => self.vpcs,
+            "vpc_addresses" => self.vpc_addresses,
+            "subnets" => self.subnets,
+            "security_groups" => self.security_groups,
+            "network_interfaces" => self.network_interfaces,
+            "port_forwards" => self.port_forwards,
+            "instances" => self.instances,
+            "vcpus" => self.vcpus,
+            "memory_mib" => self.memory_mib,
+            _ => return None,
+        })
+    }
+}
+
 /// One quota of an account.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Quota {

@@ -6,61 +6,13 @@
 
 use nuvem_api::iam::{self as api, QUOTAS};
 use nuvem_api::nrn::nrn;
-use serde::Deserialize;
 
 use super::{Iam, Principal};
 use crate::error::{Error, Result};
 use crate::store::AccountRow;
 
 /// The limits of an account that has no override (`[quotas]` in the configuration file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct QuotaDefaults {
-    pub vpcs: u64,
-    pub vpc_addresses: u64,
-    pub subnets: u64,
-    pub security_groups: u64,
-    pub network_interfaces: u64,
-    pub port_forwards: u64,
-    pub instances: u64,
-    pub vcpus: u64,
-    pub memory_mib: u64,
-}
-
-impl Default for QuotaDefaults {
-    /// AWS's default of 5 VPCs; room for four default-sized VPCs (a /20 each), so that 256
-    /// accounts fit in the default /10 pool; enough instances for a lab, not for the whole host.
-    fn default() -> Self {
-        QuotaDefaults {
-            vpcs: 5,
-            vpc_addresses: 16_384,
-            subnets: 20,
-            security_groups: 25,
-            network_interfaces: 25,
-            port_forwards: 5,
-            instances: 20,
-            vcpus: 16,
-            memory_mib: 16_384,
-        }
-    }
-}
-
-impl QuotaDefaults {
-    pub fn get(&self, quota: &str) -> Option<u64> {
-        Some(match quota {
-            "vpcs" => self.vpcs,
-            "vpc_addresses" => self.vpc_addresses,
-            "subnets" => self.subnets,
-            "security_groups" => self.security_groups,
-            "network_interfaces" => self.network_interfaces,
-            "port_forwards" => self.port_forwards,
-            "instances" => self.instances,
-            "vcpus" => self.vcpus,
-            "memory_mib" => self.memory_mib,
-            _ => return None,
-        })
-    }
-}
+pub type QuotaDefaults = nuvem_api::iam::QuotaValues;
 
 fn describe(quota: &str) -> &'static str {
     QUOTAS

@@ -10,36 +10,7 @@ use super::vpc::cidr_addresses;
 use crate::error::Result;
 
 /// What an account uses now, in the units of its quotas.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccountUsage {
-    pub vpcs: u64,
-    pub vpc_addresses: u64,
-    pub subnets: u64,
-    pub security_groups: u64,
-    pub network_interfaces: u64,
-    pub port_forwards: u64,
-    pub instances: u64,
-    pub vcpus: u64,
-    pub memory_mib: u64,
-}
-
-impl AccountUsage {
-    /// The usage under a quota's name (see `nuvem_api::iam::QUOTAS`).
-    pub fn get(&self, quota: &str) -> Option<u64> {
-        Some(match quota {
-            "vpcs" => self.vpcs,
-            "vpc_addresses" => self.vpc_addresses,
-            "subnets" => self.subnets,
-            "security_groups" => self.security_groups,
-            "network_interfaces" => self.network_interfaces,
-            "port_forwards" => self.port_forwards,
-            "instances" => self.instances,
-            "vcpus" => self.vcpus,
-            "memory_mib" => self.memory_mib,
-            _ => return None,
-        })
-    }
-}
+pub type AccountUsage = nuvem_api::iam::QuotaValues;
 
 impl Store {
     // Revoked sessions
