@@ -1,52 +1,26 @@
 //! `cloudctl instance|image|key-pair|instance-type|host`: compute.
 
-use std::collections::BTreeMap;
-use std::io::IsTerminal;
+mod launch;
+mod ssh;
+#[cfg(test)]
+mod tests;
+
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use nuvem_api::ec2::{
-    ImageFormat, ImportImageRequest, InstanceState, PutInstanceTypeRequest, RunInstancesRequest,
+    ConsoleOutput, Host, Image, ImageFormat, ImportImageRequest, Instance, InstanceType, KeyPair,
+    PutInstanceTypeRequest,
 };
 use nuvem_sdk::Client;
 
-use crate::output::Out;
+use crate::output::{Detail, Out, Tabular, timestamp, timestamp_or_dash};
 
 #[derive(Subcommand)]
 pub enum InstanceCmd {
     /// Launch instances (RunInstances).
-    Launch {
-        /// Image id or name (see `cloudctl image list`).
-        #[arg(long)]
-        image: String,
-        #[arg(long = "type", default_value = "t3.nano")]
-        instance_type: String,
-        #[arg(long = "key")]
-        key_name: Option<String>,
-        #[arg(long)]
-        subnet: Option<String>,
-        /// Security group ids (repeat for several).
-        #[arg(long = "sg")]
-        groups: Vec<String>,
-        /// A file with user-data (a #!/bin/sh script, or cloud-config).
-        #[arg(long)]
-        user_data: Option<PathBuf>,
-        #[arg(long, default_value_t = 1)]
-        count: u32,
-        #[arg(long)]
-        name: Option<String>,
-        /// key=value (repeat for several).
-        #[arg(long = "tag")]
-        tags: Vec<String>,
-        /// Pin each vCPU to a host core of its own.
-        #[arg(long)]
-        dedicated: bool,
-        /// Wait until the instances run and answer SSH, showing progress.
-        #[arg(long)]
-        wait: bool,
-    },
+    Launch(launch::LaunchArgs),
     List,
     Describe {
         id: String,
@@ -159,35 +133,6 @@ pub enum HostCmd {
     List,
 }
 
-/// `~/.nuvem/keys/<name>.pem`.
-fn key_path(name: &str) -> anyhow::Result<PathBuf> {
-    let home = std::env::var_os("NUVEM_CONFIG_FILE")
-        .map(PathBuf::from)
-        .and_then(|p| p.parent().map(|d| d.to_owned()))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".nuvem")))
-        .context("no home directory")?;
-    Ok(home.join("keys").join(format!("{name}.pem")))
-}
-
-fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot create {} (does it exist already?)", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    Ok(())
-}
-
 /// An image given by id or by name.
 async fn resolve_image(c: &Client, given: &str) -> anyhow::Result<String> {
     if given.starts_with("ami-") {
@@ -207,202 +152,29 @@ async fn resolve_image(c: &Client, given: &str) -> anyhow::Result<String> {
     }
 }
 
-/// A one-line progress indicator on stderr (only when it is a terminal).
-struct Progress {
-    tty: bool,
-    started: Instant,
-    tick: usize,
-}
-
-impl Progress {
-    fn new() -> Self {
-        Progress {
-            tty: std::io::stderr().is_terminal(),
-            started: Instant::now(),
-            tick: 0,
-        }
-    }
-
-    fn show(&mut self, text: &str) {
-        const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-        self.tick += 1;
-        let secs = self.started.elapsed().as_secs();
-        if self.tty {
-            eprint!(
-                "\r\x1b[2K{} {text} ({secs} s)",
-                FRAMES[self.tick % FRAMES.len()]
-            );
-        } else if self.tick % 10 == 1 {
-            eprintln!("... {text} ({secs} s)");
-        }
-    }
-
-    fn done(&self, text: &str) {
-        if self.tty {
-            eprintln!("\r\x1b[2K✔ {text} ({} s)", self.started.elapsed().as_secs());
-        } else {
-            eprintln!("{text} ({} s)", self.started.elapsed().as_secs());
-        }
-    }
-}
-
-/// Waits until every instance runs and answers on port 22.
-async fn wait_ready(c: &Client, ids: &[String]) -> anyhow::Result<()> {
-    let mut progress = Progress::new();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let mut ready: BTreeMap<String, String> = BTreeMap::new();
-    while ready.len() < ids.len() {
-        if Instant::now() > deadline {
-            bail!("gave up waiting after 10 minutes; see `cloudctl instance console <id>`");
-        }
-        let mut states = Vec::new();
-        let waiting: Vec<String> = ids
-            .iter()
-            .filter(|id| !ready.contains_key(*id))
-            .cloned()
-            .collect();
-        for id in &waiting {
-            let i = c.get_instance(id).await?;
-            match (i.state, &i.private_ip) {
-                (InstanceState::Terminated, _) => bail!("{id} failed: {}", i.state_reason),
-                (InstanceState::Running, Some(ip)) => {
-                    let addr = format!("{ip}:22");
-                    let open = tokio::time::timeout(
-                        Duration::from_secs(1),
-                        tokio::net::TcpStream::connect(&addr),
-                    )
-                    .await
-                    .is_ok_and(|r| r.is_ok());
-                    if open {
-                        ready.insert(id.clone(), ip.clone());
-                    } else {
-                        states.push(format!("{id}: booting"));
-                    }
-                }
-                (state, _) => states.push(format!("{id}: {}", state.as_str())),
-            }
-        }
-        if ready.len() < ids.len() {
-            progress.show(&states.join(", "));
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-    for (id, ip) in &ready {
-        progress.done(&format!(
-            "{id} answers SSH at {ip}  (cloudctl instance ssh {id})"
-        ));
-    }
-    Ok(())
-}
-
 pub async fn instance(c: &Client, out: &Out, cmd: &InstanceCmd) -> anyhow::Result<()> {
     match cmd {
-        InstanceCmd::Launch {
-            image,
-            instance_type,
-            key_name,
-            subnet,
-            groups,
-            user_data,
-            count,
-            name,
-            tags,
-            dedicated,
-            wait,
-        } => {
-            let user_data = match user_data {
-                Some(p) => Some(
-                    std::fs::read_to_string(p)
-                        .with_context(|| format!("reading {}", p.display()))?,
-                ),
-                None => None,
-            };
-            let mut tag_map = BTreeMap::new();
-            for t in tags {
-                let (k, v) = t
-                    .split_once('=')
-                    .with_context(|| format!("tag '{t}' must be key=value"))?;
-                tag_map.insert(k.to_owned(), v.to_owned());
-            }
-            let req = RunInstancesRequest {
-                image_id: resolve_image(c, image).await?,
-                instance_type: instance_type.clone(),
-                key_name: key_name.clone(),
-                subnet_id: subnet.clone(),
-                security_group_ids: (!groups.is_empty()).then(|| groups.clone()),
-                user_data,
-                count: Some(*count),
-                name: name.clone(),
-                tags: (!tag_map.is_empty()).then_some(tag_map),
-                dedicated: dedicated.then_some(true),
-            };
-            let launched = c.run_instances(&req).await?.items;
-            if *wait {
-                let ids: Vec<String> = launched.iter().map(|i| i.id.clone()).collect();
-                wait_ready(c, &ids).await?;
-                let mut now = Vec::new();
-                for id in &ids {
-                    now.push(c.get_instance(id).await?);
-                }
-                return out.instances(&now);
-            }
-            out.instances(&launched)
-        }
-        InstanceCmd::List => out.instances(&c.list_instances().await?.items),
-        InstanceCmd::Describe { id } => out.instance_detail(&c.get_instance(id).await?),
-        InstanceCmd::Stop { id } => out.instances(&[c.stop_instance(id).await?]),
-        InstanceCmd::Start { id } => out.instances(&[c.start_instance(id).await?]),
-        InstanceCmd::Reboot { id } => out.instances(&[c.reboot_instance(id).await?]),
-        InstanceCmd::Terminate { id } => out.instances(&[c.terminate_instance(id).await?]),
-        InstanceCmd::Console { id } => {
-            let console = c.console_output(id).await?;
-            out.console(&console)
-        }
+        InstanceCmd::Launch(args) => launch::launch(c, out, args).await,
+        InstanceCmd::List => out.list(&c.list_instances().await?.items),
+        InstanceCmd::Describe { id } => out.detail(&c.get_instance(id).await?),
+        InstanceCmd::Stop { id } => out.list(&[c.stop_instance(id).await?]),
+        InstanceCmd::Start { id } => out.list(&[c.start_instance(id).await?]),
+        InstanceCmd::Reboot { id } => out.list(&[c.reboot_instance(id).await?]),
+        InstanceCmd::Terminate { id } => out.list(&[c.terminate_instance(id).await?]),
+        InstanceCmd::Console { id } => out.text(&c.console_output(id).await?, console_text),
         InstanceCmd::Ssh {
             id,
             identity,
             user,
             command,
-        } => {
-            let i = c.get_instance(id).await?;
-            let ip = i
-                .private_ip
-                .with_context(|| format!("{id} has no address (it is {})", i.state.as_str()))?;
-            let key = match identity {
-                Some(k) => k.clone(),
-                None => {
-                    let name = i.key_name.with_context(|| {
-                        format!("{id} was launched without a key pair: pass --identity")
-                    })?;
-                    key_path(&name)?
-                }
-            };
-            let status = std::process::Command::new("ssh")
-                .arg("-i")
-                .arg(&key)
-                .args([
-                    "-o",
-                    "StrictHostKeyChecking=accept-new",
-                    "-o",
-                    "UserKnownHostsFile=/dev/null",
-                    "-o",
-                    "LogLevel=ERROR",
-                ])
-                .arg(format!("{user}@{ip}"))
-                .args(command)
-                .status()
-                .context("running ssh (apt-get install openssh-client)")?;
-            std::process::exit(status.code().unwrap_or(1));
-        }
+        } => ssh::ssh(c, id, identity, user, command).await,
     }
 }
 
 pub async fn image(c: &Client, out: &Out, cmd: &ImageCmd) -> anyhow::Result<()> {
     match cmd {
-        ImageCmd::List => out.images(&c.list_images().await?.items),
-        ImageCmd::Describe { id } => {
-            out.images(&[c.get_image(&resolve_image(c, id).await?).await?])
-        }
+        ImageCmd::List => out.list(&c.list_images().await?.items),
+        ImageCmd::Describe { id } => out.list(&[c.get_image(&resolve_image(c, id).await?).await?]),
         ImageCmd::Import {
             name,
             kernel,
@@ -434,7 +206,7 @@ pub async fn image(c: &Client, out: &Out, cmd: &ImageCmd) -> anyhow::Result<()> 
                 public: Some(account.is_none()),
                 account: account.clone(),
             };
-            out.images(&[c.import_image(&req).await?])
+            out.list(&[c.import_image(&req).await?])
         }
         ImageCmd::Delete { id } => {
             c.delete_image(id).await?;
@@ -449,7 +221,7 @@ pub async fn key_pair(c: &Client, out: &Out, cmd: &KeyPairCmd) -> anyhow::Result
         KeyPairCmd::Create { name, save_to } => {
             let path = match save_to {
                 Some(p) => p.clone(),
-                None => key_path(name)?,
+                None => ssh::key_path(name)?,
             };
             if path.exists() {
                 bail!(
@@ -462,19 +234,19 @@ pub async fn key_pair(c: &Client, out: &Out, cmd: &KeyPairCmd) -> anyhow::Result
                 .private_key
                 .clone()
                 .context("the server returned no private key")?;
-            write_private(&path, &private)?;
+            ssh::write_private(&path, &private)?;
             out.message(&format!(
                 "Saved the private key in {} (shown only now).",
                 path.display()
             ));
-            out.key_pairs(&[created.key_pair])
+            out.list(&[created.key_pair])
         }
         KeyPairCmd::Import { name, public_key } => {
             let key = std::fs::read_to_string(public_key)
                 .with_context(|| format!("reading {}", public_key.display()))?;
-            out.key_pairs(&[c.create_key_pair(name, Some(key.trim())).await?.key_pair])
+            out.list(&[c.create_key_pair(name, Some(key.trim())).await?.key_pair])
         }
-        KeyPairCmd::List => out.key_pairs(&c.list_key_pairs().await?.items),
+        KeyPairCmd::List => out.list(&c.list_key_pairs().await?.items),
         KeyPairCmd::Delete { name } => {
             c.delete_key_pair(name).await?;
             out.message(&format!("Deleted key pair {name}."));
@@ -485,7 +257,7 @@ pub async fn key_pair(c: &Client, out: &Out, cmd: &KeyPairCmd) -> anyhow::Result
 
 pub async fn instance_type(c: &Client, out: &Out, cmd: &InstanceTypeCmd) -> anyhow::Result<()> {
     match cmd {
-        InstanceTypeCmd::List => out.instance_types(&c.list_instance_types().await?.items),
+        InstanceTypeCmd::List => out.list(&c.list_instance_types().await?.items),
         InstanceTypeCmd::Set {
             name,
             vcpus,
@@ -499,13 +271,159 @@ pub async fn instance_type(c: &Client, out: &Out, cmd: &InstanceTypeCmd) -> anyh
                 disk_gib: *disk_gib,
                 price_per_hour: *price_per_hour,
             };
-            out.instance_types(&[c.put_instance_type(name, &req).await?])
+            out.list(&[c.put_instance_type(name, &req).await?])
         }
     }
 }
 
 pub async fn host(c: &Client, out: &Out, cmd: &HostCmd) -> anyhow::Result<()> {
     match cmd {
-        HostCmd::List => out.hosts(&c.list_hosts().await?.items),
+        HostCmd::List => out.list(&c.list_hosts().await?.items),
+    }
+}
+
+/// The console's end as the instance wrote it, without a table around it.
+fn console_text(console: &ConsoleOutput) -> anyhow::Result<String> {
+    Ok(console.output.clone())
+}
+
+impl Tabular for Instance {
+    const COLUMNS: &'static [&'static str] = &[
+        "ID",
+        "NAME",
+        "STATE",
+        "TYPE",
+        "PRIVATE IP",
+        "ACCEL",
+        "REASON",
+    ];
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            self.state.as_str().into(),
+            self.instance_type.clone(),
+            self.private_ip.clone().unwrap_or_default(),
+            self.accelerator.clone(),
+            self.state_reason.clone(),
+        ]
+    }
+}
+
+impl Detail for Instance {
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let cpus = if self.pinned_cpus.is_empty() {
+            "shared".into()
+        } else {
+            self.pinned_cpus
+                .iter()
+                .enumerate()
+                .map(|(vcpu, core)| format!("vCPU {vcpu} → core {core}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        vec![
+            ("id", self.id.clone()),
+            ("name", self.name.clone()),
+            (
+                "state",
+                format!("{} {}", self.state.as_str(), self.state_reason),
+            ),
+            (
+                "type",
+                format!(
+                    "{} ({} vCPU, {} MiB)",
+                    self.instance_type, self.vcpus, self.memory_mib
+                ),
+            ),
+            ("image", self.image_id.clone()),
+            ("key pair", self.key_name.clone().unwrap_or_default()),
+            (
+                "network",
+                format!(
+                    "{} in {} / {}",
+                    self.private_ip.clone().unwrap_or_default(),
+                    self.subnet_id,
+                    self.vpc_id
+                ),
+            ),
+            ("security groups", self.security_group_ids.join(", ")),
+            ("host", self.host.clone()),
+            ("accelerator", self.accelerator.clone()),
+            ("cpus", cpus),
+            ("launched", timestamp_or_dash(&self.launched_at)),
+        ]
+    }
+}
+
+impl Tabular for Image {
+    const COLUMNS: &'static [&'static str] = &["ID", "NAME", "FORMAT", "VISIBILITY", "DESCRIPTION"];
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            format!("{:?}", self.format).to_lowercase(),
+            if self.public {
+                "public".into()
+            } else {
+                self.owner_account_id.clone().unwrap_or_default()
+            },
+            self.description.clone(),
+        ]
+    }
+}
+
+impl Tabular for KeyPair {
+    const COLUMNS: &'static [&'static str] = &["NAME", "TYPE", "FINGERPRINT", "CREATED"];
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.key_type.clone(),
+            self.fingerprint.clone(),
+            timestamp(&self.created_at),
+        ]
+    }
+}
+
+impl Tabular for InstanceType {
+    const COLUMNS: &'static [&'static str] =
+        &["TYPE", "VCPUS", "MEMORY MIB", "DISK GIB", "PRICE/HOUR"];
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.vcpus.to_string(),
+            self.memory_mib.to_string(),
+            self.disk_gib.to_string(),
+            format!("{:.4}", self.price_per_hour),
+        ]
+    }
+}
+
+impl Tabular for Host {
+    const COLUMNS: &'static [&'static str] = &[
+        "HOST",
+        "URI",
+        "VCPUS USED",
+        "MEMORY",
+        "DEDICATED CORES",
+        "ACCEL",
+    ];
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.uri.clone(),
+            format!(
+                "{}/{} (cores {} × ratio {})",
+                self.vcpus_used, self.vcpus_capacity, self.cores, self.cpu_ratio
+            ),
+            format!("{}/{} MiB", self.memory_used_mib, self.memory_mib),
+            format!("{:?}", self.pinned_cores),
+            self.accelerator.clone(),
+        ]
     }
 }

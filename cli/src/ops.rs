@@ -4,7 +4,7 @@ use clap::Subcommand;
 use nuvem_api::ops::ReconcilerStatus;
 use nuvem_sdk::Client;
 
-use crate::output::Out;
+use crate::output::{Out, Tabular};
 
 #[derive(Subcommand)]
 pub enum ReconcilerCmd {
@@ -17,44 +17,38 @@ pub enum ReconcilerCmd {
     },
 }
 
-fn table(out: &Out, items: &[ReconcilerStatus]) -> anyhow::Result<()> {
-    out.value(
-        &items,
-        |items| {
-            items
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.name.clone(),
-                        format!("{} s", r.period_seconds),
-                        format!("{} ({} failed)", r.runs, r.failures),
-                        r.last_started_at
-                            .map(|t| t.format("%H:%M:%S").to_string())
-                            .unwrap_or_else(|| "never".into()),
-                        format!("{} ms", r.last_duration_ms),
-                        match (&r.last_error, r.last_fixed.is_empty()) {
-                            (Some(e), _) => format!("failed: {e}"),
-                            (None, true) => "nothing to fix".into(),
-                            (None, false) => r.last_fixed.join("; "),
-                        },
-                    ]
-                })
-                .collect()
-        },
-        &[
-            "RECONCILER",
-            "EVERY",
-            "RUNS",
-            "LAST RUN",
-            "TOOK",
-            "LAST OUTCOME",
-        ],
-    )
-}
-
 pub async fn reconciler(c: &Client, out: &Out, cmd: &ReconcilerCmd) -> anyhow::Result<()> {
     match cmd {
-        ReconcilerCmd::List => table(out, &c.list_reconcilers().await?.items),
-        ReconcilerCmd::Run { name } => table(out, &[c.run_reconciler(name).await?]),
+        ReconcilerCmd::List => out.list(&c.list_reconcilers().await?.items),
+        ReconcilerCmd::Run { name } => out.list(&[c.run_reconciler(name).await?]),
+    }
+}
+
+impl Tabular for ReconcilerStatus {
+    const COLUMNS: &'static [&'static str] = &[
+        "RECONCILER",
+        "EVERY",
+        "RUNS",
+        "LAST RUN",
+        "TOOK",
+        "LAST OUTCOME",
+    ];
+
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            format!("{} s", self.period_seconds),
+            format!("{} ({} failed)", self.runs, self.failures),
+            // Only the time of day: the reconcilers run every few seconds to minutes.
+            self.last_started_at
+                .map(|t| t.format("%H:%M:%S").to_string())
+                .unwrap_or_else(|| "never".into()),
+            format!("{} ms", self.last_duration_ms),
+            match (&self.last_error, self.last_fixed.is_empty()) {
+                (Some(e), _) => format!("failed: {e}"),
+                (None, true) => "nothing to fix".into(),
+                (None, false) => self.last_fixed.join("; "),
+            },
+        ]
     }
 }
