@@ -163,6 +163,12 @@ pub enum InstanceState {
     Terminated,
 }
 
+impl std::fmt::Display for InstanceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl InstanceState {
     pub fn as_str(self) -> &'static str {
         match self {

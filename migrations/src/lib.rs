@@ -7,6 +7,7 @@ mod m20261129_000001_iam;
 mod m20261129_000002_vpc;
 mod m20261129_000003_compute;
 mod m20261201_000004_security;
+mod m20261202_000005_platform;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_vpc::Migration),
             Box::new(m20261129_000003_compute::Migration),
             Box::new(m20261201_000004_security::Migration),
+            Box::new(m20261202_000005_platform::Migration),
         ]
     }
 }

@@ -9,7 +9,9 @@ pub mod drivers;
 pub mod error;
 pub mod http;
 pub mod iam;
+pub mod platform;
 pub mod reconcile;
+pub mod saga;
 pub mod server;
 pub mod store;
 pub mod usage;
@@ -24,6 +26,8 @@ pub struct Nuvem {
     pub compute: compute::Compute,
     /// Lifecycle changes of what costs, as the services report them (metering subscribes).
     pub usage: usage::Usage,
+    /// Multi-step operations, persisted so that a restart finishes or unwinds them.
+    pub sagas: saga::Sagas,
     /// The background reconcilers of every service that owns host state.
     pub reconcilers: reconcile::Reconcilers,
 }

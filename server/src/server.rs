@@ -17,6 +17,8 @@ use crate::drivers::sim::SimNetwork;
 use crate::http::{self, metrics::Metrics};
 use crate::iam::{Bootstrap, Iam, SessionPolicy, crypto::Keys};
 use crate::reconcile::Reconcilers;
+use crate::platform::Platform;
+use crate::saga::{SagaReconciler, Sagas};
 use crate::store::Store;
 use crate::vpc::Vpc;
 
@@ -170,6 +172,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         NetworkDriver::Linux => Arc::new(LinuxNetwork::new(&config.data_dir)?),
         NetworkDriver::Simulated => Arc::new(SimNetwork::default()),
     };
+    // Multi-step operations of every service, with their progress in the database.
+    let sagas = Sagas::new(store.clone());
     // One hook for every service's usage events; nothing listens until metering lands.
     let usage = crate::usage::Usage::default();
     let forward_address = config
@@ -206,8 +210,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             libvirt_uri: config.libvirt_uri.clone(),
             image_import_dir: config.image_import_dir.clone(),
         },
-        usage.clone(),
+        Platform {
+            sagas: sagas.clone(),
+            usage: usage.clone(),
+        },
     );
+    sagas.register::<crate::compute::launch::LaunchSaga>(compute.clone());
     compute
         .start()
         .await
@@ -215,12 +223,21 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // The host is made to match the database before the first request: after a crash, a reboot
     // or a kill -9, bridges, DHCP, firewall and guests come back as the database says. Then each
     // reconciler runs on its own timer.
-    let reconcilers = Reconcilers::new(vec![Arc::new(vpc.clone()), Arc::new(compute.clone())]);
+    let reconcilers = Reconcilers::new(vec![
+        Arc::new(vpc.clone()),
+        Arc::new(SagaReconciler(sagas.clone())),
+        Arc::new(compute.clone()),
+    ]);
     reconcilers.run_or_fail("vpc").await.map_err(|e| {
         anyhow::anyhow!(
             "cannot set up the host network ({e}); run as root, or start with --network-driver simulated"
         )
     })?;
+    // Launches and other operations a crash interrupted are unwound or finished first.
+    reconcilers
+        .run_or_fail("sagas")
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot finish the operations a restart interrupted ({e})"))?;
     reconcilers.run_or_fail("compute").await.map_err(|e| {
         anyhow::anyhow!("cannot reconcile the guests with libvirt ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated")
     })?;
@@ -231,6 +248,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         vpc,
         compute,
         usage,
+        sagas,
         reconcilers,
     };
     let data = web::Data::new(nuvem.clone());

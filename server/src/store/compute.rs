@@ -193,20 +193,37 @@ impl Store {
             .await?)
     }
 
-    /// Writes every field of an instance row.
-    pub async fn instance_save(&self, row: &InstanceRow) -> Result<()> {
-        let mut am: instance::ActiveModel = row.clone().into_active_model();
-        am.name = Set(row.name.clone());
-        am.state = Set(row.state.clone());
-        am.state_reason = Set(row.state_reason.clone());
-        am.eni_id = Set(row.eni_id.clone());
-        am.host_id = Set(row.host_id.clone());
-        am.accelerator = Set(row.accelerator.clone());
-        am.pinned_cpus = Set(row.pinned_cpus.clone());
-        am.step = Set(row.step);
-        am.launched_at = Set(row.launched_at);
-        am.terminated_at = Set(row.terminated_at);
-        am.update(&self.db).await?;
+    /// Writes an instance's mutable fields, if nobody wrote it since it was read: the write names
+    /// the generation it read and bumps it. Another write in between makes this one a conflict
+    /// (reload and decide again), never a silent overwrite.
+    pub async fn instance_save(&self, row: &mut InstanceRow) -> Result<()> {
+        let am = instance::ActiveModel {
+            name: Set(row.name.clone()),
+            state: Set(row.state),
+            state_reason: Set(row.state_reason.clone()),
+            eni_id: Set(row.eni_id.clone()),
+            host_id: Set(row.host_id.clone()),
+            accelerator: Set(row.accelerator.clone()),
+            pinned_cpus: Set(row.pinned_cpus.clone()),
+            tags: Set(row.tags.clone()),
+            launched_at: Set(row.launched_at),
+            terminated_at: Set(row.terminated_at),
+            generation: Set(row.generation + 1),
+            ..Default::default()
+        };
+        let res = instance::Entity::update_many()
+            .set(am)
+            .filter(instance::Column::Id.eq(&row.id))
+            .filter(instance::Column::Generation.eq(row.generation))
+            .exec(&self.db)
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(Error::Conflict(format!(
+                "instance {} was changed by another operation meanwhile; try again",
+                row.id
+            )));
+        }
+        row.generation += 1;
         Ok(())
     }
 }

@@ -1,8 +1,10 @@
 //! The datastore: every query Nuvem makes, named `resource_verb`, over sea-orm on SQLite or
 //! PostgreSQL. Services never build queries themselves; database errors become [`Error`] here.
 
+pub mod column;
 pub mod compute;
 pub mod entity;
+pub mod saga;
 pub mod security;
 pub mod vpc;
 

@@ -95,7 +95,10 @@ impl Store {
             security_groups: self.sg_list(account_id, None).await?.len() as u64,
             network_interfaces: self.eni_list(account_id, None).await?.len() as u64,
             port_forwards: self.port_forward_list(account_id).await?.len() as u64,
-            instances: instances.iter().filter(|i| i.state != "terminated").count() as u64,
+            instances: instances
+                .iter()
+                .filter(|i| i.state != nuvem_api::ec2::InstanceState::Terminated)
+                .count() as u64,
             vcpus: active.iter().map(|i| i.vcpus.max(0) as u64).sum(),
             memory_mib: active.iter().map(|i| i.memory_mib.max(0) as u64).sum(),
         })

@@ -1089,7 +1089,7 @@ impl Vpc {
             )
             .await?;
         let row = self
-            .interface_create_in(p, &subnet, &groups, "", &description)
+            .interface_create_in(&p.account.id, &subnet.id, &groups, "", &description)
             .await?;
         self.eni_view(&row).await
     }
@@ -1141,13 +1141,18 @@ impl Vpc {
     /// the caller (an instance launch); `attached_to` names the user, e.g. `instance/i-0a1b2c3d`.
     pub async fn interface_create_in(
         &self,
-        p: &Principal,
-        subnet: &SubnetRow,
+        account_id: &str,
+        subnet_id: &str,
         groups: &[String],
         attached_to: &str,
         description: &str,
     ) -> Result<EniRow> {
         let _guard = self.lock.lock().await;
+        let subnet = self
+            .store
+            .subnet_get(account_id, subnet_id)
+            .await?
+            .ok_or_else(|| Error::invalid(format!("subnet {subnet_id} no longer exists")))?;
         let block = Cidr::parse(&subnet.cidr).map_err(Error::internal)?;
         let taken: BTreeSet<String> = self
             .store
@@ -1168,7 +1173,7 @@ impl Vpc {
         let row = EniRow {
             device: self.naming.device(&id),
             id,
-            account_id: p.account.id.clone(),
+            account_id: account_id.to_owned(),
             vpc_id: subnet.vpc_id.clone(),
             subnet_id: subnet.id.clone(),
             private_ip: ip.to_string(),
@@ -1194,6 +1199,28 @@ impl Vpc {
         let device = e.device.clone();
         self.blocking(move |net| net.link_delete(&device)).await?;
         self.reconcile().await.map(drop)
+    }
+
+    /// Removes every interface a resource of another service holds (`attached_to`, such as
+    /// `instance/i-0a1b2c3d`), found by that name, so that nothing leaks when its creator crashed
+    /// before recording the interface's id.
+    pub async fn interface_release_attached(
+        &self,
+        account_id: &str,
+        attached_to: &str,
+    ) -> Result<()> {
+        let held: Vec<String> = self
+            .store
+            .eni_list(account_id, None)
+            .await?
+            .into_iter()
+            .filter(|e| e.attached_to == attached_to)
+            .map(|e| e.id)
+            .collect();
+        for id in held {
+            self.interface_release(account_id, &id).await?;
+        }
+        Ok(())
     }
 
     /// The bridge and host-side device names of an interface, for the hypervisor.

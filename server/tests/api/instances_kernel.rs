@@ -11,7 +11,9 @@ use nuvem_api::ErrorCode;
 use nuvem_api::ec2::{Instance, InstanceState, RunInstancesRequest};
 use nuvem_api::vpc::{AuthorizeRuleRequest, Direction, Protocol};
 use nuvem_sdk::Client;
-use nuvem_server::compute::Step;
+use nuvem_server::compute::launch::LaunchSaga;
+use nuvem_server::saga::SagaKind;
+use nuvem_server::saga::testing::{assert_settled, every_failure};
 
 use crate::common::{Cloud, in_ci, real_network_available};
 
@@ -396,14 +398,14 @@ async fn capacity_pinning_and_unwinding_on_libvirt() {
     assert_eq!(host.vcpus_capacity, host.cores);
 
     // A failure at every step of a launch leaves nothing behind.
-    for step in [
-        Step::Interface,
-        Step::Disk,
-        Step::Seed,
-        Step::Domain,
-        Step::Running,
-    ] {
-        cloud.server().nuvem.compute.inject_failure(Some(step));
+    let sagas = &cloud.server().nuvem.sagas;
+    for failure in every_failure::<LaunchSaga>() {
+        let step = format!(
+            "{} step {}",
+            if failure.after_run { "after" } else { "before" },
+            failure.step
+        );
+        sagas.inject_failure(Some(failure));
         let i = root
             .run_instances(&launch_req(&image, "t3.nano", None, None, None))
             .await
@@ -414,10 +416,9 @@ async fn capacity_pinning_and_unwinding_on_libvirt() {
             .wait_for_state(&i.id, InstanceState::Terminated, Duration::from_secs(60))
             .await
             .unwrap();
-        assert_eq!(t.state, InstanceState::Terminated, "{step:?}");
+        assert_eq!(t.state, InstanceState::Terminated, "{step}");
         assert!(
-            t.state_reason
-                .contains(&format!("injected failure at step {step:?}")),
+            t.state_reason.contains(&format!("injected failure {step}")),
             "{}",
             t.state_reason
         );
@@ -428,14 +429,14 @@ async fn capacity_pinning_and_unwinding_on_libvirt() {
             .hypervisor()
             .list(&cloud.server().nuvem.compute.domain_name(""))
             .unwrap();
-        assert!(domains.is_empty(), "{step:?}: domains left {domains:?}");
+        assert!(domains.is_empty(), "{step}: domains left {domains:?}");
         assert!(
             !cloud
                 .data_dir()
                 .join("compute/instances")
                 .join(&i.id)
                 .exists(),
-            "{step:?}: files left"
+            "{step}: files left"
         );
         assert!(
             root.list_network_interfaces(None)
@@ -443,15 +444,16 @@ async fn capacity_pinning_and_unwinding_on_libvirt() {
                 .unwrap()
                 .items
                 .is_empty(),
-            "{step:?}: interface left"
+            "{step}: interface left"
         );
         assert_eq!(
             cloud.admin.list_hosts().await.unwrap().items[0].vcpus_used,
             0,
-            "{step:?}: capacity not released"
+            "{step}: capacity not released"
         );
     }
-    cloud.server().nuvem.compute.inject_failure(None);
+    sagas.inject_failure(None);
+    assert_settled(sagas, LaunchSaga::KIND).await.unwrap();
 
     // Dedicated vCPUs on distinct cores, as libvirt reports them; then the host is full.
     let mut req = launch_req(&image, "t3.nano", None, None, None);

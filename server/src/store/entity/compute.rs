@@ -91,7 +91,10 @@ pub mod host {
 }
 
 pub mod instance {
+    use nuvem_api::ec2::InstanceState;
     use sea_orm::entity::prelude::*;
+
+    use crate::store::column::{CoreList, IdList, Tags, Text};
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "instances")]
@@ -100,7 +103,7 @@ pub mod instance {
         pub id: String,
         pub account_id: String,
         pub name: String,
-        pub state: String,
+        pub state: Text<InstanceState>,
         pub state_reason: String,
         pub image_id: String,
         pub instance_type: String,
@@ -112,18 +115,20 @@ pub mod instance {
         pub subnet_id: String,
         pub vpc_id: String,
         pub eni_id: Option<String>,
-        /// JSON list of security group ids.
-        pub security_group_ids: String,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub security_group_ids: IdList,
         pub host_id: String,
         pub accelerator: String,
         pub dedicated: bool,
-        /// JSON list of host cores.
-        pub pinned_cpus: String,
+        /// The host cores of a dedicated instance while it holds them.
+        #[sea_orm(column_type = "JsonBinary")]
+        pub pinned_cpus: CoreList,
         pub user_data: String,
-        /// JSON object.
-        pub tags: String,
-        /// How far the launch saga got (see `compute::Step`).
-        pub step: i32,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub tags: Tags,
+        /// Bumped by every write: a write names the generation it read, and fails with a conflict
+        /// when another operation wrote in between (`Store::instance_save`).
+        pub generation: i64,
         pub created_at: DateTimeUtc,
         pub launched_at: Option<DateTimeUtc>,
         pub terminated_at: Option<DateTimeUtc>,

@@ -9,5 +9,6 @@ pub mod group_member;
 pub mod policy;
 pub mod policy_attachment;
 pub mod revoked_session;
+pub mod saga;
 pub mod user;
 pub mod vpc;

@@ -91,7 +91,7 @@ pub fn real_network_available(test: &str) -> bool {
 }
 
 /// Creates an empty database for one test, so tests never see each other's rows.
-async fn fresh_postgres_database(admin_url: &str) -> String {
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
     let name = format!("nuvem_test_{}", unique());
     let db = Database::connect(admin_url)
         .await
