@@ -1,0 +1,108 @@
+//! Access keys of users: created with a secret shown once, enabled or disabled, deleted.
+
+use chrono::Utc;
+use nuvem_api::iam as api;
+
+use super::{Iam, Principal, crypto};
+use crate::error::{Error, Result};
+use crate::store::{AccessKeyRow, UserRow};
+
+impl Iam {
+    pub async fn access_key_create(
+        &self,
+        p: &Principal,
+        user: &str,
+    ) -> Result<api::AccessKeyCreated> {
+        self.authorize(p, "iam:CreateAccessKey", &Self::named_nrn(p, "user", user)?)
+            .await?;
+        let u = self.user_lookup(p, user).await?;
+        Self::refuse_root_target(p, &u, "iam:CreateAccessKey")?;
+        let existing = self.store.access_key_list_for_user(&u.id).await?;
+        if existing.len() >= api::MAX_ACCESS_KEYS_PER_USER {
+            return Err(Error::LimitExceeded(format!(
+                "user '{user}' already has {} access keys, the most a user may have; delete one first",
+                existing.len()
+            )));
+        }
+        let secret = crypto::new_secret_access_key();
+        let row = AccessKeyRow {
+            id: crypto::new_access_key_id(),
+            account_id: p.account.id.clone(),
+            user_id: u.id.clone(),
+            secret_ciphertext: self.keys.encrypt_secret(&secret).map_err(Error::internal)?,
+            status: api::AccessKeyStatus::Active.as_str().to_owned(),
+            created_at: Utc::now(),
+            last_used_at: None,
+        };
+        let row = self.store.access_key_create(row).await?;
+        Ok(api::AccessKeyCreated {
+            access_key_id: row.id,
+            secret_access_key: secret,
+            user: u.name,
+            status: api::AccessKeyStatus::Active,
+            created_at: row.created_at,
+        })
+    }
+
+    pub async fn access_key_list(&self, p: &Principal, user: &str) -> Result<api::AccessKeyList> {
+        self.authorize(p, "iam:ListAccessKeys", &Self::named_nrn(p, "user", user)?)
+            .await?;
+        let u = self.user_lookup(p, user).await?;
+        let rows = self.store.access_key_list_for_user(&u.id).await?;
+        Ok(api::AccessKeyList {
+            items: rows.iter().map(|r| access_key_view(r, &u.name)).collect(),
+        })
+    }
+
+    async fn access_key_lookup(&self, user: &UserRow, id: &str) -> Result<AccessKeyRow> {
+        self.store
+            .access_key_get(id)
+            .await?
+            .filter(|k| k.user_id == user.id)
+            .ok_or_else(|| {
+                Error::NotFound(format!("user '{}' has no access key '{id}'", user.name))
+            })
+    }
+
+    pub async fn access_key_update(
+        &self,
+        p: &Principal,
+        user: &str,
+        id: &str,
+        req: api::UpdateAccessKeyRequest,
+    ) -> Result<api::AccessKey> {
+        self.authorize(p, "iam:UpdateAccessKey", &Self::named_nrn(p, "user", user)?)
+            .await?;
+        let u = self.user_lookup(p, user).await?;
+        Self::refuse_root_target(p, &u, "iam:UpdateAccessKey")?;
+        let key = self.access_key_lookup(&u, id).await?;
+        let row = self
+            .store
+            .access_key_set_status(&key.id, req.status.as_str())
+            .await?;
+        Ok(access_key_view(&row, &u.name))
+    }
+
+    pub async fn access_key_delete(&self, p: &Principal, user: &str, id: &str) -> Result<()> {
+        self.authorize(p, "iam:DeleteAccessKey", &Self::named_nrn(p, "user", user)?)
+            .await?;
+        let u = self.user_lookup(p, user).await?;
+        Self::refuse_root_target(p, &u, "iam:DeleteAccessKey")?;
+        let key = self.access_key_lookup(&u, id).await?;
+        self.store.access_key_delete(&key.id).await
+    }
+}
+
+fn access_key_view(row: &AccessKeyRow, user: &str) -> api::AccessKey {
+    api::AccessKey {
+        access_key_id: row.id.clone(),
+        user: user.to_owned(),
+        status: if row.status == api::AccessKeyStatus::Active.as_str() {
+            api::AccessKeyStatus::Active
+        } else {
+            api::AccessKeyStatus::Inactive
+        },
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+    }
+}
