@@ -3,6 +3,7 @@
 //! A request flows `http` (parse, authenticate) → a service such as [`iam`] (authorize, business
 //! rules) → [`store`] (state). See `docs/architecture.md`.
 
+pub mod account_deletion;
 pub mod compute;
 pub mod config;
 pub mod drivers;
@@ -68,12 +69,9 @@ impl Nuvem {
         self.reconcilers.run(name).await
     }
 
-    /// Deletes an account: the services release what it owns on the host (instances, networks), then
-    /// IAM removes it and everything in it.
+    /// Deletes an account, as a saga across the services (`account_deletion`).
     pub async fn account_delete(&self, p: &iam::Principal, name: &str) -> error::Result<()> {
         let account = self.iam.account_delete_check(p, name).await?;
-        self.compute.account_purge(&account.id).await?;
-        self.vpc.account_purge(&account.id).await?;
-        self.iam.account_delete_rows(&account).await
+        account_deletion::run(self, &account).await
     }
 }

@@ -16,8 +16,8 @@ use crate::drivers::net::{HostNetwork, LinuxNetwork};
 use crate::drivers::sim::SimNetwork;
 use crate::http::{self, metrics::Metrics};
 use crate::iam::{Bootstrap, Iam, SessionPolicy, crypto::Keys};
-use crate::reconcile::Reconcilers;
 use crate::platform::Platform;
+use crate::reconcile::Reconcilers;
 use crate::saga::{SagaReconciler, Sagas};
 use crate::store::Store;
 use crate::vpc::Vpc;
@@ -191,7 +191,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             address: forward_address,
             ports: config.port_forward_ports,
         },
-        usage.clone(),
+        Platform {
+            sagas: sagas.clone(),
+            usage: usage.clone(),
+        },
     )?;
     let hv: Arc<dyn Hypervisor> = match config.hypervisor {
         HypervisorDriver::Libvirt => Arc::new(Libvirt::new(&config.libvirt_uri)),
@@ -215,7 +218,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             usage: usage.clone(),
         },
     );
+    sagas.register::<crate::vpc::change::NetworkChange>(vpc.clone());
     sagas.register::<crate::compute::launch::LaunchSaga>(compute.clone());
+    sagas.register::<crate::account_deletion::AccountDeletion>(crate::account_deletion::Services {
+        iam: iam.clone(),
+        vpc: vpc.clone(),
+        compute: compute.clone(),
+    });
     compute
         .start()
         .await

@@ -213,8 +213,13 @@ impl Iam {
         Ok(account)
     }
 
-    pub async fn account_delete_rows(&self, account: &AccountRow) -> Result<()> {
-        self.store.account_delete(&account.id).await
+    /// Removes an account and everything IAM holds in it; an account already gone is no error
+    /// (the deletion saga may run this step again after a restart).
+    pub async fn account_delete_rows(&self, account_id: &str) -> Result<()> {
+        if self.store.account_get(account_id).await?.is_none() {
+            return Ok(());
+        }
+        self.store.account_delete(account_id).await
     }
 }
 

@@ -92,6 +92,29 @@ impl Store {
         Ok(row)
     }
 
+    /// A default VPC with its first subnet, in one transaction.
+    pub async fn vpc_create_with_subnet(
+        &self,
+        row: VpcRow,
+        sg: SgRow,
+        rules: Vec<SgRuleRow>,
+        subnet: SubnetRow,
+    ) -> Result<()> {
+        let txn = self.db.begin().await?;
+        vpc::ActiveModel::from(row).insert(&txn).await?;
+        security_group::ActiveModel::from(sg).insert(&txn).await?;
+        for r in rules {
+            sg_rule::ActiveModel::from(r).insert(&txn).await?;
+        }
+        subnet::ActiveModel::from(subnet).insert(&txn).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn vpc_get_any(&self, id: &str) -> Result<Option<VpcRow>> {
+        Ok(vpc::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
     pub async fn vpc_get(&self, account_id: &str, id: &str) -> Result<Option<VpcRow>> {
         Ok(vpc::Entity::find_by_id(id)
             .filter(vpc::Column::AccountId.eq(account_id))
@@ -360,6 +383,12 @@ impl Store {
             .collect();
         ids.sort();
         Ok(ids)
+    }
+
+    pub async fn eni_get_any(&self, id: &str) -> Result<Option<EniRow>> {
+        Ok(network_interface::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?)
     }
 
     pub async fn eni_set_security_groups(&self, eni_id: &str, sg_ids: &[String]) -> Result<()> {

@@ -1,15 +1,19 @@
-//! Sagas on a real server (simulated hypervisor, both databases): a failure injected before and
-//! after every launch step leaves nothing behind, a launch a crash left in the saga log is unwound
-//! by the saga reconciler, and an instance write against a stale generation is a conflict.
-//! Real guests go through the same failures in `instances_kernel`.
+//! Sagas on a real server (simulated drivers, both databases): a failure injected before and after
+//! every step of a launch or a network change leaves nothing behind, a launch a crash left in the
+//! saga log is unwound by the saga reconciler, an account deletion that fails halfway is finished
+//! by it, and an instance write against a stale generation is a conflict. Real guests go through
+//! the same launch failures in `instances_kernel`.
 
 use std::time::Duration;
 
 use nuvem_api::ec2::{InstanceState, RunInstancesRequest};
+use nuvem_api::vpc::{AuthorizeRuleRequest, Direction, Protocol};
 use nuvem_sdk::Client;
+use nuvem_server::account_deletion::AccountDeletion;
 use nuvem_server::compute::launch::LaunchSaga;
-use nuvem_server::saga::SagaKind;
 use nuvem_server::saga::testing::{assert_settled, every_failure};
+use nuvem_server::saga::{InjectedFailure, SagaKind};
+use nuvem_server::vpc::change::NetworkChange;
 use serde_json::json;
 
 use crate::common::{Backend, Cloud};
@@ -178,8 +182,132 @@ async fn a_stale_instance_write_is_a_conflict(backend: Backend) {
     cloud.stop().await;
 }
 
+async fn every_network_change_failure_is_taken_back(backend: Backend) {
+    let Some(cloud) = Cloud::start(backend).await else {
+        return;
+    };
+    let root = cloud.account("sagavpc").await;
+    // The default VPC (a /20 of this server's pool) holds its default subnet in the first /24.
+    let vpc = root.list_vpcs().await.unwrap().items.remove(0);
+    let octets: Vec<u32> = vpc
+        .cidr
+        .split(['.', '/'])
+        .map(|o| o.parse().unwrap())
+        .collect();
+    let block = format!("{}.{}.{}.0/24", octets[0], octets[1], octets[2] + 1);
+    let sg = root
+        .list_security_groups(Some(&vpc.id))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let rules_before = sg.rules.len();
+    let rule = AuthorizeRuleRequest {
+        direction: Direction::Ingress,
+        protocol: Protocol::Tcp,
+        from_port: Some(22),
+        to_port: None,
+        cidr: Some("0.0.0.0/0".into()),
+        source_group_id: None,
+        description: None,
+    };
+    let sagas = &cloud.server().nuvem.sagas;
+    for failure in every_failure::<NetworkChange>() {
+        let what = format!("{failure:?}");
+        sagas.inject_failure(Some(failure.clone()));
+        let err = root
+            .create_subnet(&vpc.id, &block, None)
+            .await
+            .expect_err("the injected failure");
+        assert_eq!(
+            err.code(),
+            Some(nuvem_api::ErrorCode::Internal),
+            "{what}: {err}"
+        );
+        let subnets = root.list_subnets(Some(&vpc.id)).await.unwrap().items;
+        assert_eq!(subnets.len(), 1, "{what}: subnet left {subnets:?}");
+        root.authorize_rule(&sg.id, &rule).await.expect_err("fails");
+        let rules = root.get_security_group(&sg.id).await.unwrap().rules;
+        assert_eq!(rules.len(), rules_before, "{what}: rule left");
+        assert_settled(sagas, NetworkChange::KIND).await.unwrap();
+    }
+    sagas.inject_failure(None);
+    root.create_subnet(&vpc.id, &block, None).await.unwrap();
+    assert_eq!(
+        root.authorize_rule(&sg.id, &rule)
+            .await
+            .unwrap()
+            .rules
+            .len(),
+        rules_before + 1
+    );
+    cloud.stop().await;
+}
+
+async fn a_failed_account_deletion_is_finished_by_the_reconciler(backend: Backend) {
+    let Some(cloud) = Cloud::start(backend).await else {
+        return;
+    };
+    let image = cloud.fake_image("img", None).await;
+    let root = cloud.account("sagadel").await;
+    let i = root
+        .run_instances(&launch(&image))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    settle(&root, &i.id, InstanceState::Running).await;
+    let nuvem = &cloud.server().nuvem;
+    nuvem.sagas.inject_failure(Some(InjectedFailure {
+        kind: AccountDeletion::KIND,
+        step: "networks",
+        after_run: false,
+    }));
+    cloud
+        .admin
+        .delete_account("sagadel")
+        .await
+        .expect_err("fails at the networks step");
+    // Halfway: the instances are gone, the account is still there, the saga waits.
+    let t = root.get_instance(&i.id).await.unwrap();
+    assert_eq!(t.state, InstanceState::Terminated);
+    assert!(cloud.admin.get_account("sagadel").await.is_ok());
+    assert!(
+        assert_settled(&nuvem.sagas, AccountDeletion::KIND)
+            .await
+            .is_err()
+    );
+    nuvem.sagas.inject_failure(None);
+    let status = nuvem.reconcilers.run("sagas").await.unwrap();
+    assert!(
+        status
+            .last_fixed
+            .iter()
+            .any(|l| l.contains("iam.account-delete") && l.ends_with("resumed and finished")),
+        "{status:?}"
+    );
+    let gone = cloud
+        .admin
+        .get_account("sagadel")
+        .await
+        .expect_err("deleted");
+    assert_eq!(gone.code(), Some(nuvem_api::ErrorCode::NotFound));
+    let domains = nuvem
+        .compute
+        .hypervisor()
+        .list(&nuvem.compute.domain_name(""))
+        .unwrap();
+    assert!(domains.is_empty(), "{domains:?}");
+    assert_settled(&nuvem.sagas, AccountDeletion::KIND)
+        .await
+        .unwrap();
+    cloud.stop().await;
+}
+
 on_both_backends!(
     every_launch_failure_unwinds,
+    every_network_change_failure_is_taken_back,
+    a_failed_account_deletion_is_finished_by_the_reconciler,
     a_crashed_launch_is_unwound_by_the_saga_reconciler,
     a_stale_instance_write_is_a_conflict
 );

@@ -11,8 +11,9 @@ macro_rules! no_relations {
 
 pub mod vpc_row {
     use sea_orm::entity::prelude::*;
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
     #[sea_orm(table_name = "vpcs")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -30,8 +31,9 @@ pub mod vpc_row {
 
 pub mod subnet {
     use sea_orm::entity::prelude::*;
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
     #[sea_orm(table_name = "subnets")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -49,8 +51,9 @@ pub mod subnet {
 
 pub mod security_group {
     use sea_orm::entity::prelude::*;
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
     #[sea_orm(table_name = "security_groups")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -68,8 +71,9 @@ pub mod security_group {
 
 pub mod sg_rule {
     use sea_orm::entity::prelude::*;
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
     #[sea_orm(table_name = "sg_rules")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -92,8 +96,9 @@ pub mod sg_rule {
 
 pub mod network_interface {
     use sea_orm::entity::prelude::*;
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
     #[sea_orm(table_name = "network_interfaces")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -114,8 +119,9 @@ pub mod network_interface {
 
 pub mod eni_security_group {
     use sea_orm::entity::prelude::*;
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
     #[sea_orm(table_name = "eni_security_groups")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -129,8 +135,9 @@ pub mod eni_security_group {
 
 pub mod port_forward {
     use sea_orm::entity::prelude::*;
+    use serde::{Deserialize, Serialize};
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
     #[sea_orm(table_name = "port_forwards")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
