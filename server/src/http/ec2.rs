@@ -241,8 +241,8 @@ pub async fn host_list(caller: Caller, nuvem: Data<Nuvem>) -> Result<Json<HostLi
     Ok(Json(nuvem.compute.host_list(&caller).await?))
 }
 
-/// Registers the compute routes.
-pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+/// Registers the compute operations, once: for routing and for the OpenAPI document.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(image_list);
     cfg.service(image_import);
     cfg.service(image_get);

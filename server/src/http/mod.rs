@@ -17,6 +17,8 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::Nuvem;
 use crate::error::Error;
@@ -94,7 +96,7 @@ pub fn declared_methods(path: &str) -> Vec<&'static str> {
             .collect()
     };
     let routes = ROUTES.get_or_init(|| {
-        let mut routes: Vec<Route> = ApiDoc::openapi()
+        let mut routes: Vec<Route> = openapi()
             .paths
             .paths
             .iter()
@@ -228,42 +230,13 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI document of the whole API. `docs/openapi.json` is this, checked in.
+/// What the OpenAPI document says besides its operations: info, the security scheme, the shared
+/// schemas and the tags. The operations (with the schemas they use) are collected from the routes
+/// as [`operations`] registers them; [`openapi`] is the whole document.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Nuvem API", description = "A teaching cloud with the AWS model on one host."),
     modifiers(&BearerAuth),
-    paths(
-        healthz,
-        iam::sessions::login, iam::sessions::session, iam::sessions::whoami, iam::sessions::logout,
-        iam::sessions::change_password,
-        iam::quotas::quota_list,
-        iam::accounts::account_create, iam::accounts::account_list, iam::accounts::account_get,
-        iam::accounts::account_delete, iam::accounts::account_assume,
-        iam::quotas::account_quota_list, iam::quotas::account_quota_set,
-        iam::users::user_create, iam::users::user_list, iam::users::user_get,
-        iam::users::user_delete, iam::users::login_profile_update, iam::users::login_profile_delete,
-        iam::users::user_group_list, iam::users::user_policy_list, iam::users::user_policy_attach,
-        iam::users::user_policy_detach,
-        iam::access_keys::access_key_create, iam::access_keys::access_key_list,
-        iam::access_keys::access_key_update, iam::access_keys::access_key_delete,
-        iam::groups::group_create, iam::groups::group_list, iam::groups::group_get,
-        iam::groups::group_delete, iam::groups::group_member_add, iam::groups::group_member_remove,
-        iam::groups::group_policy_list, iam::groups::group_policy_attach,
-        iam::groups::group_policy_detach,
-        iam::policies::policy_create, iam::policies::policy_list, iam::policies::policy_get,
-        iam::policies::policy_update, iam::policies::policy_delete,
-        vpc::vpc_create, vpc::vpc_list, vpc::vpc_get, vpc::vpc_delete, vpc::internet_gateway_set,
-        vpc::subnet_create, vpc::subnet_list, vpc::subnet_get, vpc::subnet_delete,
-        vpc::sg_create, vpc::sg_list, vpc::sg_get, vpc::sg_delete,
-        vpc::sg_rule_authorize, vpc::sg_rule_revoke, vpc::sg_generated_rules,
-        vpc::interface_create, vpc::interface_list, vpc::interface_get, vpc::interface_delete,
-        vpc::interface_set_groups,
-        vpc::port_forward_create, vpc::port_forward_list, vpc::port_forward_delete,
-        vpc::trace, vpc::reconcile,
-        ops::reconciler_list, ops::reconciler_run,
-        ec2::image_list, ec2::image_import, ec2::image_get, ec2::image_delete, ec2::instance_type_list, ec2::instance_type_put, ec2::key_pair_create, ec2::key_pair_list, ec2::key_pair_get, ec2::key_pair_delete, ec2::run_instances, ec2::instance_list, ec2::instance_get, ec2::instance_terminate, ec2::instance_stop, ec2::instance_start, ec2::instance_reboot, ec2::console_output, ec2::host_list,
-    ),
     components(schemas(nuvem_api::ErrorBody, nuvem_api::ErrorCode)),
     tags(
         (name = "meta", description = "Health"),
@@ -277,45 +250,32 @@ impl utoipa::Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document as pretty JSON with a trailing newline (the checked-in form).
-pub fn openapi_json() -> String {
-    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
-    s.push('\n');
-    s
+/// Registers every API operation, once: actix routes it and `utoipa-actix-web` adds its
+/// `#[utoipa::path]` to the OpenAPI document.
+fn operations(cfg: &mut ServiceConfig) {
+    cfg.service(healthz)
+        .configure(iam::routes)
+        .configure(vpc::routes)
+        .configure(ec2::routes)
+        .configure(ops::routes);
 }
 
-/// Registers every route on an actix `App`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(MAX_JSON_BODY)
-            .error_handler(json_error),
-    )
-    .app_data(web::PathConfig::default().error_handler(path_error))
-    .app_data(web::QueryConfig::default().error_handler(query_error))
-    .service(healthz)
-    .service(
-        web::resource("/metrics")
-            .route(web::get().to(metrics::endpoint))
-            .default_service(web::to(no_route)),
-    )
-    .service(
-        utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()),
-    )
-    .service(
-        web::resource("/docs")
-            .route(web::get().to(|| async {
-                HttpResponse::Found()
-                    .insert_header(("location", "/docs/"))
-                    .finish()
-            }))
-            .default_service(web::to(no_route)),
-    )
-    .configure(iam::routes)
-    .configure(vpc::routes)
-    .configure(ec2::routes)
-    .configure(ops::routes)
-    .default_service(web::to(no_route));
+/// The OpenAPI document of the whole API: [`ApiDoc`] with the operations [`operations`]
+/// registers (collected on an app that is never served). `docs/openapi.json` is this, checked in.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(operations)
+        .split_for_parts()
+        .1
+}
+
+/// The OpenAPI document as pretty JSON with a trailing newline (the checked-in form).
+pub fn openapi_json() -> String {
+    let mut s = openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// Where the built console is (its `index.html`, `style.css`, `pkg/`).
@@ -354,16 +314,49 @@ pub fn app(
 > {
     let dir = console.0.clone();
     actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
         .app_data(nuvem)
         .app_data(metrics)
         .app_data(console)
-        .service(
-            web::resource("/")
-                .route(web::get().to(console_index))
-                .default_service(web::to(no_route)),
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_JSON_BODY)
+                .error_handler(json_error),
         )
-        .service(actix_files::Files::new("/console", dir))
-        .configure(configure)
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .configure(operations)
+        .map(|app| {
+            app.service(
+                web::resource("/")
+                    .route(web::get().to(console_index))
+                    .default_service(web::to(no_route)),
+            )
+            .service(actix_files::Files::new("/console", dir))
+            .service(
+                web::resource("/metrics")
+                    .route(web::get().to(metrics::endpoint))
+                    .default_service(web::to(no_route)),
+            )
+        })
+        // Swagger UI and /openapi.json serve the document collected so far: ApiDoc + operations.
+        .openapi_service(|api| {
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api)
+        })
+        .map(|app| {
+            app.service(
+                web::resource("/docs")
+                    .route(web::get().to(|| async {
+                        HttpResponse::Found()
+                            .insert_header(("location", "/docs/"))
+                            .finish()
+                    }))
+                    .default_service(web::to(no_route)),
+            )
+        })
+        .default_service(web::to(no_route))
+        .into_app()
         .wrap(from_fn(request_id_scope))
         .wrap(from_fn(security_headers))
         .wrap(from_fn(metrics::record))

@@ -29,8 +29,8 @@ pub async fn reconciler_run(
     Ok(Json(nuvem.reconciler_run(&caller, &path).await?))
 }
 
-/// Registers the operations routes.
-pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+/// Registers the operations (reconciler) routes, once: for routing and for the OpenAPI document.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(reconciler_list);
     cfg.service(reconciler_run);
 }

@@ -351,8 +351,8 @@ pub async fn reconcile(caller: Caller, nuvem: Data<Nuvem>) -> Result<Json<Reconc
     Ok(Json(nuvem.vpc.reconcile_on_demand(&caller).await?))
 }
 
-/// Registers the VPC routes.
-pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+/// Registers the VPC operations, once: for routing and for the OpenAPI document.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(vpc_create);
     cfg.service(vpc_list);
     cfg.service(vpc_get);

@@ -44,8 +44,8 @@ fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
-/// Registers the IAM and authentication routes.
-pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+/// Registers the IAM and authentication operations, once: for routing and for OpenAPI.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(sessions::login);
     cfg.service(sessions::session);
     cfg.service(sessions::whoami);
