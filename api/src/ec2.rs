@@ -42,6 +42,23 @@ pub enum ImageFormat {
     Qcow2,
 }
 
+impl ImageFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageFormat::KernelInitrd => "kernel-initrd",
+            ImageFormat::Qcow2 => "qcow2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "kernel-initrd" => Some(ImageFormat::KernelInitrd),
+            "qcow2" => Some(ImageFormat::Qcow2),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Image {
     pub id: String,

@@ -306,6 +306,14 @@ impl AccessKeyStatus {
             AccessKeyStatus::Inactive => "Inactive",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "Active" => Some(AccessKeyStatus::Active),
+            "Inactive" => Some(AccessKeyStatus::Inactive),
+            _ => None,
+        }
+    }
 }
 
 /// Most access keys one user may have (as AWS).

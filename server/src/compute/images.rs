@@ -26,11 +26,7 @@ impl Compute {
                 "image",
                 &i.id,
             ),
-            format: if i.format == "qcow2" {
-                api::ImageFormat::Qcow2
-            } else {
-                api::ImageFormat::KernelInitrd
-            },
+            format: i.format.get(),
             architecture: i.architecture.clone(),
             min_disk_mib: i.min_disk_mib as u64,
             description: i.description.clone(),
@@ -172,11 +168,7 @@ impl Compute {
                 name: req.name,
                 owner_account_id: owner,
                 public,
-                format: if req.format == api::ImageFormat::Qcow2 {
-                    "qcow2".into()
-                } else {
-                    "kernel-initrd".into()
-                },
+                format: req.format.into(),
                 architecture: "x86_64".into(),
                 kernel_path: kernel,
                 initrd_path: initrd,

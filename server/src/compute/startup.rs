@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use chrono::Utc;
+use nuvem_api::ec2::ImageFormat;
 
 use super::{Compute, LOCAL_HOST_ID, default_instance_types, new_id};
 use crate::drivers::hypervisor::Accelerator;
@@ -97,14 +98,15 @@ impl Compute {
             if name.is_empty() || known.iter().any(|i| i.public && i.name == name) {
                 continue;
             }
-            let format = meta["format"]
-                .as_str()
-                .unwrap_or("kernel-initrd")
-                .to_owned();
+            let format_name = meta["format"].as_str().unwrap_or("kernel-initrd");
+            let Some(format) = ImageFormat::parse(format_name) else {
+                tracing::warn!(dir = %dir.display(), format = format_name, "unknown image format (kernel-initrd or qcow2); skipped");
+                continue;
+            };
             // A file named in image.json, else the conventional name.
             let file = |key: &str, default: &str| dir.join(meta[key].as_str().unwrap_or(default));
-            let (kernel, initrd, disk) = match format.as_str() {
-                "kernel-initrd" => (
+            let (kernel, initrd, disk) = match format {
+                ImageFormat::KernelInitrd => (
                     Some(file("kernel", "vmlinuz")),
                     Some(file("initrd", "initrd.img")),
                     None,
@@ -131,7 +133,7 @@ impl Compute {
                     name: name.clone(),
                     owner_account_id: None,
                     public: true,
-                    format,
+                    format: format.into(),
                     architecture: meta["architecture"].as_str().unwrap_or("x86_64").into(),
                     kernel_path: kernel.map(|p| p.display().to_string()),
                     initrd_path: initrd.map(|p| p.display().to_string()),

@@ -30,7 +30,7 @@ impl Iam {
             account_id: p.account.id.clone(),
             user_id: u.id.clone(),
             secret_ciphertext: self.keys.encrypt_secret(&secret).map_err(Error::internal)?,
-            status: api::AccessKeyStatus::Active.as_str().to_owned(),
+            status: api::AccessKeyStatus::Active.into(),
             created_at: Utc::now(),
             last_used_at: None,
         };
@@ -78,7 +78,7 @@ impl Iam {
         let key = self.access_key_lookup(&u, id).await?;
         let row = self
             .store
-            .access_key_set_status(&key.id, req.status.as_str())
+            .access_key_set_status(&key.id, req.status)
             .await?;
         Ok(access_key_view(&row, &u.name))
     }
@@ -97,11 +97,7 @@ fn access_key_view(row: &AccessKeyRow, user: &str) -> api::AccessKey {
     api::AccessKey {
         access_key_id: row.id.clone(),
         user: user.to_owned(),
-        status: if row.status == api::AccessKeyStatus::Active.as_str() {
-            api::AccessKeyStatus::Active
-        } else {
-            api::AccessKeyStatus::Inactive
-        },
+        status: row.status.get(),
         created_at: row.created_at,
         last_used_at: row.last_used_at,
     }

@@ -181,7 +181,7 @@ impl Iam {
         if !crypto::secrets_equal(&secret, &req.secret_access_key) {
             return Err(refused());
         }
-        if key.status != api::AccessKeyStatus::Active.as_str() {
+        if key.status != api::AccessKeyStatus::Active {
             return Err(Error::Unauthenticated(format!(
                 "access key {} is disabled (Inactive); enable it or use another key",
                 key.id
@@ -219,7 +219,7 @@ impl Iam {
                         "access key {id} of this session was deleted"
                     )));
                 };
-                if key.status != api::AccessKeyStatus::Active.as_str() {
+                if key.status != api::AccessKeyStatus::Active {
                     return Err(Error::Unauthenticated(format!(
                         "access key {id} of this session is disabled (Inactive)"
                     )));

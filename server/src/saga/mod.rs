@@ -186,7 +186,7 @@ impl Sagas {
             id: format!("saga-{:016x}", rand::thread_rng().r#gen::<u64>()),
             kind: K::KIND.to_owned(),
             resource: K::resource(&state),
-            state: SagaState::Running.as_str().to_owned(),
+            state: SagaState::Running.into(),
             progress: 0,
             data: to_json(&state)?,
             error: None,
@@ -229,12 +229,12 @@ impl Sagas {
                     row.error = Some(format!("step {} failed: {reason}", step.name));
                     if K::RECOVERY == Recovery::Resume {
                         // Nothing to take back: the reconciler tries the step again later.
-                        row.state = SagaState::Stuck.as_str().to_owned();
+                        row.state = SagaState::Stuck.into();
                         self.store.saga_save(row).await?;
                         return Err(e);
                     }
                     // The failed step may have done part of its work: undo it too.
-                    row.state = SagaState::Unwinding.as_str().to_owned();
+                    row.state = SagaState::Unwinding.into();
                     row.progress = i as i32 + 1;
                     self.store.saga_save(row).await?;
                     self.backward::<K>(ctx, row, state, &reason).await;
@@ -242,7 +242,7 @@ impl Sagas {
                 }
             }
         }
-        row.state = SagaState::Done.as_str().to_owned();
+        row.state = SagaState::Done.into();
         row.error = None;
         self.store.saga_save(row).await
     }
@@ -260,7 +260,7 @@ impl Sagas {
             let step = &steps[(row.progress - 1) as usize];
             if let Err(e) = (step.undo)(ctx, state, reason).await {
                 tracing::error!(saga = %row.id, kind = K::KIND, resource = %row.resource, step = step.name, error = %e, "undoing a saga step failed; the reconciler will retry");
-                row.state = SagaState::Stuck.as_str().to_owned();
+                row.state = SagaState::Stuck.into();
                 row.error = Some(format!(
                     "{reason}; then undoing step {} failed: {}",
                     step.name,
@@ -276,7 +276,7 @@ impl Sagas {
                 tracing::error!(saga = %row.id, error = %e, "cannot record the unwinding");
             }
         }
-        row.state = SagaState::Unwound.as_str().to_owned();
+        row.state = SagaState::Unwound.into();
         row.error = Some(reason.to_owned());
         if let Err(e) = self.store.saga_save(row).await {
             tracing::error!(saga = %row.id, error = %e, "cannot record the unwound saga");
@@ -296,11 +296,11 @@ impl Sagas {
             ))
         })?;
         let what = format!("{} {} ({})", K::KIND, row.resource, row.id);
-        match (SagaState::parse(&row.state)?, K::RECOVERY) {
+        match (row.state.get(), K::RECOVERY) {
             (SagaState::Running, Recovery::Unwind) => {
                 // The step after the last one recorded may have run partly.
                 row.progress = (row.progress + 1).min(K::steps().len() as i32);
-                row.state = SagaState::Unwinding.as_str().to_owned();
+                row.state = SagaState::Unwinding.into();
                 let reason = "interrupted: the server stopped during the operation".to_owned();
                 row.error = Some(reason.clone());
                 self.store.saga_save(&row).await?;
@@ -330,7 +330,7 @@ impl Sagas {
                 ))
             }
             (SagaState::Running | SagaState::Stuck | SagaState::Unwinding, Recovery::Resume) => {
-                row.state = SagaState::Running.as_str().to_owned();
+                row.state = SagaState::Running.into();
                 match self.forward::<K>(ctx, &mut row, &mut state).await {
                     Ok(()) => Ok(format!("{what}: resumed and finished")),
                     Err(e) => Ok(format!(

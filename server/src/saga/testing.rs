@@ -31,7 +31,7 @@ pub fn every_failure<K: SagaKind>() -> Vec<InjectedFailure> {
 /// stuck, and no step left undone on an unwound one.
 pub async fn assert_settled(sagas: &Sagas, kind: &str) -> Result<()> {
     for row in sagas.store().saga_list_kind(kind).await? {
-        let state = SagaState::parse(&row.state)?;
+        let state = row.state.get();
         let settled = match state {
             SagaState::Done => true,
             SagaState::Unwound => row.progress == 0,

@@ -139,7 +139,10 @@ async fn a_saga_runs_every_step_and_is_done() {
         .await
         .expect("log");
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].state.as_str(), rows[0].progress), ("done", 3));
+    assert_eq!(
+        (rows[0].state.get(), rows[0].progress),
+        (SagaState::Done, 3)
+    );
     assert_eq!(rows[0].resource, "toy/x");
     assert!(!sagas.unfinished_for("toy/x").await.expect("query"));
 }
@@ -166,7 +169,10 @@ async fn a_failure_at_any_step_leaves_nothing() {
         .saga_list_kind(Create::KIND)
         .await
         .expect("log");
-    assert!(rows.iter().all(|r| r.state == "unwound" && r.progress == 0));
+    assert!(
+        rows.iter()
+            .all(|r| r.state == SagaState::Unwound && r.progress == 0)
+    );
     assert!(rows.iter().all(|r| {
         r.error
             .as_deref()
@@ -195,7 +201,7 @@ async fn a_failed_undo_is_stuck_until_the_reconciler_finishes_it() {
         .saga_list_kind(Create::KIND)
         .await
         .expect("log")[0];
-    assert_eq!(row.state, "stuck");
+    assert_eq!(row.state, SagaState::Stuck);
     assert!(!made(&ctx).is_empty(), "the failed undo left something");
     assert!(assert_settled(&sagas, Create::KIND).await.is_err());
     let fixed = sagas.recover_all().await.expect("recovers");
@@ -222,7 +228,7 @@ async fn crashed(sagas: &Sagas, ctx: &Ctx, kind: &str) {
             id: format!("saga-crashed-{kind}"),
             kind: kind.into(),
             resource: "toy/k".into(),
-            state: "running".into(),
+            state: SagaState::Running.into(),
             progress: 1,
             data,
             error: None,

@@ -117,6 +117,42 @@ impl StoredText for nuvem_api::ec2::InstanceState {
     }
 }
 
+impl StoredText for nuvem_api::ec2::ImageFormat {
+    const WHAT: &'static str = "image format";
+
+    fn as_text(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_text(s: &str) -> Option<Self> {
+        Self::parse(s)
+    }
+}
+
+impl StoredText for nuvem_api::iam::AccessKeyStatus {
+    const WHAT: &'static str = "access key status";
+
+    fn as_text(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_text(s: &str) -> Option<Self> {
+        Self::parse(s)
+    }
+}
+
+impl StoredText for crate::saga::SagaState {
+    const WHAT: &'static str = "saga state";
+
+    fn as_text(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_text(s: &str) -> Option<Self> {
+        Self::parse(s).ok()
+    }
+}
+
 /// Host cores, as a JSON list.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
 pub struct CoreList(pub Vec<u32>);

@@ -6,11 +6,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use super::Store;
 use super::entity::saga;
 use crate::error::Result;
+use crate::saga::SagaState;
 
 pub use super::entity::saga::Model as SagaRow;
 
 /// Saga states that still need work (a live executor, or recovery after a restart).
-pub const SAGA_UNFINISHED: [&str; 3] = ["running", "unwinding", "stuck"];
+pub const SAGA_UNFINISHED: [SagaState; 3] =
+    [SagaState::Running, SagaState::Unwinding, SagaState::Stuck];
 
 impl Store {
     pub async fn saga_create(&self, row: SagaRow) -> Result<SagaRow> {
@@ -20,7 +22,7 @@ impl Store {
     /// Records a saga's progress: its state, how far it got, its data and error.
     pub async fn saga_save(&self, row: &SagaRow) -> Result<()> {
         let mut am = row.clone().into_active_model();
-        am.state = Set(row.state.clone());
+        am.state = Set(row.state);
         am.progress = Set(row.progress);
         am.data = Set(row.data.clone());
         am.error = Set(row.error.clone());
@@ -36,7 +38,7 @@ impl Store {
     /// Sagas not yet done or unwound, oldest first.
     pub async fn saga_list_unfinished(&self) -> Result<Vec<SagaRow>> {
         let mut rows = saga::Entity::find()
-            .filter(saga::Column::State.is_in(SAGA_UNFINISHED))
+            .filter(saga::Column::State.is_in(SAGA_UNFINISHED.map(SagaState::as_str)))
             .all(&self.db)
             .await?;
         rows.sort_by_key(|r| r.created_at);
@@ -47,7 +49,7 @@ impl Store {
     pub async fn saga_list_unfinished_for(&self, resource: &str) -> Result<Vec<SagaRow>> {
         Ok(saga::Entity::find()
             .filter(saga::Column::Resource.eq(resource))
-            .filter(saga::Column::State.is_in(SAGA_UNFINISHED))
+            .filter(saga::Column::State.is_in(SAGA_UNFINISHED.map(SagaState::as_str)))
             .all(&self.db)
             .await?)
     }
@@ -63,7 +65,10 @@ impl Store {
     /// Forgets finished sagas last touched before `before`; returns how many.
     pub async fn saga_prune_finished(&self, before: DateTime<Utc>) -> Result<u64> {
         let res = saga::Entity::delete_many()
-            .filter(saga::Column::State.is_in(["done", "unwound"]))
+            .filter(
+                saga::Column::State
+                    .is_in([SagaState::Done, SagaState::Unwound].map(SagaState::as_str)),
+            )
             .filter(saga::Column::UpdatedAt.lt(before))
             .exec(&self.db)
             .await?;

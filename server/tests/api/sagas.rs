@@ -12,7 +12,7 @@ use nuvem_sdk::Client;
 use nuvem_server::account_deletion::AccountDeletion;
 use nuvem_server::compute::launch::LaunchSaga;
 use nuvem_server::saga::testing::{assert_settled, every_failure};
-use nuvem_server::saga::{InjectedFailure, SagaKind};
+use nuvem_server::saga::{InjectedFailure, SagaKind, SagaState};
 use nuvem_server::vpc::change::NetworkChange;
 use serde_json::json;
 
@@ -114,8 +114,8 @@ async fn a_crashed_launch_is_unwound_by_the_saga_reconciler(backend: Backend) {
         .into_iter()
         .find(|s| s.resource == format!("instance/{}", i.id))
         .expect("the launch's saga");
-    assert_eq!((saga.state.as_str(), saga.progress), ("done", 6));
-    saga.state = "running".into();
+    assert_eq!((saga.state.get(), saga.progress), (SagaState::Done, 6));
+    saga.state = SagaState::Running.into();
     saga.progress = 4;
     store.saga_save(&saga).await.unwrap();
     let mut row = nuvem.store.instance_get_any(&i.id).await.unwrap().unwrap();

@@ -11,7 +11,7 @@ pub struct Model {
     /// The secret, encrypted with the server's data key (AES-256-GCM, base64 of nonce||ciphertext).
     pub secret_ciphertext: String,
     /// `Active` or `Inactive`.
-    pub status: String,
+    pub status: crate::store::column::Text<nuvem_api::iam::AccessKeyStatus>,
     pub created_at: DateTimeUtc,
     pub last_used_at: Option<DateTimeUtc>,
 }

@@ -20,7 +20,7 @@ pub mod image {
         pub name: String,
         pub owner_account_id: Option<String>,
         pub public: bool,
-        pub format: String,
+        pub format: crate::store::column::Text<nuvem_api::ec2::ImageFormat>,
         pub architecture: String,
         pub kernel_path: Option<String>,
         pub initrd_path: Option<String>,

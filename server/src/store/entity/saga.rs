@@ -12,7 +12,7 @@ pub struct Model {
     /// What it works on, such as `instance/i-0a1b2c3d`.
     pub resource: String,
     /// `running`, `unwinding`, `done`, `unwound` or `stuck`.
-    pub state: String,
+    pub state: crate::store::column::Text<crate::saga::SagaState>,
     /// Running: how many steps have completed. Unwinding: how many remain to be undone.
     pub progress: i32,
     /// The state the steps share (the saga kind's `State`), as JSON.

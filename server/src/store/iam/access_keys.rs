@@ -24,10 +24,14 @@ impl Store {
             .await?)
     }
 
-    pub async fn access_key_set_status(&self, id: &str, status: &str) -> Result<AccessKeyRow> {
+    pub async fn access_key_set_status(
+        &self,
+        id: &str,
+        status: nuvem_api::iam::AccessKeyStatus,
+    ) -> Result<AccessKeyRow> {
         Ok(access_key::ActiveModel {
             id: Set(id.to_owned()),
-            status: Set(status.to_owned()),
+            status: Set(status.into()),
             ..Default::default()
         }
         .update(&self.db)
