@@ -1,6 +1,6 @@
 //! Every string of the console, in English and Brazilian Portuguese, through one table; and the
 //! formatting of numbers, money and dates per language. A test fails when a key the console uses is
-//! missing, or a translation is empty.
+//! missing, a key of the table is used nowhere, or a translation is empty.
 
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +40,6 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("nav.iam", "IAM", "IAM"),
     ("nav.network", "Networking", "Redes"),
     ("nav.instances", "Instances", "Instâncias"),
-    ("signin.title", "Sign in", "Entrar"),
     ("signin.account", "Account", "Conta"),
     ("signin.user", "User name", "Nome de usuário"),
     ("signin.password", "Password", "Senha"),
@@ -90,7 +89,6 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("acct.back", "Back to the operator", "Voltar ao operador"),
     ("common.create", "Create", "Criar"),
     ("common.delete", "Delete", "Excluir"),
-    ("common.refresh", "Refresh", "Atualizar"),
     ("common.name", "Name", "Nome"),
     ("common.created", "Created", "Criado em"),
     ("common.actions", "Actions", "Ações"),
@@ -175,6 +173,11 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("net.direction", "Direction", "Direção"),
     ("net.protocol", "Protocol", "Protocolo"),
     ("net.port", "Port", "Porta"),
+    (
+        "net.port_number",
+        "A port is a whole number, 0 to 65535.",
+        "Uma porta é um número inteiro, de 0 a 65535.",
+    ),
     ("net.source", "Source (CIDR)", "Origem (CIDR)"),
     (
         "net.iptables",
@@ -203,7 +206,6 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("ec2.stop", "Stop", "Parar"),
     ("ec2.start", "Start", "Iniciar"),
     ("ec2.terminate", "Terminate", "Encerrar"),
-    ("ec2.price", "Price per hour", "Preço por hora"),
 ];
 
 /// The text of `key` in `lang`; the key itself when missing (a test keeps that from happening).
@@ -275,23 +277,83 @@ mod tests {
         }
     }
 
-    /// Every `tr("…")` in the console's source names a key of the table.
+    /// The keys the console's source names, `tr("…")` (reactive) and `text("…")` (once), in every
+    /// file under `src/` but this one (which defines them). Comments are skipped: they quote the
+    /// pattern itself.
+    fn keys_in_source() -> Vec<(String, std::path::PathBuf)> {
+        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut keys = Vec::new();
+        for file in files.into_iter().filter(|f| !f.ends_with("i18n.rs")) {
+            let source = std::fs::read_to_string(&file).unwrap();
+            for line in source.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for pattern in ["tr(\"", "text(\""] {
+                    for (at, _) in line.match_indices(pattern) {
+                        // A call of its own, not the end of another name (`attr("`).
+                        let before = line[..at].chars().next_back();
+                        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                            continue;
+                        }
+                        let rest = &line[at + pattern.len()..];
+                        let key = rest.split('"').next().unwrap();
+                        keys.push((key.to_owned(), file.clone()));
+                    }
+                }
+            }
+        }
+        keys
+    }
+
+    /// Every key the console uses names an entry of the table.
     #[test]
     fn every_key_the_console_uses_exists() {
-        let source = include_str!("app.rs");
-        let mut used = 0;
-        for part in source.split("tr(\"").skip(1) {
-            let key = part.split('"').next().unwrap();
+        let used = keys_in_source();
+        for (key, file) in &used {
             assert!(
-                TABLE.iter().any(|(k, _, _)| *k == key),
-                "the console uses key {key:?}, which the table lacks"
+                TABLE.iter().any(|(k, _, _)| k == key),
+                "{} uses key {key:?}, which the table lacks",
+                file.display()
             );
-            used += 1;
+        }
+        // The pages and components are scanned, not only the shell.
+        for dir in ["pages", "components"] {
+            assert!(
+                used.iter()
+                    .any(|(_, f)| f.parent().is_some_and(|p| p.ends_with(dir))),
+                "no key found in src/{dir}: is the scan still right?"
+            );
         }
         assert!(
-            used > 20,
-            "only {used} keys found: is the scan still right?"
+            used.len() > 60,
+            "only {} keys found: is the scan still right?",
+            used.len()
         );
+    }
+
+    /// Every entry of the table is used, so none is translated for nothing; the quota names are
+    /// looked up by the API's quota name (`quota.q.vcpus`), checked below.
+    #[test]
+    fn every_key_of_the_table_is_used() {
+        let used = keys_in_source();
+        for (k, _, _) in TABLE {
+            assert!(
+                k.starts_with("quota.q.") || used.iter().any(|(u, _)| u == k),
+                "key {k} is in the table but no console source uses it"
+            );
+        }
     }
 
     /// The quota bars name each quota of the API in both languages.

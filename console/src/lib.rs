@@ -1,13 +1,22 @@
 //! Nuvem's web console: a Leptos client-side app compiled to WebAssembly and served by
-//! `nuvem-server` at `/`. It talks only to the public API, with the shared `nuvem-api` types.
+//! `nuvem-server` at `/`. It talks to the public API only through the SDK (`nuvem-sdk` without its
+//! `native` feature), with the shared `nuvem-api` types.
 //!
-//! `i18n` (the translation table and formatting) is plain Rust, tested on the host; the app
-//! itself is compiled for `wasm32-unknown-unknown` only (`infra/build-console.sh`).
+//! `i18n` (the translation table and formatting) and `model` (the pages' plain logic) are plain
+//! Rust, tested on the host; the app itself (`app`, `api`, `components/`, `pages/`) is compiled
+//! for `wasm32-unknown-unknown` only (`infra/build-console.sh`).
 
 pub mod i18n;
+pub mod model;
 
 #[cfg(target_arch = "wasm32")]
+mod api;
+#[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod components;
+#[cfg(target_arch = "wasm32")]
+mod pages;
 
 /// The entry point the generated JavaScript calls.
 #[cfg(target_arch = "wasm32")]

@@ -2,7 +2,9 @@
 
 use reqwest::Method;
 
-use crate::{Client, Error, Result};
+#[cfg(feature = "native")]
+use crate::Error;
+use crate::{Client, Result};
 use nuvem_api::ec2;
 
 impl Client {
@@ -128,7 +130,9 @@ impl Client {
         self.get(&["v1", "ec2", "instances", id, "console"]).await
     }
 
-    /// Polls until the instance reaches `state` (or a final state), at most `timeout`.
+    /// Polls until the instance reaches `state` (or a final state), at most `timeout`. Needs the
+    /// `native` feature: its timer is tokio's, which has no clock in a browser.
+    #[cfg(feature = "native")]
     pub async fn wait_for_state(
         &self,
         id: &str,
@@ -156,5 +160,25 @@ impl Client {
     /// Hosts and their capacity (operator only).
     pub async fn list_hosts(&self) -> Result<ec2::HostList> {
         self.get(&["v1", "ec2", "hosts"]).await
+    }
+
+    /// Changes a host's vCPU ratio or reserved memory, live (operator only); `None` keeps it.
+    pub async fn update_host(
+        &self,
+        host: &str,
+        cpu_ratio: Option<f64>,
+        reserved_memory_mib: Option<u64>,
+    ) -> Result<ec2::Host> {
+        let body = ec2::UpdateHostRequest {
+            cpu_ratio,
+            reserved_memory_mib,
+        };
+        self.call(
+            Method::PATCH,
+            &["v1", "ec2", "hosts", host],
+            None::<&()>,
+            Some(&body),
+        )
+        .await
     }
 }

@@ -21,8 +21,19 @@
 //! Access keys are exchanged for a short-lived session token (`POST /v1/auth/session`, as AWS STS)
 //! on first use; the token is renewed before it expires. Every error carries the API's stable
 //! [`ErrorCode`].
+//!
+//! # Features
+//!
+//! - `native` (default): what only an operating system offers: the profiles of
+//!   `~/.nuvem/config.toml` ([`config`]), the environment chain of [`ClientBuilder::build`] and
+//!   [`Client::from_env`], and timers ([`Client::wait_for_state`]). Without it the SDK builds for
+//!   `wasm32-unknown-unknown`, where reqwest calls the browser's `fetch`: the web console uses it
+//!   so, with `default-features = false`, through [`Client::new`] (its page's origin and the
+//!   session token of its sign-in).
 
+mod builder;
 mod compute;
+#[cfg(feature = "native")]
 pub mod config;
 mod iam;
 mod meta;
@@ -31,11 +42,12 @@ mod network;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::lock::Mutex;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::Mutex;
 
+pub use builder::ClientBuilder;
 pub use nuvem_api as api;
 pub use nuvem_api::ErrorCode;
 use nuvem_api::iam::*;
@@ -126,99 +138,6 @@ impl Credentials {
     }
 }
 
-/// Builds a [`Client`]; unset parts come from the environment and the profile.
-#[derive(Debug, Default)]
-pub struct ClientBuilder {
-    endpoint: Option<String>,
-    credentials: Option<Credentials>,
-    profile: Option<String>,
-}
-
-impl ClientBuilder {
-    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoint = Some(endpoint.into());
-        self
-    }
-
-    pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
-        self
-    }
-
-    /// The profile of `~/.nuvem/config.toml` to read (default: `$NUVEM_PROFILE` or `default`).
-    pub fn profile(mut self, profile: impl Into<String>) -> Self {
-        self.profile = Some(profile.into());
-        self
-    }
-
-    /// Resolves endpoint and credentials: explicit values, then `NUVEM_ENDPOINT`,
-    /// `NUVEM_ACCESS_KEY_ID` + `NUVEM_SECRET_ACCESS_KEY`, `NUVEM_SESSION_TOKEN`, then the profile.
-    pub fn build(self) -> Result<Client> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let profile_name = self
-            .profile
-            .clone()
-            .or_else(|| env("NUVEM_PROFILE"))
-            .unwrap_or_else(|| config::DEFAULT_PROFILE.to_owned());
-        let explicit_profile = self.profile.is_some() || env("NUVEM_PROFILE").is_some();
-        let file = config::ConfigFile::load()?;
-        let profile = file.profile(&profile_name).cloned();
-        if explicit_profile && profile.is_none() && self.credentials.is_none() {
-            return Err(Error::Config(format!(
-                "profile '{profile_name}' is not in {}; create it with `cloudctl configure --profile {profile_name}`",
-                config::config_path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            )));
-        }
-        let profile = profile.unwrap_or_default();
-        let endpoint = self
-            .endpoint
-            .or_else(|| env("NUVEM_ENDPOINT"))
-            .or(profile.endpoint.clone())
-            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-        let endpoint = endpoint.trim_end_matches('/').to_owned();
-        let base = reqwest::Url::parse(&endpoint)
-            .map_err(|e| Error::Config(format!("endpoint {endpoint:?} is not a URL: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::Config(format!(
-                "endpoint {endpoint:?} must be http:// or https://"
-            )));
-        }
-        let credentials = self
-            .credentials
-            .or_else(
-                || match (env("NUVEM_ACCESS_KEY_ID"), env("NUVEM_SECRET_ACCESS_KEY")) {
-                    (Some(id), Some(secret)) => Some(Credentials::access_key(id, secret)),
-                    _ => None,
-                },
-            )
-            .or_else(|| env("NUVEM_SESSION_TOKEN").map(Credentials::session))
-            .or_else(
-                || match (&profile.access_key_id, &profile.secret_access_key) {
-                    (Some(id), Some(secret)) => Some(Credentials::access_key(id, secret)),
-                    _ => None,
-                },
-            )
-            .or_else(|| profile.session_token.clone().map(Credentials::session))
-            .unwrap_or(Credentials::Anonymous);
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("nuvem-sdk/", env!("CARGO_PKG_VERSION")))
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .map_err(|e| Error::Config(e.to_string()))?;
-        Ok(Client {
-            inner: Arc::new(Inner {
-                http,
-                base,
-                endpoint,
-                credentials,
-                session: Mutex::new(None),
-            }),
-        })
-    }
-}
-
 struct Inner {
     http: reqwest::Client,
     base: reqwest::Url,
@@ -247,15 +166,6 @@ impl std::fmt::Debug for Client {
 const RENEW_BEFORE: i64 = 60;
 
 impl Client {
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// A client configured only from the environment and the default profile.
-    pub fn from_env() -> Result<Client> {
-        ClientBuilder::default().build()
-    }
-
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
     }
@@ -314,7 +224,11 @@ impl Client {
         body: Option<&B>,
         token: Option<&str>,
     ) -> Result<T> {
-        let mut req = self.inner.http.request(method, self.url(segments));
+        let mut req = self
+            .inner
+            .http
+            .request(method, self.url(segments))
+            .timeout(builder::TIMEOUT);
         if let Some(q) = query {
             req = req.query(q);
         }

@@ -1,0 +1,14 @@
+//! One page per service, as the AWS console and Horizon have; a new service (apps, buckets,
+//! billing) adds a file here, a `Page` and a link in the header.
+
+mod home;
+mod iam;
+mod instances;
+mod network;
+mod sign_in;
+
+pub use home::Home;
+pub use iam::Iam;
+pub use instances::Instances;
+pub use network::Network;
+pub use sign_in::SignIn;
