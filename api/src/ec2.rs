@@ -25,6 +25,7 @@ pub const ACTIONS: &[&str] = &[
     "ec2:TerminateInstances",
     "ec2:GetConsoleOutput",
     "ec2:DescribeHosts",
+    "ec2:ModifyHosts",
 ];
 
 /// Largest user-data accepted (as AWS).
@@ -294,6 +295,39 @@ pub struct Host {
     pub memory_used_mib: u64,
     pub pinned_cores: Vec<u32>,
     pub accelerator: String,
+    /// Memory kept for the host itself (the hypervisor, Nuvem, the daemons); guests get the rest.
+    pub reserved_memory_mib: u64,
+    /// What guests may still take: vCPUs (capacity less use, never below 0) and memory.
+    pub vcpus_free: u32,
+    pub memory_free_mib: u64,
+}
+
+/// A live change to a host's capacity (operator only). Running instances are never evicted: a
+/// host whose new capacity is below its use takes no new launch until enough capacity frees.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateHostRequest {
+    /// vCPUs per core, 0.1 to 16 (1.0: one vCPU per core; 4.0: the commercial figure).
+    #[serde(default)]
+    pub cpu_ratio: Option<f64>,
+    /// Memory kept for the host itself, in MiB (default 1024).
+    #[serde(default)]
+    pub reserved_memory_mib: Option<u64>,
+}
+
+/// The lowest and highest overcommit ratios a host accepts.
+pub const CPU_RATIO_RANGE: (f64, f64) = (0.1, 16.0);
+
+/// A valid overcommit ratio, or why not.
+pub fn check_cpu_ratio(ratio: f64) -> Result<(), String> {
+    let (low, high) = CPU_RATIO_RANGE;
+    if ratio.is_finite() && (low..=high).contains(&ratio) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{ratio} is not a valid vCPU ratio: use {low} to {high} vCPUs per core (1.0: one vCPU per core; 4.0: the commercial figure)"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

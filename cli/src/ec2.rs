@@ -131,6 +131,18 @@ pub enum InstanceTypeCmd {
 pub enum HostCmd {
     /// Hosts with capacity, overcommit ratio and accelerator (operator).
     List,
+    /// Change a host's capacity live (operator): the next launch uses it; running instances
+    /// are never evicted.
+    Update {
+        /// The host's id (`host-1`) or name.
+        host: String,
+        /// vCPUs per core, 0.1 to 16 (1.0: one vCPU per core; 4.0: the commercial figure).
+        #[arg(long)]
+        cpu_ratio: Option<f64>,
+        /// Memory kept for the host itself, in MiB (guests get the rest).
+        #[arg(long)]
+        reserved_memory_mib: Option<u64>,
+    },
 }
 
 /// An image given by id or by name.
@@ -279,6 +291,19 @@ pub async fn instance_type(c: &Client, out: &Out, cmd: &InstanceTypeCmd) -> anyh
 pub async fn host(c: &Client, out: &Out, cmd: &HostCmd) -> anyhow::Result<()> {
     match cmd {
         HostCmd::List => out.list(&c.list_hosts().await?.items),
+        HostCmd::Update {
+            host,
+            cpu_ratio,
+            reserved_memory_mib,
+        } => {
+            if cpu_ratio.is_none() && reserved_memory_mib.is_none() {
+                anyhow::bail!("nothing to change: give --cpu-ratio and/or --reserved-memory-mib");
+            }
+            let updated = c
+                .update_host(host, *cpu_ratio, *reserved_memory_mib)
+                .await?;
+            out.list(std::slice::from_ref(&updated))
+        }
     }
 }
 

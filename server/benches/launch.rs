@@ -708,7 +708,7 @@ async fn main() -> anyhow::Result<()> {
     config.network_driver = NetworkDriver::Linux;
     config.hypervisor = HypervisorDriver::Libvirt;
     config.images_dir = images;
-    config.cpu_ratio = CPU_RATIO;
+    config.cpu_ratio = Some(CPU_RATIO);
     config.vpc_pool = VPC_POOL.into();
     let running = nuvem_server::server::start(config).await?;
     let admin_password = running

@@ -135,7 +135,9 @@ pub struct Config {
     pub hypervisor: HypervisorDriver,
     pub libvirt_uri: String,
     pub images_dir: PathBuf,
-    pub cpu_ratio: f64,
+    /// `None`: keep the ratio the host has (the operator may have changed it live), 1.0 for a new
+    /// host. Set: the host takes it at start.
+    pub cpu_ratio: Option<f64>,
     /// `None`: detect.
     pub accelerator: Option<crate::drivers::hypervisor::Accelerator>,
     pub console_dir: PathBuf,
@@ -220,9 +222,11 @@ impl Config {
                 )
             })?),
         };
-        let cpu_ratio = args.cpu_ratio.or(file.cpu_ratio).unwrap_or(1.0);
-        if !(cpu_ratio.is_finite() && (0.1..=16.0).contains(&cpu_ratio)) {
-            anyhow::bail!("cpu_ratio must be between 0.1 and 16 (1.0: one vCPU per core)");
+        let cpu_ratio = args.cpu_ratio.or(file.cpu_ratio);
+        if let Some(r) = cpu_ratio
+            && let Err(e) = nuvem_api::ec2::check_cpu_ratio(r)
+        {
+            anyhow::bail!("cpu_ratio: {e}");
         }
         let accelerator = match args.accelerator.or(file.accelerator).as_deref() {
             None | Some("auto") => None,
@@ -306,7 +310,7 @@ impl Config {
             hypervisor: HypervisorDriver::Simulated,
             libvirt_uri: "qemu:///system".to_owned(),
             images_dir: data_dir.join("images"),
-            cpu_ratio: 1.0,
+            cpu_ratio: Some(1.0),
             accelerator: None,
             console_dir: data_dir.join("console"),
             admin_password: None,

@@ -30,6 +30,7 @@ impl Compute {
                 cores: host.cores.max(0) as u32,
                 cpu_ratio: host.cpu_ratio,
                 memory_mib: host.memory_mib,
+                reserved_memory_mib: host.reserved_memory_mib,
             },
             reservations,
         })
@@ -64,35 +65,74 @@ impl Compute {
         Ok((host, placement.cores))
     }
 
-    pub async fn host_list(&self, p: &Principal) -> Result<api::HostList> {
-        if !p.account.is_operator {
-            return Err(Error::AccessDenied("hosts are the operator's".into()));
+    fn host_view(h: &HostRow, load: &scheduler::HostLoad) -> api::Host {
+        api::Host {
+            id: h.id.clone(),
+            name: h.name.clone(),
+            uri: h.uri.clone(),
+            cores: h.cores.max(0) as u32,
+            memory_mib: h.memory_mib.max(0) as u64,
+            cpu_ratio: h.cpu_ratio,
+            vcpus_used: load.vcpus_used(),
+            vcpus_capacity: load.host.vcpus(),
+            memory_used_mib: load.memory_used_mib().max(0) as u64,
+            pinned_cores: load.pinned_cores().into_iter().collect(),
+            accelerator: h.accelerator.clone(),
+            reserved_memory_mib: h.reserved_memory_mib.max(0) as u64,
+            vcpus_free: load.vcpus_free(),
+            memory_free_mib: load.memory_free_mib() as u64,
         }
+    }
+
+    pub async fn host_list(&self, p: &Principal) -> Result<api::HostList> {
+        self.iam.require_operator(p, "ec2:DescribeHosts")?;
         self.iam
             .authorize(p, "ec2:DescribeHosts", &Self::res(p, "host", "*"))
             .await?;
         let mut items = Vec::new();
         for h in self.store.host_list().await? {
             let load = self.host_load(&h).await?;
-            let (used, mem, pinned) = (
-                load.vcpus_used(),
-                load.memory_used_mib(),
-                load.pinned_cores(),
-            );
-            items.push(api::Host {
-                id: h.id.clone(),
-                name: h.name.clone(),
-                uri: h.uri.clone(),
-                cores: h.cores as u32,
-                memory_mib: h.memory_mib as u64,
-                cpu_ratio: h.cpu_ratio,
-                vcpus_used: used,
-                vcpus_capacity: load.host.vcpus(),
-                memory_used_mib: mem as u64,
-                pinned_cores: pinned.into_iter().collect(),
-                accelerator: h.accelerator.clone(),
-            });
+            items.push(Self::host_view(&h, &load));
         }
         Ok(api::HostList { items })
+    }
+
+    /// Changes a host's overcommit ratio or reserved memory, live: the scheduler uses them at
+    /// the next launch; running instances are never evicted, even when they now exceed it.
+    pub async fn host_update(
+        &self,
+        p: &Principal,
+        host: &str,
+        req: api::UpdateHostRequest,
+    ) -> Result<api::Host> {
+        self.iam.require_operator(p, "ec2:ModifyHosts")?;
+        self.iam
+            .authorize(p, "ec2:ModifyHosts", &Self::res(p, "host", host))
+            .await?;
+        let _guard = self.lock.lock().await;
+        let mut row = self
+            .store
+            .host_list()
+            .await?
+            .into_iter()
+            .find(|h| h.id == host || h.name == host)
+            .ok_or_else(|| Error::not_found("host", host))?;
+        if let Some(r) = req.cpu_ratio {
+            api::check_cpu_ratio(r).map_err(Error::InvalidRequest)?;
+            row.cpu_ratio = r;
+        }
+        if let Some(m) = req.reserved_memory_mib {
+            if m > row.memory_mib.max(0) as u64 {
+                return Err(Error::invalid(format!(
+                    "reserved_memory_mib {m} is more than the host has ({} MiB)",
+                    row.memory_mib
+                )));
+            }
+            row.reserved_memory_mib = m as i64;
+        }
+        let row = self.store.host_put(row).await?;
+        let load = self.host_load(&row).await?;
+        tracing::info!(host = %row.id, cpu_ratio = row.cpu_ratio, reserved_memory_mib = row.reserved_memory_mib, vcpus_used = load.vcpus_used(), vcpus_capacity = load.host.vcpus(), "host capacity changed");
+        Ok(Self::host_view(&row, &load))
     }
 }

@@ -47,7 +47,8 @@ use crate::vpc::Vpc;
 #[derive(Debug, Clone)]
 pub struct ComputeConfig {
     pub images_dir: PathBuf,
-    pub cpu_ratio: f64,
+    /// `None`: the host keeps the ratio it has (1.0 for a new host).
+    pub cpu_ratio: Option<f64>,
     /// `None`: detect (boot a kernel under KVM; fall back to TCG).
     pub accelerator: Option<Accelerator>,
     pub libvirt_uri: String,

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeSet;
 
-/// Memory kept for the host itself on every host (the hypervisor, Nuvem, the daemons).
+/// Memory a new host keeps for itself (the hypervisor, Nuvem, the daemons); the operator changes
+/// it per host.
 pub const HOST_RESERVED_MIB: i64 = 1024;
 
 /// What a host offers.
@@ -18,6 +19,8 @@ pub struct HostCapacity {
     /// vCPUs offered per core: 1.0 pins one vCPU per core, 4.0 is the commercial figure.
     pub cpu_ratio: f64,
     pub memory_mib: i64,
+    /// Memory the host keeps for itself.
+    pub reserved_memory_mib: i64,
 }
 
 impl HostCapacity {
@@ -28,7 +31,7 @@ impl HostCapacity {
 
     /// Memory for guests: memory is never overcommitted, and the host keeps its share.
     pub fn guest_memory_mib(&self) -> i64 {
-        self.memory_mib - HOST_RESERVED_MIB
+        (self.memory_mib - self.reserved_memory_mib).max(0)
     }
 }
 
@@ -55,6 +58,15 @@ impl HostLoad {
 
     pub fn memory_used_mib(&self) -> i64 {
         self.reservations.iter().map(|r| r.memory_mib).sum()
+    }
+
+    /// vCPUs still free (0 when a lowered ratio left the host over its capacity).
+    pub fn vcpus_free(&self) -> u32 {
+        self.host.vcpus().saturating_sub(self.vcpus_used())
+    }
+
+    pub fn memory_free_mib(&self) -> i64 {
+        (self.host.guest_memory_mib() - self.memory_used_mib()).max(0)
     }
 
     pub fn pinned_cores(&self) -> BTreeSet<u32> {
@@ -103,15 +115,24 @@ fn fit(load: &HostLoad, req: &Request) -> Result<Vec<Vec<u32>>, String> {
     let (used, cap, asked) = (load.vcpus_used(), host.vcpus(), req.count * req.vcpus);
     if used + asked > cap {
         return Err(format!(
-            "{} has {used} of {cap} vCPUs in use ({} cores × overcommit ratio {}) and {asked} more were asked for",
-            host.name, host.cores, host.cpu_ratio
+            "{} has {used} of {cap} vCPUs in use ({} cores × overcommit ratio {}), {} free, and {asked} were asked for; the operator can raise the ratio live (`cloudctl host update {} --cpu-ratio {}`)",
+            host.name,
+            host.cores,
+            host.cpu_ratio,
+            load.vcpus_free(),
+            host.id,
+            suggested_ratio(host, used + asked),
         ));
     }
     let (mem_used, mem_cap) = (load.memory_used_mib(), host.guest_memory_mib());
-    if mem_used + i64::from(req.count) * req.memory_mib > mem_cap {
+    let mem_asked = i64::from(req.count) * req.memory_mib;
+    if mem_used + mem_asked > mem_cap {
         return Err(format!(
-            "{} has {mem_used} of {mem_cap} MiB of guest memory in use (memory is not overcommitted)",
-            host.name
+            "{} has {mem_used} of {mem_cap} MiB of guest memory in use, {} free, and {mem_asked} were asked for (memory is not overcommitted; {} MiB are kept for the host: `cloudctl host update {} --reserved-memory-mib N` changes that)",
+            host.name,
+            load.memory_free_mib(),
+            host.reserved_memory_mib,
+            host.id,
         ));
     }
     if !req.dedicated {
@@ -133,6 +154,13 @@ fn fit(load: &HostLoad, req: &Request) -> Result<Vec<Vec<u32>>, String> {
         cores.push(mine);
     }
     Ok(cores)
+}
+
+/// The smallest ratio, in steps of 0.5, under which `host` offers `vcpus` (capped at the highest).
+fn suggested_ratio(host: &HostCapacity, vcpus: u32) -> f64 {
+    let cores = f64::from(host.cores.max(1));
+    let ratio = (f64::from(vcpus) / cores * 2.0).ceil() / 2.0;
+    ratio.clamp(host.cpu_ratio, nuvem_api::ec2::CPU_RATIO_RANGE.1)
 }
 
 /// The first host, in the order given, that can take the whole request.
@@ -164,6 +192,7 @@ mod tests {
                 cores,
                 cpu_ratio: ratio,
                 memory_mib: memory_gib * 1024,
+                reserved_memory_mib: HOST_RESERVED_MIB,
             },
             reservations: Vec::new(),
         }
@@ -201,7 +230,7 @@ mod tests {
         let err = place(std::slice::from_ref(&course), &small(1)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no host has room: h has 2 of 2 vCPUs in use (2 cores × overcommit ratio 1) and 1 more were asked for"
+            "no host has room: h has 2 of 2 vCPUs in use (2 cores × overcommit ratio 1), 0 free, and 1 were asked for; the operator can raise the ratio live (`cloudctl host update h --cpu-ratio 1.5`)"
         );
         let mut commercial = host("h", 2, 4.0, 24);
         assert_eq!(fill(&mut commercial, small(1)), 8);
@@ -260,6 +289,22 @@ mod tests {
         assert_eq!(fill(&mut load, big), 3);
         let err = place(std::slice::from_ref(&load), &big).unwrap_err();
         assert!(err.to_string().contains("3072 of 3072 MiB"), "{err}");
+        assert!(err.to_string().contains("0 free"), "{err}");
+        // Less kept for the host: room for one more.
+        load.host.reserved_memory_mib = 0;
+        assert_eq!(fill(&mut load, big), 1);
+    }
+
+    #[test]
+    fn a_lowered_ratio_evicts_nobody_and_admits_nothing_until_capacity_frees() {
+        let mut load = host("h", 2, 4.0, 24);
+        assert_eq!(fill(&mut load, small(1)), 8);
+        load.host.cpu_ratio = 1.0;
+        assert_eq!(load.vcpus_used(), 8, "running instances keep their vCPUs");
+        assert_eq!(load.vcpus_free(), 0);
+        let err = place(std::slice::from_ref(&load), &small(1)).unwrap_err();
+        assert!(err.to_string().contains("8 of 2 vCPUs in use"), "{err}");
+        assert!(err.to_string().contains("--cpu-ratio 4.5"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use chrono::Utc;
 use nuvem_api::ec2::ImageFormat;
 
+use super::scheduler::HOST_RESERVED_MIB;
 use super::{Compute, LOCAL_HOST_ID, default_instance_types, new_id};
 use crate::drivers::hypervisor::Accelerator;
 use crate::error::Result;
@@ -46,7 +47,16 @@ impl Compute {
                 uri: self.cfg.libvirt_uri.clone(),
                 cores,
                 memory_mib,
-                cpu_ratio: self.cfg.cpu_ratio,
+                // A ratio given at start wins; else the host keeps the one set live.
+                cpu_ratio: self
+                    .cfg
+                    .cpu_ratio
+                    .or(existing.as_ref().map(|h| h.cpu_ratio))
+                    .unwrap_or(1.0),
+                reserved_memory_mib: existing
+                    .as_ref()
+                    .map(|h| h.reserved_memory_mib)
+                    .unwrap_or(HOST_RESERVED_MIB),
                 accelerator: existing
                     .map(|h| h.accelerator)
                     .unwrap_or_else(|| "unknown".into()),

@@ -1,7 +1,7 @@
 //! Compute handlers: parse, call the service, shape the response.
 
 use actix_web::web::{Data, Json, Path};
-use actix_web::{HttpResponse, delete, get, post, put};
+use actix_web::{HttpResponse, delete, get, patch, post, put};
 use nuvem_api::ec2::*;
 
 use super::auth::Caller;
@@ -241,6 +241,26 @@ pub async fn host_list(caller: Caller, nuvem: Data<Nuvem>) -> Result<Json<HostLi
     Ok(Json(nuvem.compute.host_list(&caller).await?))
 }
 
+/// Changes a host's vCPU ratio or reserved memory, live (operator only). Running instances are
+/// never evicted.
+#[utoipa::path(tag = "ec2", params(("host" = String, Path, description = "Host id or name")),
+    request_body = UpdateHostRequest,
+    responses((status = 200, body = Host), Errors), security(("bearer" = [])))]
+#[patch("/v1/ec2/hosts/{host}")]
+pub async fn host_update(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+    body: Json<UpdateHostRequest>,
+) -> Result<Json<Host>> {
+    Ok(Json(
+        nuvem
+            .compute
+            .host_update(&caller, &path, body.into_inner())
+            .await?,
+    ))
+}
+
 /// Registers the compute operations, once: for routing and for the OpenAPI document.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(image_list);
@@ -262,4 +282,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(instance_reboot);
     cfg.service(console_output);
     cfg.service(host_list);
+    cfg.service(host_update);
 }

@@ -313,4 +313,85 @@ async fn lifecycle_follows_the_guest(backend: Backend) {
     cloud.stop().await;
 }
 
-on_both_backends!(compute_bad_input_and_isolation, lifecycle_follows_the_guest);
+on_both_backends!(
+    compute_bad_input_and_isolation,
+    lifecycle_follows_the_guest,
+    the_operator_changes_capacity_live
+);
+
+/// The operator changes a host's capacity live; the scheduler uses it at once, running
+/// instances are never evicted, and a full host says what is used, what is free and what to do.
+async fn the_operator_changes_capacity_live(backend: Backend) {
+    let Some(cloud) = Cloud::start(backend).await else {
+        return;
+    };
+    let img = cloud.fake_image("img", None).await;
+    let root = cloud.account("ec2cap").await;
+    let host = cloud.admin.list_hosts().await.unwrap().items.remove(0);
+    assert_eq!((host.cpu_ratio, host.reserved_memory_mib), (1.0, 1024));
+    let fill = host.cores;
+    let launch = |n: u32| req(json!({"image_id": img, "instance_type": "t3.nano", "count": n}));
+    for i in root.run_instances(&launch(fill)).await.unwrap().items {
+        wait(&root, &i.id, InstanceState::Running).await;
+    }
+    let (c, msg) = code(root.run_instances(&launch(1)).await);
+    assert_eq!(c, ErrorCode::InsufficientCapacity);
+    assert!(
+        msg.contains(&format!("{fill} of {fill} vCPUs in use")),
+        "{msg}"
+    );
+    assert!(msg.contains("0 free"), "{msg}");
+    assert!(
+        msg.contains("cloudctl host update host-1 --cpu-ratio"),
+        "{msg}"
+    );
+
+    // Students may not change it; bad values are refused with the range.
+    let (c, _) = code(root.update_host("host-1", Some(4.0), None).await);
+    assert_eq!(c, ErrorCode::AccessDenied);
+    let (c, msg) = code(cloud.admin.update_host("host-1", Some(40.0), None).await);
+    assert_eq!(c, ErrorCode::InvalidRequest);
+    assert!(msg.contains("0.1 to 16"), "{msg}");
+    let (c, _) = code(cloud.admin.update_host("host-1", None, Some(1 << 40)).await);
+    assert_eq!(c, ErrorCode::InvalidRequest);
+    let (c, _) = code(cloud.admin.update_host("nope", Some(2.0), None).await);
+    assert_eq!(c, ErrorCode::NotFound);
+
+    // Raised live: the next launch fits.
+    let raised = cloud
+        .admin
+        .update_host("host-1", Some(2.0), None)
+        .await
+        .unwrap();
+    assert_eq!(raised.vcpus_capacity, 2 * fill);
+    assert_eq!(raised.vcpus_free, fill);
+    let more = root
+        .run_instances(&launch(1))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    wait(&root, &more.id, InstanceState::Running).await;
+
+    // Lowered below use: nobody is evicted, nothing new fits.
+    let lowered = cloud
+        .admin
+        .update_host(&host.name, Some(0.5), Some(2048))
+        .await
+        .unwrap();
+    assert_eq!(lowered.vcpus_used, fill + 1);
+    assert_eq!(lowered.vcpus_free, 0);
+    assert_eq!(lowered.reserved_memory_mib, 2048);
+    let running = root.list_instances().await.unwrap().items;
+    assert!(running.iter().all(|i| i.state == InstanceState::Running));
+    let (c, _) = code(root.run_instances(&launch(1)).await);
+    assert_eq!(c, ErrorCode::InsufficientCapacity);
+
+    // The live setting survives a restart that names no ratio.
+    let password = cloud.admin_password.clone();
+    let (server, _dir) = cloud.restart_configured(|c| c.cpu_ratio = None).await;
+    let admin = crate::common::login(&server.url(), "admin", "root", &password).await;
+    let host = admin.list_hosts().await.unwrap().items.remove(0);
+    assert_eq!((host.cpu_ratio, host.reserved_memory_mib), (0.5, 2048));
+    server.stop().await;
+}

@@ -93,6 +93,7 @@ const PATH_PARAMS: &[&str] = &[
     "key_pair",
     "instance",
     "reconciler",
+    "host",
 ];
 
 /// Collection operations only the operator may call.
@@ -112,6 +113,7 @@ const OPERATOR_ONLY: &[&str] = &[
     "image_delete",
     "instance_type_put",
     "host_list",
+    "host_update",
 ];
 
 /// The operations anyone may call: the rest must demand credentials.
@@ -210,6 +212,7 @@ fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
             json!({"vcpus": 64, "memory_mib": 65536, "disk_gib": 100, "price_per_hour": 0.0})
         }
         "key_pair_create" => json!({"name": "made-by-b"}),
+        "host_update" => json!({"cpu_ratio": 16.0}),
         "run_instances" => {
             json!({"image_id": a.image, "instance_type": "t3.nano", "key_name": "a-key", "subnet_id": a.subnet})
         }
@@ -413,6 +416,7 @@ async fn cross_account_isolation(backend: Backend) {
         ("key_pair", "a-key".to_owned()),
         ("instance", a_instance.id.clone()),
         ("reconciler", "vpc".to_owned()),
+        ("host", "host-1".to_owned()),
     ]
     .into_iter()
     .collect();

@@ -35,8 +35,14 @@ async fn an_old_database_upgrades_in_place(backend: Backend) {
         db.execute_unprepared(OLD_INSTANCE).await.unwrap();
         db.close().await.unwrap();
     }
-    let store = Store::connect(&url).await.expect("the old database upgrades");
-    let row = store.instance_get_any("i-0ld").await.unwrap().expect("kept");
+    let store = Store::connect(&url)
+        .await
+        .expect("the old database upgrades");
+    let row = store
+        .instance_get_any("i-0ld")
+        .await
+        .unwrap()
+        .expect("kept");
     assert_eq!(row.state, InstanceState::Running);
     assert_eq!(row.security_group_ids.0, ["sg-1"]);
     assert_eq!(row.pinned_cpus.0, [1]);

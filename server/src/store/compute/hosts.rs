@@ -29,6 +29,7 @@ impl Store {
             am.cores = Set(row.cores);
             am.memory_mib = Set(row.memory_mib);
             am.cpu_ratio = Set(row.cpu_ratio);
+            am.reserved_memory_mib = Set(row.reserved_memory_mib);
             am.accelerator = Set(row.accelerator);
             Ok(am.update(&self.db).await?)
         } else {

@@ -83,6 +83,8 @@ pub mod host {
         pub cores: i32,
         pub memory_mib: i64,
         pub cpu_ratio: f64,
+        /// Memory kept for the host itself; guests get the rest.
+        pub reserved_memory_mib: i64,
         pub accelerator: String,
         pub created_at: DateTimeUtc,
     }

@@ -140,7 +140,7 @@ impl Cloud {
             c.network_driver = NetworkDriver::Linux;
             c.hypervisor = HypervisorDriver::Libvirt;
             c.images_dir = images;
-            c.cpu_ratio = cpu_ratio;
+            c.cpu_ratio = Some(cpu_ratio);
         })
         .await
         .expect("sqlite is always available")
@@ -285,6 +285,22 @@ impl Cloud {
         self,
         between: impl FnOnce(&std::path::Path),
     ) -> (Running, tempfile::TempDir) {
+        self.restart_with(between, |_| {}).await
+    }
+
+    /// Restarts on the same data, with the configuration adjusted.
+    pub async fn restart_configured(
+        self,
+        adjust: impl FnOnce(&mut Config),
+    ) -> (Running, tempfile::TempDir) {
+        self.restart_with(|_| {}, adjust).await
+    }
+
+    async fn restart_with(
+        self,
+        between: impl FnOnce(&std::path::Path),
+        adjust: impl FnOnce(&mut Config),
+    ) -> (Running, tempfile::TempDir) {
         let url = self.database_url.clone();
         let (network, pool, hypervisor, images) = (
             self.network,
@@ -299,6 +315,7 @@ impl Cloud {
         config.vpc_pool = pool;
         config.hypervisor = hypervisor;
         config.images_dir = images;
+        adjust(&mut config);
         let server = server::start(config).await.expect("server restarts");
         (server, dir)
     }
