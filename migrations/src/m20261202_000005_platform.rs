@@ -1,5 +1,6 @@
 //! The shared platform: the saga log, and instances with a generation (optimistic concurrency),
-//! JSON columns and no launch-step column (a launch's progress lives in its saga now).
+//! JSON columns and no launch-step column (a launch's progress lives in its saga now). Hosts get
+//! the memory they keep for themselves, which the operator changes live with their ratio.
 //!
 //! Existing databases upgrade in place: instances keep their rows (generation 0), and on
 //! PostgreSQL the JSON text columns become `jsonb` (SQLite keeps JSON as text either way).
@@ -83,6 +84,11 @@ impl MigrationTrait for Migration {
         .await?;
         db.execute_unprepared("ALTER TABLE instances DROP COLUMN step")
             .await?;
+        // The operator changes a host's capacity live (ratio and reserved memory).
+        db.execute_unprepared(
+            "ALTER TABLE hosts ADD COLUMN reserved_memory_mib BIGINT NOT NULL DEFAULT 1024",
+        )
+        .await?;
         if postgres {
             for c in INSTANCE_JSON_COLUMNS {
                 // Older rows may hold '' where serialising failed; they become empty values.
@@ -118,6 +124,8 @@ impl MigrationTrait for Migration {
         db.execute_unprepared("ALTER TABLE instances ADD COLUMN step INTEGER NOT NULL DEFAULT 5")
             .await?;
         db.execute_unprepared("ALTER TABLE instances DROP COLUMN generation")
+            .await?;
+        db.execute_unprepared("ALTER TABLE hosts DROP COLUMN reserved_memory_mib")
             .await?;
         manager
             .drop_table(Table::drop().table(Sagas::Table).to_owned())
