@@ -22,12 +22,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use nuvem_server::drivers::net::{BridgeSpec, HostNetwork, LinuxNetwork, NetnsPlug};
 use nuvem_server::drivers::run_with_input;
-use nuvem_server::store::vpc::{EniRow, NetworkSnapshot, SgRow, SgRuleRow, SubnetRow, VpcRow};
-use nuvem_server::vpc::cidr::Cidr;
-use nuvem_server::vpc::firewall::{self, Naming, Ruleset};
+use nuvem_server::netspec::model::{Direction, Protocol};
+use nuvem_server::netspec::{
+    self, Cidr, Group, Interface, Naming, Network, Peer, Rule, Ruleset, Subnet as SubnetSpec, Vpc,
+};
 
 /// (interfaces, security-group rules): 5 rules per interface.
 const SCALES: [(usize, usize); 3] = [(10, 50), (50, 250), (100, 500)];
@@ -159,31 +159,22 @@ fn max(v: &[Duration]) -> Duration {
 // A synthetic network: one VPC, one /24 subnet, interfaces each in a group of its own.
 
 struct Subnet {
-    vpc: VpcRow,
-    subnet: SubnetRow,
+    vpc: Vpc,
+    subnet: SubnetSpec,
     block: Cidr,
 }
 
 impl Subnet {
     fn new(block: Cidr) -> Subnet {
-        let now = Utc::now();
-        let vpc = VpcRow {
+        let vpc = Vpc {
             id: "vpc-be0c0001".into(),
-            account_id: "bench".into(),
-            name: "bench".into(),
-            cidr: block.to_string(),
-            is_default: false,
+            cidr: block,
             internet_gateway: false,
-            created_at: now,
         };
-        let subnet = SubnetRow {
+        let subnet = SubnetSpec {
             id: "subnet-be0c0001".into(),
-            account_id: "bench".into(),
             vpc_id: vpc.id.clone(),
-            name: "bench".into(),
-            cidr: block.to_string(),
-            is_default: false,
-            created_at: now,
+            cidr: block,
         };
         Subnet { vpc, subnet, block }
     }
@@ -196,67 +187,66 @@ impl Subnet {
         self.ip(1)
     }
 
-    fn snapshot(&self) -> NetworkSnapshot {
-        NetworkSnapshot {
+    fn snapshot(&self) -> Network {
+        Network {
             vpcs: vec![self.vpc.clone()],
             subnets: vec![self.subnet.clone()],
             ..Default::default()
         }
     }
 
-    /// Adds an interface with its own group; returns (interface id, group id).
+    /// Adds an interface with its own group; returns (interface id, index of its group).
     fn add_interface(
         &self,
-        snap: &mut NetworkSnapshot,
+        snap: &mut Network,
         naming: &Naming,
         n: u32,
         host: u32,
-    ) -> (String, String) {
-        let now = Utc::now();
+    ) -> (String, usize) {
         let eni = format!("eni-be0e{n:04x}");
         let sg = format!("sg-be05{n:04x}");
-        snap.interfaces.push(EniRow {
+        snap.interfaces.push(Interface {
             id: eni.clone(),
             account_id: "bench".into(),
             vpc_id: self.vpc.id.clone(),
             subnet_id: self.subnet.id.clone(),
-            private_ip: self.ip(host).to_string(),
+            ip: self.ip(host),
             mac: format!("02:be:0e:00:{:02x}:{:02x}", n >> 8, n & 0xff),
             device: naming.device(&eni),
-            attached_to: String::new(),
-            description: String::new(),
-            created_at: now,
+            groups: vec![sg.clone()],
         });
-        snap.groups.push(SgRow {
-            id: sg.clone(),
-            account_id: "bench".into(),
-            vpc_id: self.vpc.id.clone(),
-            name: sg.clone(),
-            description: String::new(),
-            is_default: false,
-            created_at: now,
+        snap.groups.push(Group {
+            id: sg,
+            rules: Vec::new(),
         });
-        snap.memberships.push((eni.clone(), sg.clone()));
-        (eni, sg)
+        (eni, snap.groups.len() - 1)
     }
 }
 
-fn rule(sg: &str, n: usize, direction: &str, port: Option<u16>, cidr: &str) -> SgRuleRow {
-    SgRuleRow {
+fn rule(n: usize, direction: Direction, port: Option<u16>, cidr: &str) -> Rule {
+    Rule {
         id: format!(
             "sgr-be0{}{n:04x}",
-            if direction == "ingress" { 'a' } else { 'b' }
+            if direction == Direction::Ingress {
+                'a'
+            } else {
+                'b'
+            }
         ),
-        sg_id: sg.to_owned(),
-        direction: direction.into(),
-        protocol: if port.is_some() { "tcp" } else { "all" }.into(),
-        from_port: port.map(i32::from),
-        to_port: port.map(i32::from),
-        cidr: Some(cidr.into()),
-        source_group_id: None,
-        description: String::new(),
-        created_at: Utc::now(),
+        direction,
+        protocol: if port.is_some() {
+            Protocol::Tcp
+        } else {
+            Protocol::All
+        },
+        ports: port.map(|p| (p, p)),
+        peer: Peer::Block(Cidr::parse(cidr).expect("a block")),
     }
+}
+
+/// Rules of all groups.
+fn rule_total(snap: &Network) -> usize {
+    snap.groups.iter().map(|g| g.rules.len()).sum()
 }
 
 /// A peer address that never carries traffic here (198.18.0.0/15, the benchmarking block).
@@ -266,31 +256,26 @@ fn other_peer(n: usize) -> String {
 
 /// `interfaces` interfaces with `rules / interfaces` rules each: one egress "all", the rest
 /// ingress TCP from a /32.
-fn scale_snapshot(
-    subnet: &Subnet,
-    naming: &Naming,
-    interfaces: usize,
-    rules: usize,
-) -> NetworkSnapshot {
+fn scale_snapshot(subnet: &Subnet, naming: &Naming, interfaces: usize, rules: usize) -> Network {
     let mut snap = subnet.snapshot();
     let per = rules / interfaces;
     let mut n = 0;
     for i in 0..interfaces {
         let (_, sg) = subnet.add_interface(&mut snap, naming, i as u32, 10 + i as u32);
-        snap.rules.push(rule(&sg, n, "egress", None, "0.0.0.0/0"));
+        let group = &mut snap.groups[sg].rules;
+        group.push(rule(n, Direction::Egress, None, "0.0.0.0/0"));
         n += 1;
         for k in 1..per {
-            snap.rules.push(rule(
-                &sg,
+            group.push(rule(
                 n,
-                "ingress",
+                Direction::Ingress,
                 Some(1000 + k as u16),
                 &other_peer(n),
             ));
             n += 1;
         }
     }
-    assert_eq!(snap.rules.len(), rules);
+    assert_eq!(rule_total(&snap), rules);
     snap
 }
 
@@ -336,8 +321,8 @@ impl Lab {
             .collect())
     }
 
-    fn apply(&self, snap: &NetworkSnapshot) -> anyhow::Result<Ruleset> {
-        let rules = firewall::render(snap, &self.naming);
+    fn apply(&self, snap: &Network) -> anyhow::Result<Ruleset> {
+        let rules = netspec::render(snap, &self.naming);
         self.net.firewall_apply(&rules, &self.naming, false)?;
         Ok(rules)
     }
@@ -474,12 +459,10 @@ fn rule_changes(lab: &Lab, subnet: &Subnet) -> anyhow::Result<Vec<ScaleResult>> 
         };
         for change in 0..CHANGES {
             // A rule change: one ingress rule gets another port.
-            let port = 2000 + change as i32;
-            let victim = &mut snap.rules[(change % interfaces) * (rules / interfaces) + 1];
-            victim.from_port = Some(port);
-            victim.to_port = Some(port);
+            let port = 2000 + change as u16;
+            snap.groups[change % interfaces].rules[1].ports = Some((port, port));
             let t = Instant::now();
-            let set = firewall::render(&snap, &lab.naming);
+            let set = netspec::render(&snap, &lab.naming);
             let rendered = t.elapsed();
             lab.net.firewall_apply(&set, &lab.naming, false)?;
             r.apply.push(t.elapsed());
@@ -513,33 +496,30 @@ fn pair_snapshot(
     pair: &Pair,
     extra: usize,
     control: bool,
-) -> NetworkSnapshot {
+) -> Network {
     let mut snap = subnet.snapshot();
     let (_, client_sg) = subnet.add_interface(&mut snap, naming, 0xc1, 10);
     let (_, server_sg) = subnet.add_interface(&mut snap, naming, 0x5e, 11);
     let client = format!("{}/32", pair.client_ip);
-    snap.rules
-        .push(rule(&client_sg, 1, "egress", None, "0.0.0.0/0"));
-    snap.rules
-        .push(rule(&server_sg, 2, "egress", None, "0.0.0.0/0"));
+    snap.groups[client_sg]
+        .rules
+        .push(rule(1, Direction::Egress, None, "0.0.0.0/0"));
+    let server = &mut snap.groups[server_sg].rules;
+    server.push(rule(2, Direction::Egress, None, "0.0.0.0/0"));
     if control {
-        snap.rules
-            .push(rule(&server_sg, 5, "ingress", Some(PORT_FIRST), &client));
+        server.push(rule(5, Direction::Ingress, Some(PORT_FIRST), &client));
     }
     // Extra rules first, so that every new flow walks them before the allow rule.
     for n in 0..extra {
-        snap.rules.push(rule(
-            &server_sg,
+        server.push(rule(
             0x1000 + n,
-            "ingress",
+            Direction::Ingress,
             Some(10_000 + n as u16),
             &other_peer(n),
         ));
     }
-    snap.rules
-        .push(rule(&server_sg, 3, "ingress", Some(PORT_CONN), &client));
-    snap.rules
-        .push(rule(&server_sg, 4, "ingress", Some(PORT_STREAM), &client));
+    server.push(rule(3, Direction::Ingress, Some(PORT_CONN), &client));
+    server.push(rule(4, Direction::Ingress, Some(PORT_STREAM), &client));
     snap
 }
 

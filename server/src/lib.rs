@@ -10,6 +10,7 @@ pub mod drivers;
 pub mod error;
 pub mod http;
 pub mod iam;
+pub mod netspec;
 pub mod platform;
 pub mod reconcile;
 pub mod saga;

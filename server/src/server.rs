@@ -11,9 +11,9 @@ use anyhow::Context;
 use crate::Nuvem;
 use crate::compute::{Compute, ComputeConfig};
 use crate::config::{Config, HypervisorDriver, NetworkDriver};
-use crate::drivers::hypervisor::{Hypervisor, Libvirt, SimHypervisor};
-use crate::drivers::net::{HostNetwork, LinuxNetwork};
-use crate::drivers::sim::SimNetwork;
+use crate::drivers::Drivers;
+use crate::drivers::hypervisor::{Libvirt, SimHypervisor};
+use crate::drivers::net::{LinuxNetwork, SimNetwork};
 use crate::http::{self, metrics::Metrics};
 use crate::iam::{Bootstrap, Iam, SessionPolicy, crypto::Keys};
 use crate::platform::Platform;
@@ -140,7 +140,34 @@ fn prepare_sqlite(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The drivers the configuration names: the host's own (Linux, libvirt) or the simulated twins.
+fn configured_drivers(config: &Config) -> anyhow::Result<Drivers> {
+    Ok(Drivers {
+        net: match config.network_driver {
+            NetworkDriver::Linux => Arc::new(LinuxNetwork::new(&config.data_dir)?),
+            NetworkDriver::Simulated => Arc::new(SimNetwork::default()),
+        },
+        hypervisor: match config.hypervisor {
+            HypervisorDriver::Libvirt => Arc::new(Libvirt::new(&config.libvirt_uri)),
+            HypervisorDriver::Simulated => Arc::new(SimHypervisor::default()),
+        },
+    })
+}
+
+/// Starts a server on the drivers its configuration names.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    start_on(config, None).await
+}
+
+/// Starts a server on drivers built by the caller: a test keeps the simulated twins of
+/// [`Drivers::simulated`] to reach into them. They should be the kinds `config` names (which
+/// decides, for one, whether the data directory is opened to QEMU's group).
+pub async fn start_with_drivers(config: Config, drivers: Drivers) -> anyhow::Result<Running> {
+    start_on(config, Some(drivers)).await
+}
+
+/// `None`: the drivers the configuration names, built once the data directory is ready for them.
+async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Running> {
     prepare_data_dir(&config)?;
     prepare_sqlite(&config.database_url)?;
     let store = Store::connect(&config.database_url)
@@ -168,9 +195,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         write_private(&path, &format!("{pw}\n"))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let net: Arc<dyn HostNetwork> = match config.network_driver {
-        NetworkDriver::Linux => Arc::new(LinuxNetwork::new(&config.data_dir)?),
-        NetworkDriver::Simulated => Arc::new(SimNetwork::default()),
+    let drivers = match drivers {
+        Some(d) => d,
+        None => configured_drivers(&config)?,
     };
     // Multi-step operations of every service, with their progress in the database.
     let sagas = Sagas::new(store.clone());
@@ -184,7 +211,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let vpc = Vpc::new(
         store.clone(),
         iam.clone(),
-        net,
+        drivers.net,
         &config.data_dir,
         &config.vpc_pool,
         crate::vpc::PortForwardPolicy {
@@ -196,15 +223,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             usage: usage.clone(),
         },
     )?;
-    let hv: Arc<dyn Hypervisor> = match config.hypervisor {
-        HypervisorDriver::Libvirt => Arc::new(Libvirt::new(&config.libvirt_uri)),
-        HypervisorDriver::Simulated => Arc::new(SimHypervisor::default()),
-    };
     let compute = Compute::new(
         store.clone(),
         iam.clone(),
         vpc.clone(),
-        hv,
+        drivers.hypervisor,
         &config.data_dir,
         ComputeConfig {
             images_dir: config.images_dir.clone(),

@@ -1,12 +1,46 @@
 //! The only code that touches the host. Each driver is a trait with a real implementation (shell
-//! commands against the kernel and daemons) and a simulated twin for fast unit tests. Drivers know
-//! nothing of HTTP, IAM or accounts.
+//! commands against the kernel and daemons) and a simulated twin for fast unit tests, one folder
+//! each (`mod`: the trait and its types, `real`, `sim`). Drivers know nothing of HTTP, IAM,
+//! accounts or the database: what they build comes from [`crate::netspec`] and the services.
 
 pub mod host_ports;
 pub mod hypervisor;
 pub mod keys;
 pub mod net;
-pub mod sim;
+
+use std::sync::Arc;
+
+use hypervisor::{Hypervisor, SimHypervisor};
+use net::{HostNetwork, SimNetwork};
+
+/// The drivers one server runs on: the services get them as trait objects and never learn which
+/// implementation is behind. `server::start` builds them from the configuration.
+#[derive(Clone)]
+pub struct Drivers {
+    pub net: Arc<dyn HostNetwork>,
+    pub hypervisor: Arc<dyn Hypervisor>,
+}
+
+/// The simulated twins behind [`Drivers::simulated`], kept with their concrete types so that a
+/// test can inject failures (`SimNetwork::fail`) and guest events
+/// (`SimHypervisor::power_off_from_inside`) into the server it started.
+#[derive(Debug, Clone, Default)]
+pub struct SimDrivers {
+    pub net: Arc<SimNetwork>,
+    pub hypervisor: Arc<SimHypervisor>,
+}
+
+impl Drivers {
+    /// Both drivers simulated, with the twins alongside for the test that wants to reach them.
+    pub fn simulated() -> (Drivers, SimDrivers) {
+        let sims = SimDrivers::default();
+        let drivers = Drivers {
+            net: sims.net.clone(),
+            hypervisor: sims.hypervisor.clone(),
+        };
+        (drivers, sims)
+    }
+}
 
 /// A host command failed; the message names the command and what it printed.
 #[derive(Debug, thiserror::Error)]

@@ -6,10 +6,9 @@ use std::time::Instant;
 use nuvem_api::vpc as api;
 
 use super::Vpc;
-use super::cidr::{self, Cidr};
-use super::firewall;
 use crate::drivers::net::{BridgeSpec, DhcpSpec};
 use crate::error::{Error, Result};
+use crate::netspec::{self, Cidr, cidr};
 
 impl Vpc {
     // The host: desired state (database) → actual state
@@ -26,9 +25,7 @@ impl Vpc {
                 net.prepare()?;
                 let mut desired = BTreeSet::new();
                 for s in &snap.subnets {
-                    let Ok(c) = Cidr::parse(&s.cidr) else {
-                        continue;
-                    };
+                    let c = s.cidr;
                     let spec = BridgeSpec {
                         name: naming.bridge(&s.id),
                         gateway: cidr::gateway(c),
@@ -45,7 +42,7 @@ impl Vpc {
                         .interfaces
                         .iter()
                         .filter(|e| e.subnet_id == s.id)
-                        .map(|e| (e.mac.clone(), e.private_ip.clone(), e.id.clone()))
+                        .map(|e| (e.mac.clone(), e.ip.to_string(), e.id.clone()))
                         .collect();
                     let dhcp = DhcpSpec {
                         subnet_id: s.id.clone(),
@@ -79,7 +76,7 @@ impl Vpc {
                         net.link_delete(&d)?;
                     }
                 }
-                let rules = firewall::render(&snap, &naming);
+                let rules = netspec::render(&snap, &naming);
                 net.firewall_apply(&rules, &naming, snap.subnets.is_empty())?;
                 report.firewall_rules = if snap.subnets.is_empty() {
                     0
@@ -98,7 +95,7 @@ impl Vpc {
         let snap = self.snapshot().await?;
         let naming = self.naming.clone();
         self.blocking(move |net| {
-            let rules = firewall::render(&snap, &naming);
+            let rules = netspec::render(&snap, &naming);
             net.firewall_apply(&rules, &naming, snap.subnets.is_empty())?;
             Ok(rules.rule_count())
         })

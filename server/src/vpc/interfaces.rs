@@ -9,11 +9,11 @@ use nuvem_api::validate;
 use nuvem_api::vpc as api;
 
 use super::change::Write;
-use super::cidr::{self, Cidr};
 use super::{Vpc, new_id, new_mac};
 use crate::drivers::net::NetnsPlug;
 use crate::error::{Error, Result};
 use crate::iam::Principal;
+use crate::netspec::cidr::{self, Cidr};
 use crate::store::vpc::{EniRow, SubnetRow};
 
 impl Vpc {

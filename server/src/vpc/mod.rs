@@ -8,17 +8,20 @@
 //! lock; each change is a saga (`change.rs`): a change whose host step fails, or that a crash
 //! interrupted, is taken back in the database and the host reconciled again.
 //!
-//! One file per job: `host` (reconcile, firewall), `change` (the saga), `vpcs`, `subnets`,
-//! `security_groups`, `interfaces`, `port_forwards`, `trace`, `reconciler`.
+//! The network itself (CIDR arithmetic, device names, the firewall's rules, the trace) is pure data
+//! in [`crate::netspec`]; `snapshot` turns the database rows into it.
+//!
+//! One file per job: `host` (reconcile, firewall), `snapshot` (rows → [`crate::netspec::Network`]),
+//! `change` (the saga), `vpcs`, `subnets`, `security_groups`, `interfaces`, `port_forwards`,
+//! `trace`, `reconciler`.
 
 pub mod change;
-pub mod cidr;
-pub mod firewall;
 mod host;
 mod interfaces;
 mod port_forwards;
 mod reconciler;
 mod security_groups;
+mod snapshot;
 mod subnets;
 mod trace;
 mod vpcs;
@@ -34,13 +37,12 @@ use rand::Rng;
 use crate::drivers::net::HostNetwork;
 use crate::error::{Error, Result};
 use crate::iam::{Iam, Principal};
+use crate::netspec::{Cidr, Naming};
 use crate::platform::Platform;
 use crate::saga::Sagas;
 use crate::store::Store;
 use crate::store::vpc::{EniRow, PortForwardRow};
 use crate::usage::{Change, Dimensions, Usage, UsageEvent};
-use cidr::Cidr;
-use firewall::Naming;
 
 /// The block every VPC must lie in, unless configured otherwise.
 pub const DEFAULT_POOL: &str = "10.64.0.0/10";
@@ -166,13 +168,6 @@ impl Vpc {
             self.report_forward(f, Change::Deleted);
         }
         Ok(())
-    }
-
-    /// The desired state of the host network, with the address port forwards are published on.
-    async fn snapshot(&self) -> Result<crate::store::vpc::NetworkSnapshot> {
-        let mut snap = self.store.network_snapshot().await?;
-        snap.forward_address = Some(self.forwards.address);
-        Ok(snap)
     }
 
     pub fn naming(&self) -> &Naming {

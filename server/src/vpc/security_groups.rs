@@ -6,11 +6,11 @@ use nuvem_api::validate;
 use nuvem_api::vpc as api;
 
 use super::change::Write;
-use super::cidr::Cidr;
-use super::firewall;
+use super::snapshot::direction_text;
 use super::{Vpc, new_id};
 use crate::error::{Error, Result};
 use crate::iam::Principal;
+use crate::netspec::{self, Cidr};
 use crate::store::vpc::{SgRow, SgRuleRow};
 
 impl Vpc {
@@ -243,7 +243,7 @@ impl Vpc {
         if !description.is_empty() {
             validate::label("description", &description).map_err(Error::InvalidRequest)?;
         }
-        let direction = firewall::direction_str(req.direction);
+        let direction = direction_text(req.direction);
         let existing = self.store.sg_rule_list(vec![g.id.clone()]).await?;
         if let Some(dup) = existing.iter().find(|r| {
             r.direction == direction
@@ -309,7 +309,7 @@ impl Vpc {
         let snap = self.snapshot().await?;
         Ok(api::GeneratedRules {
             security_group_id: g.id.clone(),
-            rules: firewall::rules_for_group(&snap, &self.naming, &g.id),
+            rules: netspec::rules_for_group(&snap, &self.naming, &g.id),
         })
     }
 

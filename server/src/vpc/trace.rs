@@ -5,9 +5,9 @@ use std::net::Ipv4Addr;
 use nuvem_api::vpc as api;
 
 use super::Vpc;
-use super::firewall;
 use crate::error::{Error, Result};
 use crate::iam::Principal;
+use crate::netspec;
 
 impl Vpc {
     // Trace and reconcile
@@ -39,7 +39,7 @@ impl Vpc {
             }
         };
         let snap = self.snapshot().await?;
-        firewall::trace(&snap, &p.account.id, from, to, req.protocol, port)
+        netspec::trace(&snap, &p.account.id, from, to, req.protocol, port)
             .map_err(Error::InvalidRequest)
     }
 

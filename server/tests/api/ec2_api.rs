@@ -231,7 +231,7 @@ async fn lifecycle_follows_the_guest(backend: Backend) {
 
     // A guest that powers itself off becomes stopped; start brings it back.
     let compute = &cloud.server().nuvem.compute;
-    let sim = compute.hypervisor().as_sim().expect("simulated hypervisor");
+    let sim = &cloud.sims().hypervisor;
     sim.power_off_from_inside(&compute.domain_name(&a.id));
     compute.reconcile().await.unwrap();
     let stopped = root.get_instance(&a.id).await.unwrap();

@@ -362,13 +362,7 @@ async fn a_change_failing_on_the_host_is_unwound(backend: Backend) {
         .items
         .remove(0);
     let subnet = root.list_subnets(None).await.unwrap().items.remove(0);
-    let sim = cloud
-        .server()
-        .nuvem
-        .vpc
-        .driver()
-        .as_sim()
-        .expect("the tests run on the simulated network");
+    let sim = &cloud.sims().net;
 
     sim.fail("firewall_apply", true);
     let (c, msg) = code(root.authorize_rule(&sg.id, &rule(json!({"direction": "ingress", "protocol": "tcp", "from_port": 22, "cidr": "0.0.0.0/0"}))).await);

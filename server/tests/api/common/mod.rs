@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use nuvem_sdk::{Client, Credentials};
 use nuvem_server::config::{Config, HypervisorDriver, NetworkDriver};
+use nuvem_server::drivers::{Drivers, SimDrivers};
 use nuvem_server::server::{self, Running};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -29,6 +30,8 @@ pub struct Cloud {
     pub pool: String,
     /// The PostgreSQL database of this test (None: SQLite in the data directory).
     pub database_url: Option<String>,
+    /// The simulated twins the server runs on, when both drivers are simulated.
+    sims: Option<SimDrivers>,
     dir: Option<tempfile::TempDir>,
 }
 
@@ -164,7 +167,16 @@ impl Cloud {
             config.hypervisor,
             config.images_dir.clone(),
         );
-        let server = server::start(config).await.expect("server starts");
+        // Fully simulated, the test keeps the twins to reach into them (`Cloud::sims`).
+        let (server, sims) = match (network, hypervisor) {
+            (NetworkDriver::Simulated, HypervisorDriver::Simulated) => {
+                let (drivers, sims) = Drivers::simulated();
+                let server = server::start_with_drivers(config, drivers).await;
+                (server, Some(sims))
+            }
+            _ => (server::start(config).await, None),
+        };
+        let server = server.expect("server starts");
         let admin_password = server
             .generated_admin_password()
             .expect("a fresh server creates admin")
@@ -180,8 +192,17 @@ impl Cloud {
             images_dir,
             pool,
             database_url: url,
+            sims,
             dir: Some(dir),
         })
+    }
+
+    /// The simulated network and hypervisor the server runs on, to inject failures and guest
+    /// events.
+    pub fn sims(&self) -> &SimDrivers {
+        self.sims
+            .as_ref()
+            .expect("the test runs on the simulated network and hypervisor")
     }
 
     pub fn server(&self) -> &Running {

@@ -1,15 +1,17 @@
-//! Virtual machines: libvirt (one persistent connection, through the `virt` crate) plus the guest
-//! files it needs (`qemu-img` disks, `genisoimage` NoCloud seeds), and a simulated twin.
+//! The real hypervisor: libvirt (one persistent connection, through the `virt` crate) plus the
+//! guest files it needs (`qemu-img` disks, `genisoimage` NoCloud seeds), with guests run as
+//! libvirt's unprivileged QEMU user.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use virt::connect::Connect;
 use virt::domain::{Domain, DomainState as VirtState};
 
-use super::{DriverError, DriverResult, run};
+use super::{Accelerator, DomainSpec, DomainState, Hypervisor};
+use crate::drivers::{DriverError, DriverResult, run};
 
 /// The unprivileged user QEMU runs as: libvirt's own (`libvirt-qemu` on Debian and Ubuntu, `qemu`
 /// on Fedora), with its primary group (`kvm`), which also owns `/dev/kvm`.
@@ -23,96 +25,9 @@ pub struct QemuUser {
 /// The QEMU user of this host; `None` when libvirt's packages did not create one.
 pub fn qemu_user() -> Option<QemuUser> {
     ["libvirt-qemu", "qemu"].into_iter().find_map(|name| {
-        let (uid, gid) = super::host_user(name)?;
+        let (uid, gid) = crate::drivers::host_user(name)?;
         (uid != 0).then_some(QemuUser { name, uid, gid })
     })
-}
-
-/// How QEMU runs the guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Accelerator {
-    /// Hardware virtualization.
-    Kvm,
-    /// QEMU's software emulation (where KVM is missing or nested KVM does not work).
-    Tcg,
-}
-
-impl Accelerator {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Accelerator::Kvm => "kvm",
-            Accelerator::Tcg => "tcg",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "kvm" => Some(Accelerator::Kvm),
-            "tcg" => Some(Accelerator::Tcg),
-            _ => None,
-        }
-    }
-}
-
-/// Everything the hypervisor needs to run one instance.
-#[derive(Debug, Clone)]
-pub struct DomainSpec {
-    pub name: String,
-    pub vcpus: u32,
-    pub memory_mib: u64,
-    pub accelerator: Accelerator,
-    /// Direct kernel boot (kernel, initrd, command line), or boot from the disk.
-    pub kernel: Option<(PathBuf, PathBuf, String)>,
-    pub disk: PathBuf,
-    pub seed: PathBuf,
-    pub bridge: String,
-    pub tap: String,
-    pub mac: String,
-    pub console_log: PathBuf,
-    /// Host core of each vCPU, when dedicated.
-    pub pinned: Vec<u32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DomainState {
-    Running,
-    ShutOff,
-    Paused,
-    ShuttingDown,
-    Crashed,
-    Missing,
-}
-
-pub trait Hypervisor: Send + Sync + 'static {
-    /// Defines (or redefines) the domain and starts it.
-    fn define_and_start(&self, spec: &DomainSpec) -> DriverResult<()>;
-    /// Asks the guest to power off (ACPI), as a stop does.
-    fn shutdown(&self, name: &str) -> DriverResult<()>;
-    /// Powers off at once; a domain already off or missing is fine.
-    fn destroy(&self, name: &str) -> DriverResult<()>;
-    /// Forgets the domain; a missing one is fine.
-    fn undefine(&self, name: &str) -> DriverResult<()>;
-    fn reboot(&self, name: &str) -> DriverResult<()>;
-    fn state(&self, name: &str) -> DriverResult<DomainState>;
-    /// Names of all domains starting with `prefix`.
-    fn list(&self, prefix: &str) -> DriverResult<Vec<String>>;
-    /// The host core each vCPU is pinned to, as libvirt reports it.
-    fn vcpu_pins(&self, name: &str) -> DriverResult<Vec<u32>>;
-    /// A qcow2 disk: an overlay of `backing`, or blank.
-    fn disk_create(&self, path: &Path, size_gib: u64, backing: Option<&Path>) -> DriverResult<()>;
-    /// A NoCloud seed ISO (volume `cidata`) with meta-data and user-data.
-    fn seed_create(&self, path: &Path, meta_data: &str, user_data: &str) -> DriverResult<()>;
-    /// Whether KVM really works here, found by booting `kernel` (not by the presence of
-    /// /dev/kvm: nested KVM can open and then hang).
-    fn probe_accelerator(&self, kernel: Option<&Path>) -> Accelerator;
-    /// The group guests' QEMU processes run with: the directories they must traverse (the data
-    /// directory, instance and image folders) belong to it. `None`: no real guests.
-    fn guest_group(&self) -> Option<u32> {
-        None
-    }
-    fn as_sim(&self) -> Option<&SimHypervisor> {
-        None
-    }
 }
 
 fn xml_escape(s: &str) -> String {
@@ -379,13 +294,13 @@ impl Hypervisor for Libvirt {
             }
         }
         // Root's alone; libvirt hands it to the QEMU user while the guest runs.
-        super::file_mode(path, 0o600, None)
+        crate::drivers::file_mode(path, 0o600, None)
     }
 
     fn seed_create(&self, path: &Path, meta_data: &str, user_data: &str) -> DriverResult<()> {
         // The user-data may hold secrets: root's alone, as the ISO (libvirt lends it to QEMU).
         let dir = path.with_extension("d");
-        super::private_dir(&dir, 0o700, None)?;
+        crate::drivers::private_dir(&dir, 0o700, None)?;
         let write = |f: &str, text: &str| {
             std::fs::write(dir.join(f), text)
                 .map_err(|e| DriverError(format!("cannot write the seed's {f}: {e}")))
@@ -403,7 +318,7 @@ impl Hypervisor for Libvirt {
         );
         let _ = std::fs::remove_dir_all(&dir);
         result?;
-        super::file_mode(path, 0o600, None)
+        crate::drivers::file_mode(path, 0o600, None)
     }
 
     fn probe_accelerator(&self, kernel: Option<&Path>) -> Accelerator {
@@ -476,105 +391,5 @@ impl Hypervisor for Libvirt {
 
     fn guest_group(&self) -> Option<u32> {
         self.user.as_ref().map(|u| u.gid)
-    }
-}
-
-/// A simulated hypervisor: domains in memory, empty files for disks and seeds.
-#[derive(Debug, Default)]
-pub struct SimHypervisor {
-    pub domains: Mutex<BTreeMap<String, (DomainSpec, DomainState)>>,
-}
-
-impl SimHypervisor {
-    fn set(&self, name: &str, state: DomainState) -> DriverResult<()> {
-        let mut d = self.domains.lock().expect("sim domains");
-        match d.get_mut(name) {
-            Some(entry) => {
-                entry.1 = state;
-                Ok(())
-            }
-            None => Err(DriverError(format!("domain {name} does not exist"))),
-        }
-    }
-
-    /// What a guest powering itself off looks like.
-    pub fn power_off_from_inside(&self, name: &str) {
-        let _ = self.set(name, DomainState::ShutOff);
-    }
-}
-
-impl Hypervisor for SimHypervisor {
-    fn define_and_start(&self, spec: &DomainSpec) -> DriverResult<()> {
-        self.domains
-            .lock()
-            .expect("sim domains")
-            .insert(spec.name.clone(), (spec.clone(), DomainState::Running));
-        Ok(())
-    }
-
-    fn shutdown(&self, name: &str) -> DriverResult<()> {
-        let _ = self.set(name, DomainState::ShutOff);
-        Ok(())
-    }
-
-    fn destroy(&self, name: &str) -> DriverResult<()> {
-        let _ = self.set(name, DomainState::ShutOff);
-        Ok(())
-    }
-
-    fn undefine(&self, name: &str) -> DriverResult<()> {
-        self.domains.lock().expect("sim domains").remove(name);
-        Ok(())
-    }
-
-    fn reboot(&self, name: &str) -> DriverResult<()> {
-        self.set(name, DomainState::Running)
-    }
-
-    fn state(&self, name: &str) -> DriverResult<DomainState> {
-        Ok(self
-            .domains
-            .lock()
-            .expect("sim domains")
-            .get(name)
-            .map(|d| d.1)
-            .unwrap_or(DomainState::Missing))
-    }
-
-    fn list(&self, prefix: &str) -> DriverResult<Vec<String>> {
-        Ok(self
-            .domains
-            .lock()
-            .expect("sim domains")
-            .keys()
-            .filter(|n| n.starts_with(prefix))
-            .cloned()
-            .collect())
-    }
-
-    fn vcpu_pins(&self, name: &str) -> DriverResult<Vec<u32>> {
-        Ok(self
-            .domains
-            .lock()
-            .expect("sim domains")
-            .get(name)
-            .map(|d| d.0.pinned.clone())
-            .unwrap_or_default())
-    }
-
-    fn disk_create(&self, path: &Path, _: u64, _: Option<&Path>) -> DriverResult<()> {
-        std::fs::write(path, b"").map_err(|e| DriverError(e.to_string()))
-    }
-
-    fn seed_create(&self, path: &Path, meta: &str, user: &str) -> DriverResult<()> {
-        std::fs::write(path, format!("{meta}\n---\n{user}")).map_err(|e| DriverError(e.to_string()))
-    }
-
-    fn probe_accelerator(&self, _: Option<&Path>) -> Accelerator {
-        Accelerator::Tcg
-    }
-
-    fn as_sim(&self) -> Option<&SimHypervisor> {
-        Some(self)
     }
 }

@@ -1,74 +1,13 @@
-//! Host networking: Linux bridges (`ip`), DHCP (`dnsmasq`, one per subnet, bound to its bridge),
-//! and the firewall (`iptables-restore` into Nuvem's own chains). Verified recipes:
+//! The real host network: Linux bridges (`ip`), DHCP (`dnsmasq`, one per subnet, bound to its
+//! bridge), and the firewall (`iptables-restore` into Nuvem's own chains). Verified recipes:
 //! ../shared/RECIPES.md.
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use super::{DriverError, DriverResult, run, run_with_input};
-use crate::vpc::cidr::Cidr;
-use crate::vpc::firewall::{Naming, Ruleset};
-
-/// A subnet's bridge: the host is its gateway.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BridgeSpec {
-    pub name: String,
-    pub gateway: Ipv4Addr,
-    pub prefix: u8,
-}
-
-/// A subnet's DHCP server: fixed leases only, for the addresses Nuvem allocated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DhcpSpec {
-    pub subnet_id: String,
-    pub bridge: String,
-    pub subnet: Cidr,
-    pub gateway: Ipv4Addr,
-    /// (mac, ip, host name)
-    pub hosts: Vec<(String, String, String)>,
-}
-
-/// How an interface is plugged into a network namespace standing in for a host.
-#[derive(Debug, Clone)]
-pub struct NetnsPlug {
-    pub device: String,
-    pub bridge: String,
-    pub netns: String,
-    pub mac: String,
-    /// Configure this address statically; `None` leaves it to DHCP.
-    pub address: Option<(Ipv4Addr, u8, Ipv4Addr)>,
-}
-
-/// What the host network must offer Nuvem. Methods are blocking: call them off the async workers.
-pub trait HostNetwork: Send + Sync + 'static {
-    /// Kernel settings Nuvem relies on: IPv4 forwarding, bridged traffic through iptables.
-    fn prepare(&self) -> DriverResult<()>;
-    /// Names of existing links starting with `prefix`.
-    fn links(&self, prefix: &str) -> DriverResult<Vec<String>>;
-    /// Creates the bridge if missing and makes sure it has its address and is up; true if created.
-    fn bridge_ensure(&self, spec: &BridgeSpec) -> DriverResult<bool>;
-    fn link_delete(&self, name: &str) -> DriverResult<()>;
-    /// Writes the leases and starts (or reloads) the subnet's dnsmasq; true if started.
-    fn dhcp_ensure(&self, spec: &DhcpSpec) -> DriverResult<bool>;
-    /// Subnet ids whose DHCP state exists on the host.
-    fn dhcp_list(&self) -> DriverResult<Vec<String>>;
-    fn dhcp_stop(&self, subnet_id: &str) -> DriverResult<()>;
-    /// Replaces Nuvem's chains with `rules` in one commit, deletes chains of the cell that are no
-    /// longer used, and makes sure the built-in chains jump to Nuvem's. An empty network removes
-    /// everything, jumps included.
-    fn firewall_apply(&self, rules: &Ruleset, naming: &Naming, empty: bool) -> DriverResult<()>;
-    /// Nuvem's rules as the kernel has them (`iptables -S` of the cell's chains).
-    fn firewall_dump(&self, naming: &Naming) -> DriverResult<Vec<String>>;
-    /// Address blocks configured on the host's interfaces (to refuse overlapping VPCs).
-    fn host_networks(&self) -> DriverResult<Vec<(String, Cidr)>>;
-    /// Plugs an interface into a network namespace through a veth pair.
-    fn plug_netns(&self, plug: &NetnsPlug) -> DriverResult<()>;
-
-    /// The simulated twin, for tests that inject failures.
-    fn as_sim(&self) -> Option<&super::sim::SimNetwork> {
-        None
-    }
-}
+use super::{BridgeSpec, DhcpSpec, HostNetwork, NetnsPlug};
+use crate::drivers::{self, DriverError, DriverResult, run, run_with_input};
+use crate::netspec::{Cidr, Naming, Ruleset};
 
 /// The unprivileged user and group dnsmasq drops to once it has bound its socket and opened its
 /// lease, log and pid files (as root).
@@ -91,14 +30,14 @@ pub struct LinuxNetwork {
 
 impl LinuxNetwork {
     pub fn new(data_dir: &Path) -> DriverResult<Self> {
-        let dnsmasq_gid = super::host_group(DNSMASQ_GROUP).ok_or_else(|| {
+        let dnsmasq_gid = drivers::host_group(DNSMASQ_GROUP).ok_or_else(|| {
             DriverError(format!(
                 "dnsmasq runs as {DNSMASQ_USER}:{DNSMASQ_GROUP}, but this host has no group {DNSMASQ_GROUP}"
             ))
         })?;
         let dhcp_dir = data_dir.join("net").join("dhcp");
-        super::private_dir(&data_dir.join("net"), 0o700, None)?;
-        super::private_dir(&dhcp_dir, 0o700, None)?;
+        drivers::private_dir(&data_dir.join("net"), 0o700, None)?;
+        drivers::private_dir(&dhcp_dir, 0o700, None)?;
         Ok(LinuxNetwork {
             dhcp_dir,
             dnsmasq_gid,
@@ -233,13 +172,13 @@ impl HostNetwork for LinuxNetwork {
             let gid = Some(self.dnsmasq_gid);
             let hosts_dir = Path::new(DHCP_HOSTS_DIR);
             if let Some(parent) = hosts_dir.parent().filter(|p| !p.exists()) {
-                super::private_dir(parent, 0o755, None)?;
+                drivers::private_dir(parent, 0o755, None)?;
             }
-            super::private_dir(hosts_dir, 0o710, gid)?;
+            drivers::private_dir(hosts_dir, 0o710, gid)?;
             // Written aside and renamed: dnsmasq never reads half a list.
             let tmp = hosts_file.with_extension("hosts.tmp");
             write_file(&tmp, &hosts)?;
-            super::file_mode(&tmp, 0o640, gid)?;
+            drivers::file_mode(&tmp, 0o640, gid)?;
             std::fs::rename(&tmp, &hosts_file).map_err(|e| {
                 DriverError(format!("cannot replace {}: {e}", hosts_file.display()))
             })?;

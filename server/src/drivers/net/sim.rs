@@ -1,14 +1,13 @@
 //! A simulated host network with the same trait as the real one: it records what would exist, so
 //! that service logic (validation, allocation, unwinding) is unit-tested in milliseconds. The real
-//! driver is tested against the kernel in `server/tests/vpc`.
+//! driver is tested against the kernel in `server/tests/api/vpc_kernel.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use super::net::{BridgeSpec, DhcpSpec, HostNetwork, NetnsPlug};
-use super::{DriverError, DriverResult};
-use crate::vpc::cidr::Cidr;
-use crate::vpc::firewall::{Naming, Ruleset};
+use super::{BridgeSpec, DhcpSpec, HostNetwork, NetnsPlug};
+use crate::drivers::{DriverError, DriverResult};
+use crate::netspec::{Cidr, Naming, Ruleset};
 
 #[derive(Debug, Default, Clone)]
 pub struct SimState {
@@ -140,9 +139,5 @@ impl HostNetwork for SimNetwork {
             .links
             .insert(plug.device.clone());
         Ok(())
-    }
-
-    fn as_sim(&self) -> Option<&SimNetwork> {
-        Some(self)
     }
 }
