@@ -119,7 +119,34 @@ pub enum Protocol {
     All,
 }
 
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ingress" => Some(Direction::Ingress),
+            "egress" => Some(Direction::Egress),
+            _ => None,
+        }
+    }
+}
+
 impl Protocol {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "tcp" => Some(Protocol::Tcp),
+            "udp" => Some(Protocol::Udp),
+            "icmp" => Some(Protocol::Icmp),
+            "all" => Some(Protocol::All),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Tcp => "tcp",

@@ -65,6 +65,20 @@ impl<T: StoredText> Text<T> {
     }
 }
 
+/// As its text, so that rows carried in the saga log read back the same strict way.
+impl<T: StoredText> Serialize for Text<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_text())
+    }
+}
+
+impl<'de, T: StoredText> Deserialize<'de> for Text<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Text::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 impl<T: StoredText> From<Text<T>> for Value {
     fn from(v: Text<T>) -> Self {
         Value::String(Some(Box::new(v.0.as_text().to_owned())))
@@ -119,6 +133,30 @@ impl StoredText for nuvem_api::ec2::InstanceState {
 
 impl StoredText for nuvem_api::ec2::ImageFormat {
     const WHAT: &'static str = "image format";
+
+    fn as_text(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_text(s: &str) -> Option<Self> {
+        Self::parse(s)
+    }
+}
+
+impl StoredText for nuvem_api::vpc::Direction {
+    const WHAT: &'static str = "rule direction";
+
+    fn as_text(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_text(s: &str) -> Option<Self> {
+        Self::parse(s)
+    }
+}
+
+impl StoredText for nuvem_api::vpc::Protocol {
+    const WHAT: &'static str = "protocol";
 
     fn as_text(self) -> &'static str {
         self.as_str()

@@ -16,11 +16,7 @@ impl Vpc {
     pub(super) fn pf_view(&self, f: &PortForwardRow, ip: &str) -> api::PortForward {
         api::PortForward {
             id: f.id.clone(),
-            protocol: if f.protocol == "udp" {
-                api::Protocol::Udp
-            } else {
-                api::Protocol::Tcp
-            },
+            protocol: f.protocol.get(),
             host_address: self.forwards.address.to_string(),
             host_port: f.host_port as u16,
             interface_id: f.eni_id.clone(),
@@ -81,7 +77,7 @@ impl Vpc {
             id: new_id("pf"),
             account_id: p.account.id.clone(),
             eni_id: e.id.clone(),
-            protocol: req.protocol.as_str().into(),
+            protocol: req.protocol.into(),
             host_port: req.host_port as i32,
             private_port: req.private_port as i32,
             created_at: Utc::now(),

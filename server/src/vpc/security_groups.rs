@@ -6,7 +6,6 @@ use nuvem_api::validate;
 use nuvem_api::vpc as api;
 
 use super::change::Write;
-use super::snapshot::direction_text;
 use super::{Vpc, new_id};
 use crate::error::{Error, Result};
 use crate::iam::Principal;
@@ -19,17 +18,8 @@ impl Vpc {
     pub(super) fn rule_view(r: &SgRuleRow) -> api::SecurityGroupRule {
         api::SecurityGroupRule {
             id: r.id.clone(),
-            direction: if r.direction == "ingress" {
-                api::Direction::Ingress
-            } else {
-                api::Direction::Egress
-            },
-            protocol: match r.protocol.as_str() {
-                "tcp" => api::Protocol::Tcp,
-                "udp" => api::Protocol::Udp,
-                "icmp" => api::Protocol::Icmp,
-                _ => api::Protocol::All,
-            },
+            direction: r.direction.get(),
+            protocol: r.protocol.get(),
             from_port: r.from_port.map(|p| p as u16),
             to_port: r.to_port.map(|p| p as u16),
             cidr: r.cidr.clone(),
@@ -243,11 +233,10 @@ impl Vpc {
         if !description.is_empty() {
             validate::label("description", &description).map_err(Error::InvalidRequest)?;
         }
-        let direction = direction_text(req.direction);
         let existing = self.store.sg_rule_list(vec![g.id.clone()]).await?;
         if let Some(dup) = existing.iter().find(|r| {
-            r.direction == direction
-                && r.protocol == req.protocol.as_str()
+            r.direction == req.direction
+                && r.protocol == req.protocol
                 && r.from_port == from_port
                 && r.to_port == to_port
                 && r.cidr == cidr
@@ -261,8 +250,8 @@ impl Vpc {
         let row = SgRuleRow {
             id: new_id("sgr"),
             sg_id: g.id.clone(),
-            direction: direction.into(),
-            protocol: req.protocol.as_str().into(),
+            direction: req.direction.into(),
+            protocol: req.protocol.into(),
             from_port,
             to_port,
             cidr,

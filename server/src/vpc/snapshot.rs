@@ -5,38 +5,10 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use nuvem_api::vpc::{Direction, Protocol};
-
 use super::Vpc;
 use crate::error::{Error, Result};
 use crate::netspec::{self, Cidr, Network, Peer};
 use crate::store::vpc::{EniRow, NetworkSnapshot, PortForwardRow, SgRuleRow};
-
-/// How the store spells a rule's direction.
-pub(super) fn direction_text(d: Direction) -> &'static str {
-    match d {
-        Direction::Ingress => "ingress",
-        Direction::Egress => "egress",
-    }
-}
-
-fn direction_of(text: &str) -> Option<Direction> {
-    match text {
-        "ingress" => Some(Direction::Ingress),
-        "egress" => Some(Direction::Egress),
-        _ => None,
-    }
-}
-
-fn protocol_of(text: &str) -> Option<Protocol> {
-    match text {
-        "tcp" => Some(Protocol::Tcp),
-        "udp" => Some(Protocol::Udp),
-        "icmp" => Some(Protocol::Icmp),
-        "all" => Some(Protocol::All),
-        _ => None,
-    }
-}
 
 /// A row the code cannot read: the database was changed behind Nuvem's back.
 fn malformed(what: &str, id: &str, value: impl std::fmt::Debug) -> Error {
@@ -65,10 +37,8 @@ fn rule(r: &SgRuleRow) -> Result<netspec::Rule> {
     };
     Ok(netspec::Rule {
         id: r.id.clone(),
-        direction: direction_of(&r.direction)
-            .ok_or_else(|| malformed("rule direction", &r.id, &r.direction))?,
-        protocol: protocol_of(&r.protocol)
-            .ok_or_else(|| malformed("rule protocol", &r.id, &r.protocol))?,
+        direction: r.direction.get(),
+        protocol: r.protocol.get(),
         ports,
         peer,
     })
@@ -94,8 +64,7 @@ fn port_forward(f: &PortForwardRow) -> Result<netspec::PortForward> {
     Ok(netspec::PortForward {
         id: f.id.clone(),
         interface_id: f.eni_id.clone(),
-        protocol: protocol_of(&f.protocol)
-            .ok_or_else(|| malformed("port forward protocol", &f.id, &f.protocol))?,
+        protocol: f.protocol.get(),
         host_port: port("host port", &f.id, f.host_port)?,
         private_port: port("private port", &f.id, f.private_port)?,
     })

@@ -29,8 +29,8 @@ impl Vpc {
             SgRuleRow {
                 id: new_id("sgr"),
                 sg_id: sg.id.clone(),
-                direction: "ingress".into(),
-                protocol: "all".into(),
+                direction: api::Direction::Ingress.into(),
+                protocol: api::Protocol::All.into(),
                 from_port: None,
                 to_port: None,
                 cidr: None,
@@ -47,8 +47,8 @@ impl Vpc {
         SgRuleRow {
             id: new_id("sgr"),
             sg_id: sg_id.to_owned(),
-            direction: "egress".into(),
-            protocol: "all".into(),
+            direction: api::Direction::Egress.into(),
+            protocol: api::Protocol::All.into(),
             from_port: None,
             to_port: None,
             cidr: Some("0.0.0.0/0".into()),

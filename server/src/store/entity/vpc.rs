@@ -80,9 +80,9 @@ pub mod sg_rule {
         pub id: String,
         pub sg_id: String,
         /// `ingress` or `egress`.
-        pub direction: String,
+        pub direction: crate::store::column::Text<nuvem_api::vpc::Direction>,
         /// `tcp`, `udp`, `icmp` or `all`.
-        pub protocol: String,
+        pub protocol: crate::store::column::Text<nuvem_api::vpc::Protocol>,
         pub from_port: Option<i32>,
         pub to_port: Option<i32>,
         pub cidr: Option<String>,
@@ -144,7 +144,7 @@ pub mod port_forward {
         pub id: String,
         pub account_id: String,
         pub eni_id: String,
-        pub protocol: String,
+        pub protocol: crate::store::column::Text<nuvem_api::vpc::Protocol>,
         pub host_port: i32,
         pub private_port: i32,
         pub created_at: DateTimeUtc,

@@ -12,7 +12,7 @@ impl Store {
     // Port forwards
 
     pub async fn port_forward_create(&self, row: PortForwardRow) -> Result<PortForwardRow> {
-        let (proto, port) = (row.protocol.clone(), row.host_port);
+        let (proto, port) = (row.protocol, row.host_port);
         port_forward::ActiveModel::from(row)
             .insert(&self.db)
             .await
