@@ -65,9 +65,7 @@ impl Compute {
     }
 
     pub async fn host_list(&self, p: &Principal) -> Result<api::HostList> {
-        if !p.account.is_operator {
-            return Err(Error::AccessDenied("hosts are the operator's".into()));
-        }
+        self.iam.require_operator(p, "ec2:DescribeHosts")?;
         self.iam
             .authorize(p, "ec2:DescribeHosts", &Self::res(p, "host", "*"))
             .await?;
