@@ -13,21 +13,27 @@ use crate::session::{ConnectionArgs, read_stdin_line};
 pub enum AccountCmd {
     /// Create an account with its root user; prints the generated root password once.
     Create {
+        /// The account's name, e.g. your class.
         name: String,
         /// Read the root password from standard input instead of generating one.
         #[arg(long)]
         root_password_stdin: bool,
     },
+    /// List the accounts.
     List,
+    /// Show one account.
     Get {
+        /// The account's name.
         name: String,
     },
     /// Act as the root user of an account: the session is saved in the profile (--profile).
     Assume {
+        /// The account's name.
         name: String,
     },
     /// Delete an account and everything in it.
     Delete {
+        /// The account's name.
         name: String,
     },
     /// Show an account's quotas and usage (your own without ACCOUNT); the operator changes them

@@ -21,31 +21,50 @@ use crate::output::{Detail, Out, Tabular, timestamp, timestamp_or_dash};
 pub enum InstanceCmd {
     /// Launch instances (RunInstances).
     Launch(launch::LaunchArgs),
+    /// List your instances with their state and private address.
     List,
+    /// Show one instance: type, image, network, host, CPUs.
     Describe {
+        /// The instance id (i-…).
         id: String,
     },
+    /// Stop instances (the guest is shut down; its disk stays).
     Stop {
-        id: String,
+        /// Instance ids (i-…), one or several.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
     },
+    /// Start stopped instances.
     Start {
-        id: String,
+        /// Instance ids (i-…), one or several.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
     },
+    /// Reboot instances.
     Reboot {
-        id: String,
+        /// Instance ids (i-…), one or several.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
     },
+    /// Terminate instances: the guest, its disk and its interface go.
     Terminate {
-        id: String,
+        /// Instance ids (i-…), one or several.
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
     },
     /// The end of the serial console.
     Console {
+        /// The instance id (i-…).
         id: String,
     },
     /// SSH into the instance with its key pair (from ~/.nuvem/keys unless --identity).
     Ssh {
+        /// The instance id (i-…).
         id: String,
+        /// The private key to use instead of ~/.nuvem/keys/<key pair>.pem.
         #[arg(long, short = 'i')]
         identity: Option<PathBuf>,
+        /// The user to sign in as.
         #[arg(long, default_value = "root")]
         user: String,
         /// A command to run instead of a shell.
@@ -56,14 +75,18 @@ pub enum InstanceCmd {
 
 #[derive(Subcommand)]
 pub enum ImageCmd {
+    /// List the images you can launch (public ones and your account's).
     List,
+    /// Show one image.
     Describe {
+        /// The image id (ami-…) or name.
         id: String,
     },
     /// Register an image from files in the server's import directory (operator). Copy the files
     /// to that directory first (`--image-import-dir`, default /var/lib/nuvem/import); paths
     /// elsewhere are refused.
     Import {
+        /// The image's name (what `instance launch --image` takes).
         #[arg(long)]
         name: String,
         /// The kernel: a path inside the import directory, or a name relative to it.
@@ -75,8 +98,10 @@ pub enum ImageCmd {
         /// A qcow2 disk instead of kernel + initrd (inside the import directory).
         #[arg(long, conflicts_with_all = ["kernel", "initrd"])]
         disk: Option<String>,
+        /// The kernel command line (kernel + initrd images).
         #[arg(long)]
         cmdline: Option<String>,
+        /// A description shown in `image list`.
         #[arg(long)]
         description: Option<String>,
         /// Make it private to this account instead of public.
@@ -85,6 +110,7 @@ pub enum ImageCmd {
     },
     /// Deregister an image (operator).
     Delete {
+        /// The image id (ami-…).
         id: String,
     },
 }
@@ -93,6 +119,7 @@ pub enum ImageCmd {
 pub enum KeyPairCmd {
     /// Create a key pair: Nuvem generates an ed25519 key; the private key is saved once.
     Create {
+        /// The key pair's name (what `instance launch --key` takes).
         name: String,
         /// Where to save the private key [default: ~/.nuvem/keys/<name>.pem].
         #[arg(long)]
@@ -100,28 +127,39 @@ pub enum KeyPairCmd {
     },
     /// Import your own public key (e.g. ~/.ssh/id_ed25519.pub).
     Import {
+        /// The key pair's name (what `instance launch --key` takes).
         name: String,
+        /// The public key file (OpenSSH format).
         #[arg(long)]
         public_key: PathBuf,
     },
+    /// List your key pairs with their fingerprints.
     List,
+    /// Delete a key pair (instances launched with it keep their key).
     Delete {
+        /// The key pair's name.
         name: String,
     },
 }
 
 #[derive(Subcommand)]
 pub enum InstanceTypeCmd {
+    /// List the instance types with their size and price.
     List,
     /// Add or change a type (operator).
     Set {
+        /// The type's name, e.g. c1.course.
         name: String,
+        /// Virtual CPUs.
         #[arg(long)]
         vcpus: u32,
+        /// Memory in MiB.
         #[arg(long)]
         memory_mib: u64,
+        /// Disk size in GiB.
         #[arg(long)]
         disk_gib: u64,
+        /// Price per hour, for metering.
         #[arg(long)]
         price_per_hour: f64,
     },
@@ -169,10 +207,10 @@ pub async fn instance(c: &Client, out: &Out, cmd: &InstanceCmd) -> anyhow::Resul
         InstanceCmd::Launch(args) => launch::launch(c, out, args).await,
         InstanceCmd::List => out.list(&c.list_instances().await?.items),
         InstanceCmd::Describe { id } => out.detail(&c.get_instance(id).await?),
-        InstanceCmd::Stop { id } => out.list(&[c.stop_instance(id).await?]),
-        InstanceCmd::Start { id } => out.list(&[c.start_instance(id).await?]),
-        InstanceCmd::Reboot { id } => out.list(&[c.reboot_instance(id).await?]),
-        InstanceCmd::Terminate { id } => out.list(&[c.terminate_instance(id).await?]),
+        InstanceCmd::Stop { ids } => each(out, ids, |id| c.stop_instance(id)).await,
+        InstanceCmd::Start { ids } => each(out, ids, |id| c.start_instance(id)).await,
+        InstanceCmd::Reboot { ids } => each(out, ids, |id| c.reboot_instance(id)).await,
+        InstanceCmd::Terminate { ids } => each(out, ids, |id| c.terminate_instance(id)).await,
         InstanceCmd::Console { id } => out.text(&c.console_output(id).await?, console_text),
         InstanceCmd::Ssh {
             id,
@@ -180,6 +218,35 @@ pub async fn instance(c: &Client, out: &Out, cmd: &InstanceCmd) -> anyhow::Resul
             user,
             command,
         } => ssh::ssh(c, id, identity, user, command).await,
+    }
+}
+
+/// Runs `call` on each instance in turn, as `aws ec2 terminate-instances` takes several ids: the
+/// ones it was done to are shown, every failure is reported, and the command fails if any did.
+async fn each<'a, F, Fut>(out: &Out, ids: &'a [String], call: F) -> anyhow::Result<()>
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: std::future::Future<Output = nuvem_sdk::Result<Instance>>,
+{
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    for id in ids {
+        match call(id).await {
+            Ok(instance) => done.push(instance),
+            Err(e) => failed.push((id, e)),
+        }
+    }
+    if !done.is_empty() || failed.is_empty() {
+        out.list(&done)?;
+    }
+    // The last failure is the command's error (with its code); the others are named before it.
+    let last = failed.pop();
+    for (id, e) in &failed {
+        eprintln!("error: {id}: {e}");
+    }
+    match last {
+        Some((_, e)) => Err(e.into()),
+        None => Ok(()),
     }
 }
 

@@ -11,90 +11,131 @@ use crate::session::{ConnectionArgs, read_secret, read_stdin_line};
 
 #[derive(Subcommand)]
 pub enum IamCmd {
+    /// Users of your account: create, list, passwords, policies.
     #[command(subcommand)]
     User(UserCmd),
+    /// Groups of users, and the policies attached to them.
     #[command(subcommand)]
     Group(GroupCmd),
+    /// JSON policies (Allow/Deny statements): create, validate, update.
     #[command(subcommand)]
     Policy(policy::PolicyCmd),
+    /// Access keys of users, for the SDK and `cloudctl configure`.
     #[command(subcommand, name = "access-key")]
     AccessKey(AccessKeyCmd),
 }
 
 #[derive(Subcommand)]
 pub enum UserCmd {
+    /// Create a user (without a password unless --password-stdin).
     Create {
+        /// The user's name.
         name: String,
         /// Give the user a password, read from standard input.
         #[arg(long)]
         password_stdin: bool,
     },
+    /// List the users of your account.
     List,
+    /// Show one user.
     Get {
+        /// The user's name.
         name: String,
     },
     /// Delete a user with its access keys, memberships and attachments.
     Delete {
+        /// The user's name.
         name: String,
     },
     /// Set or replace a user's password (read from standard input or a prompt).
     SetPassword {
+        /// The user's name.
         name: String,
+        /// Read the password from standard input instead of a prompt.
         #[arg(long)]
         password_stdin: bool,
     },
     /// Remove a user's password.
     RemovePassword {
+        /// The user's name.
         name: String,
     },
     /// Groups the user belongs to.
     Groups {
+        /// The user's name.
         name: String,
     },
     /// Policies attached directly to the user.
     Policies {
+        /// The user's name.
         name: String,
     },
+    /// Attach a policy to a user.
     AttachPolicy {
+        /// The user's name.
         user: String,
+        /// The policy's name.
         policy: String,
     },
+    /// Detach a policy from a user.
     DetachPolicy {
+        /// The user's name.
         user: String,
+        /// The policy's name.
         policy: String,
     },
 }
 
 #[derive(Subcommand)]
 pub enum GroupCmd {
+    /// Create a group.
     Create {
+        /// The group's name.
         name: String,
     },
+    /// List the groups of your account.
     List,
     /// A group with its members and policies.
     Get {
+        /// The group's name.
         name: String,
     },
+    /// Delete a group (the users in it are not deleted).
     Delete {
+        /// The group's name.
         name: String,
     },
+    /// Add a user to a group.
     AddUser {
+        /// The group's name.
         group: String,
+        /// The user's name.
         user: String,
     },
+    /// Remove a user from a group.
     RemoveUser {
+        /// The group's name.
         group: String,
+        /// The user's name.
         user: String,
     },
+    /// Policies attached to the group.
     Policies {
+        /// The group's name.
         name: String,
     },
+    /// Attach a policy to a group: it applies to every member.
     AttachPolicy {
+        /// The group's name.
         group: String,
+        /// The policy's name.
         policy: String,
     },
+    /// Detach a policy from a group.
     DetachPolicy {
+        /// The group's name.
         group: String,
+        /// The policy's name.
         policy: String,
     },
 }
@@ -103,21 +144,33 @@ pub enum GroupCmd {
 pub enum AccessKeyCmd {
     /// Create an access key; the secret is shown once.
     Create {
+        /// The user the key is for.
         user: String,
     },
+    /// List a user's access keys.
     List {
+        /// The user's name.
         user: String,
     },
+    /// Enable a disabled access key.
     Enable {
+        /// The user's name.
         user: String,
+        /// The access key id (NKIA…).
         key: String,
     },
+    /// Disable an access key: it and the sessions made with it stop working.
     Disable {
+        /// The user's name.
         user: String,
+        /// The access key id (NKIA…).
         key: String,
     },
+    /// Delete an access key.
     Delete {
+        /// The user's name.
         user: String,
+        /// The access key id (NKIA…).
         key: String,
     },
 }

@@ -11,7 +11,7 @@ mod output;
 mod session;
 mod vpc;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use output::{Format, Out};
 use session::ConnectionArgs;
 
@@ -75,12 +75,19 @@ enum Command {
     /// Check that the server answers.
     Health,
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to print completions for.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let out = Out::new(cli.output);
     if let Err(err) = run(&cli, &out).await {
         match err.downcast_ref::<nuvem_sdk::Error>() {
@@ -92,11 +99,48 @@ async fn main() {
             }) => {
                 eprintln!("error: {message}");
                 eprintln!("       ({code}, request {request_id})");
+                let command = subcommand_path(&matches);
+                if *code == nuvem_api::ErrorCode::AccessDenied
+                    && (OPERATOR_COMMANDS.contains(&command.as_str())
+                        || message.contains("operator action"))
+                    && let Some(hint) = session::operator_hint(&cli.connection, &command).await
+                {
+                    eprintln!("hint:  {hint}");
+                }
             }
             _ => eprintln!("error: {err:#}"),
         }
         std::process::exit(1);
     }
+}
+
+/// The commands only principals of the operator account may run (the server refuses them to
+/// everyone else with AccessDenied, whatever their policies say); `account quotas ACCOUNT` is one
+/// too, recognised by the server's message.
+const OPERATOR_COMMANDS: &[&str] = &[
+    "account create",
+    "account list",
+    "account get",
+    "account assume",
+    "account delete",
+    "host list",
+    "image import",
+    "image delete",
+    "instance-type set",
+    "reconciler list",
+    "reconciler run",
+    "vpc reconcile",
+];
+
+/// The words naming the command that ran, e.g. `host list`.
+fn subcommand_path(matches: &clap::ArgMatches) -> String {
+    let mut words = Vec::new();
+    let mut at = matches;
+    while let Some((name, sub)) = at.subcommand() {
+        words.push(name);
+        at = sub;
+    }
+    words.join(" ")
 }
 
 async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
@@ -127,5 +171,113 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         Command::Sg(cmd) => vpc::sg(&conn.client()?, out, cmd).await,
         Command::Eni(cmd) => vpc::eni(&conn.client()?, out, cmd).await,
         Command::PortForward(cmd) => vpc::port_forward(&conn.client()?, out, cmd).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command and every argument of `cmd` and below without a help text, by path.
+    fn without_help(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path}: argument {}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                missing.push(sub_path.clone());
+            }
+            without_help(sub, &sub_path, missing);
+        }
+    }
+
+    #[test]
+    fn every_command_and_flag_has_help() {
+        let mut cli = Cli::command();
+        // Built: the global flags and the generated --help/--version are on every command.
+        cli.build();
+        let mut missing = Vec::new();
+        without_help(&cli, "cloudctl", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "without help text:\n  {}",
+            missing.join("\n  ")
+        );
+    }
+
+    #[test]
+    fn the_argument_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn instance_lifecycle_commands_take_several_ids() {
+        for verb in ["stop", "start", "reboot", "terminate"] {
+            let cli = Cli::try_parse_from(["cloudctl", "instance", verb, "i-1", "i-2", "i-3"])
+                .unwrap_or_else(|e| panic!("instance {verb}: {e}"));
+            let ids = match cli.command {
+                Command::Instance(
+                    ec2::InstanceCmd::Stop { ids }
+                    | ec2::InstanceCmd::Start { ids }
+                    | ec2::InstanceCmd::Reboot { ids }
+                    | ec2::InstanceCmd::Terminate { ids },
+                ) => ids,
+                _ => panic!("instance {verb} parsed as another command"),
+            };
+            assert_eq!(ids, ["i-1", "i-2", "i-3"]);
+            assert!(
+                Cli::try_parse_from(["cloudctl", "instance", verb]).is_err(),
+                "instance {verb} needs an id"
+            );
+        }
+    }
+
+    #[test]
+    fn the_command_path_names_the_subcommands() {
+        let matches = Cli::command()
+            .try_get_matches_from([
+                "cloudctl",
+                "--profile",
+                "turma",
+                "host",
+                "list",
+                "-o",
+                "json",
+            ])
+            .expect("parses");
+        assert_eq!(subcommand_path(&matches), "host list");
+        let known = |args: &[&str]| {
+            let m = Cli::command().try_get_matches_from(args).expect("parses");
+            subcommand_path(&m)
+        };
+        for command in OPERATOR_COMMANDS {
+            let mut args = vec!["cloudctl"];
+            args.extend(command.split(' '));
+            // The positional arguments some of them need.
+            match *command {
+                "account create" | "account get" | "account assume" | "account delete" => {
+                    args.push("x")
+                }
+                "image import" => args.extend(["--name", "x", "--kernel", "k"]),
+                "image delete" => args.push("ami-1"),
+                "instance-type set" => args.extend([
+                    "x",
+                    "--vcpus",
+                    "1",
+                    "--memory-mib",
+                    "1",
+                    "--disk-gib",
+                    "1",
+                    "--price-per-hour",
+                    "0",
+                ]),
+                "reconciler run" => args.push("vpc"),
+                _ => {}
+            }
+            assert_eq!(known(&args), *command, "{args:?}");
+        }
     }
 }

@@ -18,34 +18,45 @@ pub use security_group::{SgCmd, sg};
 pub enum VpcCmd {
     /// Create a VPC with an address block inside the host's pool (/16 to /28).
     Create {
+        /// The VPC's address block, e.g. 10.70.0.0/16.
         #[arg(long)]
         cidr: String,
+        /// A name for the VPC.
         #[arg(long)]
         name: Option<String>,
     },
     /// List your VPCs (your default VPC is created on first use).
     List,
+    /// Show one VPC.
     Get {
+        /// The VPC id (vpc-…).
         id: String,
     },
     /// Delete a VPC with its subnets and groups (refused while interfaces remain).
     Delete {
+        /// The VPC id (vpc-…).
         id: String,
     },
     /// Switch the VPC's internet gateway (NAT to the outside) on or off.
     InternetGateway {
+        /// The VPC id (vpc-…).
         id: String,
+        /// on or off.
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
     /// Would a new connection pass? Answers ALLOW or DENY and names the deciding rule.
     Trace {
+        /// The source: a private address in one of your VPCs (or an outside address).
         #[arg(long)]
         from: String,
+        /// The destination: a private address in one of your VPCs.
         #[arg(long)]
         to: String,
+        /// The protocol of the connection.
         #[arg(long, value_enum, default_value_t = ProtocolArg::Tcp)]
         protocol: ProtocolArg,
+        /// The destination port (tcp and udp).
         #[arg(long)]
         port: Option<u32>,
     },
@@ -57,21 +68,30 @@ pub enum VpcCmd {
 pub enum SubnetCmd {
     /// Create a subnet: a Linux bridge, the host as gateway, a DHCP server.
     Create {
+        /// The VPC id (vpc-…).
         #[arg(long)]
         vpc: String,
+        /// The subnet's block, inside the VPC's, e.g. 10.70.1.0/24.
         #[arg(long)]
         cidr: String,
+        /// A name for the subnet.
         #[arg(long)]
         name: Option<String>,
     },
+    /// List your subnets.
     List {
+        /// Only the subnets of this VPC (vpc-…).
         #[arg(long)]
         vpc: Option<String>,
     },
+    /// Show one subnet.
     Get {
+        /// The subnet id (subnet-…).
         id: String,
     },
+    /// Delete a subnet (refused while interfaces remain in it).
     Delete {
+        /// The subnet id (subnet-…).
         id: String,
     },
 }

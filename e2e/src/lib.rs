@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -52,7 +53,29 @@ pub fn is_root() -> bool {
 /// Starts the built `nuvem-server` on a free loopback port with the real host network and the
 /// given extra flags; returns the process and its URL.
 pub fn start_server(data: &Path, pool: &str, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(bin("nuvem-server"))
+    let server = launch_server(data, pool, extra, Some(PASSWORD), "warn");
+    (server.child, server.url)
+}
+
+/// A `nuvem-server` started by [`launch_server`].
+pub struct LaunchedServer {
+    pub child: Child,
+    pub url: String,
+    /// Every line the server wrote on standard output (its log included), as it comes.
+    pub output: Arc<Mutex<Vec<String>>>,
+}
+
+/// Starts the built `nuvem-server` as [`start_server`] does, with the operator password given
+/// (`None`: the server generates one, as on a real first start) and the log filter `log`.
+pub fn launch_server(
+    data: &Path,
+    pool: &str,
+    extra: &[&str],
+    admin_password: Option<&str>,
+    log: &str,
+) -> LaunchedServer {
+    let mut command = Command::new(bin("nuvem-server"));
+    command
         .args([
             "--listen",
             "127.0.0.1:0",
@@ -64,23 +87,51 @@ pub fn start_server(data: &Path, pool: &str, extra: &[&str]) -> (Child, String) 
         ])
         .arg(data)
         .args(extra)
-        .env("NUVEM_ADMIN_PASSWORD", PASSWORD)
-        .env("NUVEM_LOG", "warn")
+        .env("NUVEM_LOG", log)
         .env("NUVEM_WORKERS", "2")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start nuvem-server");
+        .env_remove("NUVEM_ADMIN_PASSWORD")
+        .stdout(Stdio::piped());
+    if let Some(pw) = admin_password {
+        command.env("NUVEM_ADMIN_PASSWORD", pw);
+    }
+    let mut child = command.spawn().expect("start nuvem-server");
+    let output = Arc::new(Mutex::new(Vec::new()));
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
     let url = loop {
         assert!(Instant::now() < deadline, "no URL announced");
         let line = lines.next().expect("server output").unwrap();
+        output.lock().unwrap().push(line.clone());
         if let Some(rest) = line.strip_prefix("Nuvem is running at ") {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    // Keep reading, so that the server never blocks on a full pipe.
+    let kept = output.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    LaunchedServer { child, url, output }
+}
+
+/// The directory holding the built `nuvem-tiny` image (`NUVEM_TEST_IMAGES_DIR`, which
+/// `infra/test.sh` sets and fills), or `None` outside CI when it is not built: `test` is skipped.
+pub fn nuvem_tiny_images(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var("NUVEM_TEST_IMAGES_DIR")
+        .ok()
+        .map(PathBuf::from);
+    match dir.filter(|d| d.join("nuvem-tiny/image.json").exists()) {
+        Some(d) => Some(d),
+        None => {
+            assert!(!in_ci(), "CI must build nuvem-tiny (infra/test.sh)");
+            eprintln!(
+                "SKIPPED {test}: no built nuvem-tiny (set NUVEM_TEST_IMAGES_DIR; infra/test.sh builds it)"
+            );
+            None
+        }
+    }
 }
 
 /// Whatever of this cell is on the host: links, chains, dnsmasq processes and their host lists.
@@ -260,6 +311,8 @@ pub struct Stack {
     pub cell: String,
     pub data: tempfile::TempDir,
     pub home: tempfile::TempDir,
+    /// What the running server wrote on standard output (its log at `info`), line by line.
+    pub log: Arc<Mutex<Vec<String>>>,
     pool: String,
     flags: Vec<String>,
 }
@@ -268,7 +321,11 @@ impl Stack {
     pub fn start(pool: &str, flags: &[&str]) -> Stack {
         let data = tempfile::tempdir().unwrap();
         let home = tempfile::tempdir().unwrap();
-        let (server, url) = start_server(data.path(), pool, flags);
+        let LaunchedServer {
+            child: server,
+            url,
+            output: log,
+        } = launch_server(data.path(), pool, flags, Some(PASSWORD), "info");
         let cell = std::fs::read_to_string(data.path().join("net/cell"))
             .unwrap()
             .trim()
@@ -296,6 +353,7 @@ impl Stack {
             cell,
             data,
             home,
+            log,
             pool: pool.to_owned(),
             flags: flags.iter().map(|f| f.to_string()).collect(),
         }
@@ -313,8 +371,9 @@ impl Stack {
         server.wait().unwrap();
         between();
         let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
-        let (server, url) = start_server(self.data.path(), &self.pool, &flags);
-        self.guard.servers.push(server);
-        self.cli.url = url;
+        let server = launch_server(self.data.path(), &self.pool, &flags, Some(PASSWORD), "info");
+        self.guard.servers.push(server.child);
+        self.cli.url = server.url;
+        self.log = server.output;
     }
 }

@@ -321,6 +321,11 @@ fn cloudctl_drives_iam_end_to_end() {
     // She may not manage accounts either.
     let err = cli.fails(&["--profile", "alice", "account", "list"], None);
     assert!(err.contains("operator"), "{err}");
+    // ... and the error names the profile signed in to the operator account.
+    assert!(
+        err.contains("`account list` is for the operator: run it with --profile default"),
+        "{err}"
+    );
 
     // The same key from the environment, as the AWS CLI reads AWS_ACCESS_KEY_ID.
     let out = cli.run(

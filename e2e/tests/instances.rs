@@ -2,29 +2,12 @@
 //! ssh`, `instance console`; then the server is killed with SIGKILL in the middle of a launch and
 //! a restarted server leaves that instance running or cleanly failed, never half-made.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nuvem_e2e::*;
 
 const POOL: &str = "10.123.0.0/16";
-
-fn images_dir() -> Option<PathBuf> {
-    let dir = std::env::var("NUVEM_TEST_IMAGES_DIR")
-        .ok()
-        .map(PathBuf::from);
-    match dir.filter(|d| d.join("nuvem-tiny/image.json").exists()) {
-        Some(d) => Some(d),
-        None => {
-            assert!(!in_ci(), "CI must build nuvem-tiny (infra/test.sh)");
-            eprintln!(
-                "SKIPPED instances e2e: no built nuvem-tiny (set NUVEM_TEST_IMAGES_DIR; infra/test.sh builds it)"
-            );
-            None
-        }
-    }
-}
 
 fn domains(cell: &str) -> Vec<String> {
     let out = Command::new("virsh")
@@ -46,7 +29,9 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
         eprintln!("SKIPPED launch_ssh_and_survive_kill_9_during_a_launch: needs root");
         return;
     }
-    let Some(images) = images_dir() else { return };
+    let Some(images) = nuvem_tiny_images("instances e2e") else {
+        return;
+    };
     let images = images.display().to_string();
     let flags = [
         "--hypervisor",
@@ -148,13 +133,28 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
         }
     };
     if outcome["state"] == "terminated" {
-        assert!(
-            outcome["state_reason"]
-                .as_str()
-                .unwrap()
-                .contains("interrupted"),
-            "{outcome}"
-        );
+        let reason = outcome["state_reason"].as_str().unwrap();
+        assert!(reason.contains("interrupted"), "{outcome}");
+        // The restarted server's log says which instance it unwound, and why, in the words the
+        // user sees (less the "launch failed: " the saga puts before them).
+        let why = reason.strip_prefix("launch failed: ").unwrap_or(reason);
+        // (The line comes when the reconciler's run ends, just after the state is saved.)
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = stack.log.lock().unwrap().join("\n");
+            if let Some(line) = log
+                .lines()
+                .find(|l| l.contains("reconciled") && l.contains(&second_id) && l.contains(why))
+            {
+                eprintln!("the restarted server logged: {line}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no line of the log names {second_id} and '{why}':\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
     // Never half-made: exactly the domains of the live instances exist.
     let live: Vec<String> = stack

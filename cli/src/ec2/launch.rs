@@ -18,10 +18,13 @@ pub struct LaunchArgs {
     /// Image id or name (see `cloudctl image list`).
     #[arg(long)]
     image: String,
+    /// Instance type (see `cloudctl instance-type list`).
     #[arg(long = "type", default_value = "t3.nano")]
     instance_type: String,
+    /// Key pair to put in the guest for SSH (see `cloudctl key-pair list`).
     #[arg(long = "key")]
     key_name: Option<String>,
+    /// Subnet id (default: your default VPC's subnet).
     #[arg(long)]
     subnet: Option<String>,
     /// Security group ids (repeat for several).
@@ -30,8 +33,10 @@ pub struct LaunchArgs {
     /// A file with user-data (a #!/bin/sh script, or cloud-config).
     #[arg(long)]
     user_data: Option<PathBuf>,
+    /// How many instances to launch.
     #[arg(long, default_value_t = 1)]
     count: u32,
+    /// A name for the instance (also its hostname).
     #[arg(long)]
     name: Option<String>,
     /// key=value (repeat for several).

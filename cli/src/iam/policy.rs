@@ -13,29 +13,41 @@ use crate::session::ConnectionArgs;
 pub enum PolicyCmd {
     /// Create a policy from a JSON document (a file, or - for standard input).
     Create {
+        /// The policy's name.
         name: String,
+        /// The JSON document: a file, or - for standard input.
         #[arg(long)]
         document: String,
+        /// What the policy is for.
         #[arg(long)]
         description: Option<String>,
     },
+    /// List the policies of your account.
     List,
+    /// Show a policy with its document.
     Get {
+        /// The policy's name.
         name: String,
     },
     /// Replace a policy's document.
     Update {
+        /// The policy's name.
         name: String,
+        /// The new JSON document: a file, or - for standard input.
         #[arg(long)]
         document: String,
+        /// A new description.
         #[arg(long)]
         description: Option<String>,
     },
+    /// Delete a policy (detach it first).
     Delete {
+        /// The policy's name.
         name: String,
     },
     /// Check a policy document locally, without sending it.
     Validate {
+        /// The JSON document: a file, or - for standard input.
         #[arg(long)]
         document: String,
     },

@@ -13,27 +13,37 @@ use crate::output::{Out, Tabular};
 pub enum EniCmd {
     /// Create a network interface (default: the default subnet and group).
     Create {
+        /// The subnet id (subnet-…; default: your default VPC's subnet).
         #[arg(long)]
         subnet: Option<String>,
         /// Security group ids (repeat the flag for several).
         #[arg(long = "sg")]
         groups: Vec<String>,
+        /// A description shown in `eni list`.
         #[arg(long)]
         description: Option<String>,
     },
+    /// List your network interfaces.
     List {
+        /// Only the interfaces of this VPC (vpc-…).
         #[arg(long)]
         vpc: Option<String>,
     },
+    /// Show one network interface.
     Get {
+        /// The interface id (eni-…).
         id: String,
     },
+    /// Delete a network interface (not one attached to an instance).
     Delete {
+        /// The interface id (eni-…).
         id: String,
     },
     /// Replace the interface's security groups.
     SetGroups {
+        /// The interface id (eni-…).
         id: String,
+        /// The security group ids (sg-…) it is to have, replacing its current ones.
         #[arg(required = true)]
         groups: Vec<String>,
     },
@@ -43,18 +53,24 @@ pub enum EniCmd {
 pub enum PortForwardCmd {
     /// Forward a host port to an interface's private address.
     Create {
+        /// The interface id (eni-…) whose address receives the traffic.
         #[arg(long)]
         interface: String,
+        /// The host port (inside the operator's range, default 20000-29999).
         #[arg(long)]
         host_port: u32,
         /// The private port (default: the host port).
         #[arg(long)]
         port: Option<u32>,
+        /// The protocol forwarded.
         #[arg(long, value_enum, default_value_t = ProtocolArg::Tcp)]
         protocol: ProtocolArg,
     },
+    /// List your port forwards.
     List,
+    /// Delete a port forward.
     Delete {
+        /// The port forward id.
         id: String,
     },
 }

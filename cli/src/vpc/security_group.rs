@@ -14,31 +14,43 @@ use crate::output::{Out, Tabular};
 pub enum SgCmd {
     /// Create a security group: no ingress and all egress until you add rules.
     Create {
+        /// The VPC id (vpc-…) the group is for.
         #[arg(long)]
         vpc: String,
+        /// The group's name, unique in the VPC.
         #[arg(long)]
         name: String,
+        /// What the group is for.
         #[arg(long)]
         description: Option<String>,
     },
+    /// List your security groups.
     List {
+        /// Only the groups of this VPC (vpc-…).
         #[arg(long)]
         vpc: Option<String>,
     },
     /// Show a group's rules; with --iptables, the kernel rules Nuvem generated for them.
     Rules {
+        /// The security group id (sg-…).
         id: String,
+        /// Show the generated iptables rules instead.
         #[arg(long)]
         iptables: bool,
     },
+    /// Delete a security group (not one an interface uses).
     Delete {
+        /// The security group id (sg-…).
         id: String,
     },
     /// Add a rule, e.g. `sg authorize sg-1 --protocol tcp --port 22 --cidr 0.0.0.0/0`.
     Authorize {
+        /// The security group id (sg-…).
         id: String,
+        /// Ingress (traffic to the group's members) or egress (from them).
         #[arg(long, value_enum, default_value_t = DirectionArg::Ingress)]
         direction: DirectionArg,
+        /// The protocol the rule allows.
         #[arg(long, value_enum, default_value_t = ProtocolArg::Tcp)]
         protocol: ProtocolArg,
         /// A port (22) or a range (8000-8100), for tcp and udp.
@@ -50,12 +62,15 @@ pub enum SgCmd {
         /// Or the members of another group of the same VPC.
         #[arg(long)]
         source_group: Option<String>,
+        /// What the rule is for.
         #[arg(long)]
         description: Option<String>,
     },
     /// Remove a rule by its id (see `sg rules`).
     Revoke {
+        /// The security group id (sg-…).
         id: String,
+        /// The rule's id (the RULE column of `sg rules`).
         rule: String,
     },
 }

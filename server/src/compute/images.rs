@@ -109,11 +109,7 @@ impl Compute {
         p: &Principal,
         req: api::ImportImageRequest,
     ) -> Result<api::Image> {
-        if !p.account.is_operator {
-            return Err(Error::AccessDenied(
-                "importing images from host files is an operator action".into(),
-            ));
-        }
+        self.iam.require_operator(p, "ec2:ImportImage")?;
         self.iam
             .authorize(p, "ec2:ImportImage", &Self::res(p, "image", "*"))
             .await?;
@@ -183,11 +179,7 @@ impl Compute {
     }
 
     pub async fn image_delete(&self, p: &Principal, id: &str) -> Result<()> {
-        if !p.account.is_operator {
-            return Err(Error::AccessDenied(
-                "deregistering images is an operator action".into(),
-            ));
-        }
+        self.iam.require_operator(p, "ec2:DeregisterImage")?;
         self.iam
             .authorize(p, "ec2:DeregisterImage", &Self::res(p, "image", id))
             .await?;

@@ -44,11 +44,7 @@ impl Compute {
         name: &str,
         req: api::PutInstanceTypeRequest,
     ) -> Result<api::InstanceType> {
-        if !p.account.is_operator {
-            return Err(Error::AccessDenied(
-                "the instance type catalog is the operator's".into(),
-            ));
-        }
+        self.iam.require_operator(p, "ec2:ModifyInstanceTypes")?;
         self.iam
             .authorize(
                 p,

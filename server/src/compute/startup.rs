@@ -31,9 +31,6 @@ impl Compute {
             })
             .map(|kib| kib / 1024)
             .unwrap_or(2048);
-        let name = std::fs::read_to_string("/etc/hostname")
-            .map(|h| h.trim().to_owned())
-            .unwrap_or_else(|_| "localhost".into());
         let existing = self
             .store
             .host_list()
@@ -43,7 +40,9 @@ impl Compute {
         self.store
             .host_put(HostRow {
                 id: LOCAL_HOST_ID.into(),
-                name,
+                // One name everywhere (host list, instances, console): `host-1`, not the
+                // machine's hostname, which can change under it.
+                name: LOCAL_HOST_ID.into(),
                 uri: self.cfg.libvirt_uri.clone(),
                 cores,
                 memory_mib,

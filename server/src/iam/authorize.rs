@@ -117,7 +117,7 @@ impl Iam {
             Ok(())
         } else {
             Err(Error::AccessDenied(format!(
-                "{action} is an operator action: only principals of the '{}' account may call it (sign in there, e.g. with the operator's profile: cloudctl --profile default ...)",
+                "{action} is an operator action: only principals of the '{}' account may call it",
                 api::OPERATOR_ACCOUNT
             )))
         }

@@ -33,7 +33,7 @@ impl Sagas {
                 self.store.saga_save(&row).await?;
                 let ok = self.backward::<K>(ctx, &mut row, &state, &reason).await;
                 Ok(format!(
-                    "{what}: {}",
+                    "{what}: {} ({reason})",
                     if ok {
                         "unwound"
                     } else {
@@ -48,7 +48,7 @@ impl Sagas {
                     .unwrap_or_else(|| "unwinding after a restart".into());
                 let ok = self.backward::<K>(ctx, &mut row, &state, &reason).await;
                 Ok(format!(
-                    "{what}: {}",
+                    "{what}: {} ({reason})",
                     if ok {
                         "unwound"
                     } else {

@@ -135,7 +135,7 @@ async fn a_crashed_launch_is_unwound_by_the_saga_reconciler(backend: Backend) {
     assert_eq!(
         status.last_fixed,
         [format!(
-            "compute.instance-launch instance/{} ({}): unwound",
+            "compute.instance-launch instance/{} ({}): unwound (interrupted: the server stopped during the operation)",
             i.id, saga.id
         )]
     );
