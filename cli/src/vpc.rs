@@ -47,10 +47,12 @@ pub enum VpcCmd {
     },
     /// Would a new connection pass? Answers ALLOW or DENY and names the deciding rule.
     Trace {
-        /// The source: a private address in one of your VPCs (or an outside address).
+        /// The source: a private address of one of your interfaces, or `host` (the machine Nuvem
+        /// runs on, which reaches guests from its subnet's gateway address).
         #[arg(long)]
         from: String,
-        /// The destination: a private address in one of your VPCs.
+        /// The destination: a private address in one of your VPCs, an outside address, or
+        /// `host`.
         #[arg(long)]
         to: String,
         /// The protocol of the connection.

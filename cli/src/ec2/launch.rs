@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Args;
 use nuvem_api::ec2::{InstanceState, RunInstancesRequest};
+use nuvem_api::vpc::{Protocol, TraceRequest, Verdict};
 use nuvem_sdk::Client;
 
 use crate::output::Out;
@@ -129,11 +130,28 @@ impl Progress {
     }
 }
 
-/// Waits until every instance runs and answers on port 22.
+/// Why the host may not reach `ip` on SSH, if its security groups say so (`vpc trace` from the
+/// host): then there is no point waiting for port 22.
+async fn ssh_refused(c: &Client, ip: &str) -> Option<String> {
+    let t = c
+        .trace(&TraceRequest {
+            from: "host".into(),
+            to: ip.to_owned(),
+            protocol: Protocol::Tcp,
+            port: Some(22),
+        })
+        .await
+        .ok()?;
+    (t.verdict == Verdict::Deny).then_some(t.reason)
+}
+
+/// Waits until every instance runs and answers on port 22 — or runs, when its security groups
+/// do not let the host in on SSH (said, instead of waiting forever).
 async fn wait_ready(c: &Client, ids: &[String]) -> anyhow::Result<()> {
     let mut progress = Progress::new();
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut ready: BTreeMap<String, String> = BTreeMap::new();
+    let mut no_ssh: BTreeMap<String, (String, String)> = BTreeMap::new();
     while ready.len() < ids.len() {
         if Instant::now() > deadline {
             bail!("gave up waiting after 10 minutes; see `cloudctl instance console <id>`");
@@ -141,14 +159,21 @@ async fn wait_ready(c: &Client, ids: &[String]) -> anyhow::Result<()> {
         let mut states = Vec::new();
         let waiting: Vec<String> = ids
             .iter()
-            .filter(|id| !ready.contains_key(*id))
+            .filter(|id| !ready.contains_key(*id) && !no_ssh.contains_key(*id))
             .cloned()
             .collect();
+        if waiting.is_empty() {
+            break;
+        }
         for id in &waiting {
             let i = c.get_instance(id).await?;
             match (i.state, &i.private_ip) {
                 (InstanceState::Terminated, _) => bail!("{id} failed: {}", i.state_reason),
                 (InstanceState::Running, Some(ip)) => {
+                    if let Some(why) = ssh_refused(c, ip).await {
+                        no_ssh.insert(id.clone(), (ip.clone(), why));
+                        continue;
+                    }
                     let addr = format!("{ip}:22");
                     let open = tokio::time::timeout(
                         Duration::from_secs(1),
@@ -165,7 +190,7 @@ async fn wait_ready(c: &Client, ids: &[String]) -> anyhow::Result<()> {
                 (state, _) => states.push(format!("{id}: {}", state.as_str())),
             }
         }
-        if ready.len() < ids.len() {
+        if ready.len() + no_ssh.len() < ids.len() {
             progress.show(&states.join(", "));
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
@@ -173,6 +198,11 @@ async fn wait_ready(c: &Client, ids: &[String]) -> anyhow::Result<()> {
     for (id, ip) in &ready {
         progress.done(&format!(
             "{id} answers SSH at {ip}  (cloudctl instance ssh {id})"
+        ));
+    }
+    for (id, (ip, why)) in &no_ssh {
+        progress.done(&format!(
+            "{id} runs at {ip}; not waiting for SSH: its security groups do not let the host in on port 22 ({why}). Allow it with `cloudctl sg authorize <sg-id> --protocol tcp --port 22 --cidr <gateway>/32` (the subnet's gateway is the host's address: `cloudctl subnet list`)"
         ));
     }
     Ok(())

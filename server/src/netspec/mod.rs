@@ -28,4 +28,4 @@ pub use model::{Group, Interface, Network, Peer, PortForward, Rule, Subnet, Vpc}
 pub use naming::Naming;
 pub use render::{render, rules_for_group};
 pub use ruleset::{Ruleset, Table};
-pub use trace::trace;
+pub use trace::{Endpoint, trace};

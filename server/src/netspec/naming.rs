@@ -55,6 +55,16 @@ impl Naming {
         format!("NV{}-FWD", self.cell)
     }
 
+    /// The host's own traffic to interfaces (filter OUTPUT): their ingress rules apply.
+    pub fn host_out_chain(&self) -> String {
+        format!("NV{}-HOUT", self.cell)
+    }
+
+    /// Interfaces' traffic to the host itself (filter INPUT): their egress rules apply.
+    pub fn host_in_chain(&self) -> String {
+        format!("NV{}-HIN", self.cell)
+    }
+
     pub(super) fn egress_chain(&self, eni_id: &str) -> String {
         format!("NV{}-E-{}", self.cell, suffix(eni_id))
     }
@@ -80,10 +90,13 @@ impl Naming {
         let any = format!("{}+", self.device_prefix());
         let [pre, out, post] = self.nat_chains();
         let fwd = self.forward_chain();
+        let (hout, hin) = (self.host_out_chain(), self.host_in_chain());
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         vec![
             ("filter", "FORWARD", s(&["-i", &any, "-j", &fwd])),
             ("filter", "FORWARD", s(&["-o", &any, "-j", &fwd])),
+            ("filter", "OUTPUT", s(&["-o", &any, "-j", &hout])),
+            ("filter", "INPUT", s(&["-i", &any, "-j", &hin])),
             (
                 "nat",
                 "PREROUTING",

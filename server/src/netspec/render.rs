@@ -14,7 +14,16 @@
 //!                                                outside: ACCEPT only with an internet gateway)
 //!       -o <bridge> -d <ip>    → I-<eni>        (ingress rules; ACCEPT when allowed)
 //!       DROP
+//! OUTPUT -o nv<cell>+  →  HOUT                (the host's own packets to interfaces)
+//! HOUT  RELATED,ESTABLISHED, DHCP offers → RETURN
+//!       -d <ip>                → I-<eni>        (the same ingress rules: the host is outside)
+//! INPUT -i nv<cell>+   →  HIN                 (interfaces' packets to the host itself)
+//! HIN   RELATED,ESTABLISHED, DHCP and DNS requests → RETURN
+//!       --physdev-in <device>  → E-<eni>        (the same egress rules)
 //! ```
+//! For security groups the host is one more outside address: it reaches an interface from its
+//! subnet's gateway address (`.1`), and only DHCP and DNS — the subnet's own services — bypass
+//! the rules, as AWS exempts its DHCP and DNS resolver.
 //! NAT table: `POST` masquerades a VPC's traffic leaving Nuvem's bridges when its internet gateway
 //! is on; `PRE`/`OUT` DNAT forwarded host ports to private addresses.
 
@@ -216,6 +225,7 @@ pub fn render(net: &Network, naming: &Naming) -> Ruleset {
             comment("nothing else crosses Nuvem's networks")
         ),
     );
+    host_rules(net, naming, &mut filter);
 
     // NAT.
     let [pre, out, post] = naming.nat_chains();
@@ -264,6 +274,52 @@ pub fn render(net: &Network, naming: &Naming) -> Ruleset {
         }
     }
     Ruleset { filter, nat }
+}
+
+/// The host's own traffic to interfaces, and theirs to it, through the same per-interface chains
+/// as any other traffic (see the module's picture).
+fn host_rules(net: &Network, naming: &Naming, filter: &mut Table) {
+    let (hout, hin) = (naming.host_out_chain(), naming.host_in_chain());
+    filter.chains.push(hout.clone());
+    filter.chains.push(hin.clone());
+    let mut push = |chain: &str, args: String| filter.rules.push(format!("-A {chain}{args}"));
+    for chain in [&hout, &hin] {
+        push(
+            chain,
+            " -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN".into(),
+        );
+    }
+    push(
+        &hout,
+        format!(
+            " -p udp --sport 67 --dport 68{} -j RETURN",
+            comment("DHCP offers")
+        ),
+    );
+    push(
+        &hin,
+        format!(" -p udp --dport 67{} -j RETURN", comment("DHCP requests")),
+    );
+    for proto in ["udp", "tcp"] {
+        push(
+            &hin,
+            format!(" -p {proto} --dport 53{} -j RETURN", comment("DNS")),
+        );
+    }
+    for eni in &net.interfaces {
+        push(
+            &hout,
+            format!(" -d {}/32 -j {}", eni.ip, naming.ingress_chain(&eni.id)),
+        );
+        push(
+            &hin,
+            format!(
+                " -m physdev --physdev-in {} -j {}",
+                eni.device,
+                naming.egress_chain(&eni.id)
+            ),
+        );
+    }
 }
 
 /// The peers of a rule as iptables address blocks (a group expands to its members' addresses).

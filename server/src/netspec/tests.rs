@@ -1,7 +1,5 @@
 //! The renderer and the trace on a small lab network, built by hand: no database, no host.
 
-use std::net::Ipv4Addr;
-
 use nuvem_api::vpc::Verdict;
 
 use super::model::{Direction, Protocol};
@@ -112,7 +110,12 @@ fn renders_chains_per_interface_with_group_members_expanded() {
     ));
     // The source group became its member's address.
     assert!(text.contains("-A NVabcd-I-0000000b -s 10.64.0.4/32 -p tcp --dport 5432"));
-    assert!(text.lines().last().unwrap().ends_with("-j DROP"));
+    // The forward chain ends in a drop (the host's chains follow it).
+    let last_fwd = text
+        .lines()
+        .filter(|l| l.starts_with("-A NVabcd-FWD "))
+        .last();
+    assert!(last_fwd.unwrap().ends_with("-j DROP"));
     // The VPC has no internet gateway: no NAT.
     assert!(rules.nat.rules.is_empty());
     let restore = rules.filter.restore_text("filter");
@@ -160,8 +163,8 @@ fn rules_for_group_are_its_members_chains() {
 #[test]
 fn trace_names_the_deciding_rule_or_default() {
     let net = lab();
-    let a: Ipv4Addr = "10.64.0.4".parse().unwrap();
-    let b: Ipv4Addr = "10.64.0.5".parse().unwrap();
+    let a = Endpoint::Address("10.64.0.4".parse().unwrap());
+    let b = Endpoint::Address("10.64.0.5".parse().unwrap());
     let t = trace(&net, "111111111111", a, b, Protocol::Tcp, Some(5432)).unwrap();
     assert_eq!(t.verdict, Verdict::Allow);
     assert_eq!(t.steps.last().unwrap().rule_id.as_deref(), Some("sgr-3"));
@@ -180,7 +183,7 @@ fn trace_names_the_deciding_rule_or_default() {
         &net,
         "111111111111",
         a,
-        "198.18.0.2".parse().unwrap(),
+        Endpoint::Address("198.18.0.2".parse().unwrap()),
         Protocol::Tcp,
         Some(80),
     )
@@ -193,5 +196,99 @@ fn trace_names_the_deciding_rule_or_default() {
     assert!(
         trace(&net, "222222222222", a, b, Protocol::Tcp, Some(1)).is_err(),
         "not your interface"
+    );
+}
+
+#[test]
+fn the_host_passes_the_same_rules_as_any_outside_address() {
+    let net = lab();
+    let web = Endpoint::Address("10.64.0.4".parse().unwrap());
+    let db = Endpoint::Address("10.64.0.5".parse().unwrap());
+    // web allows 8080 from anywhere: the host too, from its gateway address.
+    let t = trace(
+        &net,
+        "111111111111",
+        Endpoint::Host,
+        web,
+        Protocol::Tcp,
+        Some(8080),
+    )
+    .unwrap();
+    assert_eq!(t.verdict, Verdict::Allow, "{t:?}");
+    assert!(t.steps[0].reason.contains("10.64.0.1"), "{t:?}");
+    // SSH is not allowed: the host is refused like anyone else.
+    let t = trace(
+        &net,
+        "111111111111",
+        Endpoint::Host,
+        web,
+        Protocol::Tcp,
+        Some(22),
+    )
+    .unwrap();
+    assert_eq!(t.verdict, Verdict::Deny);
+    assert!(t.reason.contains("from 10.64.0.1"), "{}", t.reason);
+    // db admits only web's members.
+    let t = trace(
+        &net,
+        "111111111111",
+        Endpoint::Host,
+        db,
+        Protocol::Tcp,
+        Some(5432),
+    )
+    .unwrap();
+    assert_eq!(t.verdict, Verdict::Deny);
+    // To the host: the source's egress rules decide; the gateway address is the host.
+    let t = trace(
+        &net,
+        "111111111111",
+        web,
+        Endpoint::Host,
+        Protocol::Tcp,
+        Some(7070),
+    )
+    .unwrap();
+    assert_eq!(t.verdict, Verdict::Allow);
+    assert_eq!(t.steps.last().unwrap().stage, "route");
+    let gw = Endpoint::Address("10.64.0.1".parse().unwrap());
+    let same = trace(&net, "111111111111", web, gw, Protocol::Tcp, Some(7070)).unwrap();
+    assert_eq!(same.steps.len(), t.steps.len());
+    assert!(
+        trace(
+            &net,
+            "111111111111",
+            Endpoint::Host,
+            Endpoint::Host,
+            Protocol::All,
+            None
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn the_host_chains_send_its_traffic_through_the_interfaces_rules() {
+    let set = render(&lab(), &Naming::new("abcd"));
+    let rules = &set.filter.rules;
+    let has = |needle: &str| rules.iter().any(|r| r.contains(needle));
+    assert!(set.filter.chains.contains(&"NVabcd-HOUT".to_owned()));
+    assert!(set.filter.chains.contains(&"NVabcd-HIN".to_owned()));
+    assert!(
+        has("-A NVabcd-HOUT -d 10.64.0.4/32 -j NVabcd-I-"),
+        "{rules:#?}"
+    );
+    assert!(has("-A NVabcd-HIN -m physdev --physdev-in"), "{rules:#?}");
+    // DHCP and DNS are the subnet's own services, exempt as in AWS.
+    assert!(has("-A NVabcd-HIN -p udp --dport 67"));
+    assert!(has("-A NVabcd-HOUT -p udp --sport 67 --dport 68"));
+    let jumps = Naming::new("abcd").jumps();
+    assert!(jumps.iter().any(|(t, c, a)| *t == "filter"
+        && *c == "OUTPUT"
+        && a.contains(&"NVabcd-HOUT".to_owned())));
+    assert!(
+        jumps.iter().any(|(t, c, a)| *t == "filter"
+            && *c == "INPUT"
+            && a.contains(&"NVabcd-HIN".to_owned()))
     );
 }

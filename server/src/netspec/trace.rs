@@ -56,44 +56,136 @@ fn describe(r: &GroupRule) -> String {
     )
 }
 
+/// One end of a traced connection: the host Nuvem runs on, or an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Host,
+    Address(Ipv4Addr),
+}
+
+/// The address the host has in an interface's subnet (its gateway): where its packets come from.
+fn host_address(net: &Network, eni: &super::model::Interface) -> Option<Ipv4Addr> {
+    net.subnets
+        .iter()
+        .find(|s| s.id == eni.subnet_id)
+        .map(|s| super::cidr::gateway(s.cidr))
+}
+
+fn finish(steps: Vec<TraceStep>) -> TraceResult {
+    let last = steps.last().cloned();
+    let verdict = if steps.iter().all(|s| s.verdict == Verdict::Allow) {
+        Verdict::Allow
+    } else {
+        Verdict::Deny
+    };
+    let reason = match (&verdict, last) {
+        (Verdict::Deny, _) => steps
+            .iter()
+            .find(|s| s.verdict == Verdict::Deny)
+            .map(|s| s.reason.clone())
+            .unwrap_or_default(),
+        (Verdict::Allow, Some(s)) => s.reason,
+        (Verdict::Allow, None) => String::new(),
+    };
+    TraceResult {
+        verdict,
+        reason,
+        steps,
+    }
+}
+
+fn what(proto: Protocol, port: Option<u16>) -> String {
+    format!(
+        "{}{}",
+        proto.as_str(),
+        port.map(|p| format!(" port {p}")).unwrap_or_default()
+    )
+}
+
+/// The ingress step of `dst` for a packet from `from`.
+fn ingress_step(
+    m: &Index,
+    dst: &super::model::Interface,
+    from: Ipv4Addr,
+    proto: Protocol,
+    port: Option<u16>,
+) -> TraceStep {
+    let ingress = m
+        .rules(dst, Direction::Ingress)
+        .into_iter()
+        .find(|r| rule_matches(m, r.rule, proto, port, from));
+    match ingress {
+        Some(r) => TraceStep {
+            stage: format!("ingress of {}", dst.id),
+            verdict: Verdict::Allow,
+            reason: describe(&r),
+            rule_id: Some(r.rule.id.clone()),
+        },
+        None => TraceStep {
+            stage: format!("ingress of {}", dst.id),
+            verdict: Verdict::Deny,
+            reason: format!(
+                "no ingress rule of {} allows {} from {from} (default deny)",
+                m.groups(dst),
+                what(proto, port)
+            ),
+            rule_id: None,
+        },
+    }
+}
+
 /// Explains what Nuvem's rules do with a new connection from `from` to `to`, in the order the
-/// rendered chains evaluate it. `account_id` limits which interfaces the caller may name.
+/// rendered chains evaluate it. `account_id` limits which interfaces the caller may name. The
+/// host is outside for security groups: it sends from its address in the destination's subnet
+/// (the gateway), and a packet to that address is a packet to the host.
 pub fn trace(
     net: &Network,
     account_id: &str,
-    from: Ipv4Addr,
-    to: Ipv4Addr,
+    from: Endpoint,
+    to: Endpoint,
     proto: Protocol,
     port: Option<u16>,
 ) -> Result<TraceResult, String> {
     let m = Index::new(net);
     let find = |ip: Ipv4Addr| net.interfaces.iter().find(|e| e.ip == ip);
-    let src = find(from)
-        .filter(|e| e.account_id == account_id)
-        .ok_or_else(|| format!("{from} is not the address of one of your network interfaces"))?;
-    let mut steps = Vec::new();
-    let finish = |steps: Vec<TraceStep>| {
-        let last = steps.last().cloned();
-        let verdict = if steps.iter().all(|s| s.verdict == Verdict::Allow) {
-            Verdict::Allow
-        } else {
-            Verdict::Deny
-        };
-        let reason = match (&verdict, last) {
-            (Verdict::Deny, _) => steps
-                .iter()
-                .find(|s| s.verdict == Verdict::Deny)
-                .map(|s| s.reason.clone())
-                .unwrap_or_default(),
-            (Verdict::Allow, Some(s)) => s.reason,
-            (Verdict::Allow, None) => String::new(),
-        };
-        TraceResult {
-            verdict,
-            reason,
-            steps,
+    let mine = |ip: Ipv4Addr| {
+        find(ip)
+            .filter(|e| e.account_id == account_id)
+            .ok_or_else(|| format!("{ip} is not the address of one of your network interfaces"))
+    };
+    let from = match from {
+        Endpoint::Address(ip) => ip,
+        Endpoint::Host => {
+            let Endpoint::Address(to) = to else {
+                return Err(
+                    "from and to are both the host: trace a packet to or from an interface".into(),
+                );
+            };
+            let dst = mine(to)?;
+            let gateway = host_address(net, dst)
+                .ok_or_else(|| format!("{} is in no known subnet", dst.id))?;
+            let steps = vec![
+                TraceStep {
+                    stage: "from the host".into(),
+                    verdict: Verdict::Allow,
+                    reason: format!(
+                        "the host sends from {gateway}, its address in subnet {} (the gateway); for security groups it is outside like any other address",
+                        dst.subnet_id
+                    ),
+                    rule_id: None,
+                },
+                ingress_step(&m, dst, gateway, proto, port),
+            ];
+            return Ok(finish(steps));
         }
     };
+    let src = mine(from)?;
+    let gateway = host_address(net, src);
+    let to = match to {
+        Endpoint::Host => gateway.ok_or_else(|| format!("{} is in no known subnet", src.id))?,
+        Endpoint::Address(ip) => ip,
+    };
+    let mut steps = Vec::new();
 
     // 1. Egress of the source.
     let egress = m
@@ -112,10 +204,9 @@ pub fn trace(
                 stage: format!("egress of {}", src.id),
                 verdict: Verdict::Deny,
                 reason: format!(
-                    "no egress rule of {} allows {}{} to {to} (default deny)",
+                    "no egress rule of {} allows {} to {to} (default deny)",
                     m.groups(src),
-                    proto.as_str(),
-                    port.map(|p| format!(" port {p}")).unwrap_or_default()
+                    what(proto, port)
                 ),
                 rule_id: None,
             });
@@ -123,7 +214,19 @@ pub fn trace(
         }
     }
 
-    // 2. Route: same VPC, another VPC, or the outside.
+    // 2. Route: the host, same VPC, another VPC, or the outside.
+    if Some(to) == gateway {
+        steps.push(TraceStep {
+            stage: "route".into(),
+            verdict: Verdict::Allow,
+            reason: format!(
+                "{to} is the host (its address in subnet {}, the gateway): it takes the packet",
+                src.subnet_id
+            ),
+            rule_id: None,
+        });
+        return Ok(finish(steps));
+    }
     let src_vpc = net.vpcs.iter().find(|v| v.id == src.vpc_id);
     let dst = match find(to) {
         Some(d) if d.vpc_id == src.vpc_id => {
@@ -173,28 +276,6 @@ pub fn trace(
     };
 
     // 3. Ingress of the destination.
-    let ingress = m
-        .rules(dst, Direction::Ingress)
-        .into_iter()
-        .find(|r| rule_matches(&m, r.rule, proto, port, from));
-    steps.push(match ingress {
-        Some(r) => TraceStep {
-            stage: format!("ingress of {}", dst.id),
-            verdict: Verdict::Allow,
-            reason: describe(&r),
-            rule_id: Some(r.rule.id.clone()),
-        },
-        None => TraceStep {
-            stage: format!("ingress of {}", dst.id),
-            verdict: Verdict::Deny,
-            reason: format!(
-                "no ingress rule of {} allows {}{} from {from} (default deny)",
-                m.groups(dst),
-                proto.as_str(),
-                port.map(|p| format!(" port {p}")).unwrap_or_default()
-            ),
-            rule_id: None,
-        },
-    });
+    steps.push(ingress_step(&m, dst, from, proto, port));
     Ok(finish(steps))
 }

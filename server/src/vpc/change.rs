@@ -30,7 +30,12 @@ pub enum Write {
         enabled: bool,
         before: bool,
     },
-    CreateSubnet(SubnetRow),
+    /// A subnet, and the rule of its VPC's default group that lets the host in on SSH from the
+    /// subnet's gateway address.
+    CreateSubnet {
+        subnet: SubnetRow,
+        host_ssh: Option<SgRuleRow>,
+    },
     AddRule(SgRuleRow),
     CreateInterface {
         eni: EniRow,
@@ -60,7 +65,7 @@ impl Write {
         match self {
             Write::CreateVpc { vpc, .. } => format!("vpc/{}", vpc.id),
             Write::SetInternetGateway { vpc_id, .. } => format!("vpc/{vpc_id}"),
-            Write::CreateSubnet(s) => format!("subnet/{}", s.id),
+            Write::CreateSubnet { subnet, .. } => format!("subnet/{}", subnet.id),
             Write::AddRule(r) => format!("security-group/{}", r.sg_id),
             Write::CreateInterface { eni, .. } => format!("network-interface/{}", eni.id),
             Write::SetInterfaceGroups { eni_id, .. } => format!("network-interface/{eni_id}"),
@@ -85,7 +90,13 @@ impl Vpc {
                 .vpc_set_internet_gateway(&vpc_id, enabled)
                 .await
                 .map(drop),
-            Write::CreateSubnet(s) => store.subnet_create(s).await.map(drop),
+            Write::CreateSubnet { subnet, host_ssh } => {
+                store.subnet_create(subnet).await?;
+                if let Some(r) = host_ssh {
+                    store.sg_rule_create(r).await?;
+                }
+                Ok(())
+            }
             Write::AddRule(r) => store.sg_rule_create(r).await.map(drop),
             Write::CreateInterface { eni, groups } => {
                 store.eni_create(eni, &groups).await.map(drop)
@@ -108,7 +119,12 @@ impl Vpc {
                 }
                 Ok(())
             }
-            Write::CreateSubnet(s) => store.subnet_delete(&s.id).await,
+            Write::CreateSubnet { subnet, host_ssh } => {
+                if let Some(r) = host_ssh {
+                    store.sg_rule_delete(&r.sg_id, &r.id).await?;
+                }
+                store.subnet_delete(&subnet.id).await
+            }
             Write::AddRule(r) => store.sg_rule_delete(&r.sg_id, &r.id).await.map(drop),
             Write::CreateInterface { eni, .. } => store.eni_delete(&eni.id).await,
             Write::SetInterfaceGroups { eni_id, before, .. } => {

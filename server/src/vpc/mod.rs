@@ -49,6 +49,8 @@ pub const DEFAULT_POOL: &str = "10.64.0.0/10";
 /// Size of the default VPC of an account and of its default subnet.
 const DEFAULT_VPC_PREFIX: u8 = 20;
 const DEFAULT_SUBNET_PREFIX: u8 = 24;
+/// The description of a default group's rule that lets the host in on SSH.
+const HOST_SSH_DESCRIPTION: &str = "SSH from the host (its address in this subnet, the gateway)";
 
 fn driver_error(e: crate::drivers::DriverError) -> Error {
     Error::Internal(format!("host network: {e}"))

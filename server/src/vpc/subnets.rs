@@ -6,11 +6,11 @@ use nuvem_api::validate;
 use nuvem_api::vpc as api;
 
 use super::change::Write;
-use super::{Vpc, new_id};
+use super::{HOST_SSH_DESCRIPTION, Vpc, new_id};
 use crate::error::{Error, Result};
 use crate::iam::Principal;
 use crate::netspec::cidr::{self, Cidr};
-use crate::store::vpc::SubnetRow;
+use crate::store::vpc::{SgRuleRow, SubnetRow};
 
 impl Vpc {
     // Subnets
@@ -37,6 +37,24 @@ impl Vpc {
             .subnet_get(&p.account.id, id)
             .await?
             .ok_or_else(|| Error::not_found("subnet", id))
+    }
+
+    /// The rule a default group gets for each subnet of its VPC: SSH from the host, which
+    /// reaches its guests from the subnet's gateway address (the host is outside, for security
+    /// groups, like any other address).
+    pub(super) fn host_ssh_rule(sg_id: &str, subnet: Cidr) -> SgRuleRow {
+        SgRuleRow {
+            id: new_id("sgr"),
+            sg_id: sg_id.to_owned(),
+            direction: api::Direction::Ingress.into(),
+            protocol: api::Protocol::Tcp.into(),
+            from_port: Some(22),
+            to_port: Some(22),
+            cidr: Some(format!("{}/32", cidr::gateway(subnet))),
+            source_group_id: None,
+            description: HOST_SSH_DESCRIPTION.into(),
+            created_at: Utc::now(),
+        }
     }
 
     pub async fn subnet_create(
@@ -95,7 +113,15 @@ impl Vpc {
             is_default: false,
             created_at: Utc::now(),
         };
-        self.change(Write::CreateSubnet(row.clone())).await?;
+        let host_ssh = match self.store.sg_get_default(&row.vpc_id).await? {
+            Some(g) => Some(Self::host_ssh_rule(&g.id, block)),
+            None => None,
+        };
+        self.change(Write::CreateSubnet {
+            subnet: row.clone(),
+            host_ssh,
+        })
+        .await?;
         self.subnet_view(&row).await
     }
 
@@ -138,6 +164,18 @@ impl Vpc {
             return Err(Error::DependencyViolation(format!(
                 "subnet {id} still has {n} network interface(s); delete them (or their instances) first"
             )));
+        }
+        // The default group's SSH-from-the-host rule names this subnet's gateway: it goes too.
+        if let (Some(g), Ok(block)) = (
+            self.store.sg_get_default(&s.vpc_id).await?,
+            Cidr::parse(&s.cidr),
+        ) {
+            let gateway = Some(format!("{}/32", cidr::gateway(block)));
+            for r in self.store.sg_rule_list(vec![g.id.clone()]).await? {
+                if r.cidr == gateway && r.description == HOST_SSH_DESCRIPTION {
+                    self.store.sg_rule_delete(&g.id, &r.id).await?;
+                }
+            }
         }
         self.store.subnet_delete(&s.id).await?;
         self.reconcile().await?;

@@ -16,11 +16,19 @@ impl Vpc {
         self.iam
             .authorize(p, "vpc:Trace", &Self::res(p, "network-interface", "*"))
             .await?;
-        let ip = |what: &str, s: &str| -> Result<Ipv4Addr> {
-            s.parse()
-                .map_err(|_| Error::invalid(format!("{what} '{s}' is not an IPv4 address")))
+        let end = |what: &str, s: &str| -> Result<netspec::Endpoint> {
+            if s == "host" {
+                return Ok(netspec::Endpoint::Host);
+            }
+            s.parse::<Ipv4Addr>()
+                .map(netspec::Endpoint::Address)
+                .map_err(|_| {
+                    Error::invalid(format!(
+                        "{what} '{s}' is not an IPv4 address (or `host`, the machine Nuvem runs on)"
+                    ))
+                })
         };
-        let (from, to) = (ip("from", &req.from)?, ip("to", &req.to)?);
+        let (from, to) = (end("from", &req.from)?, end("to", &req.to)?);
         let port = match (req.protocol.has_ports(), req.port) {
             (true, Some(p)) if p <= 65535 => Some(p as u16),
             (true, Some(p)) => return Err(Error::invalid(format!("port {p} is outside 0–65535"))),

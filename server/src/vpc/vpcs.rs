@@ -21,7 +21,8 @@ impl Vpc {
             account_id: account_id.to_owned(),
             vpc_id: vpc_id.to_owned(),
             name: "default".into(),
-            description: "default group: members reach each other; all egress".into(),
+            description: "default group: members reach each other, the host on SSH; all egress"
+                .into(),
             is_default: true,
             created_at: now,
         };
@@ -88,17 +89,18 @@ impl Vpc {
             internet_gateway: false,
             created_at: now,
         };
-        let (sg, rules) = Self::default_sg(&vpc.id, &p.account.id);
-        let subnet = block
+        let (sg, mut rules) = Self::default_sg(&vpc.id, &p.account.id);
+        let block = block
             .blocks(DEFAULT_SUBNET_PREFIX)
             .next()
-            .expect("a /20 holds a /24");
+            .ok_or_else(|| Error::internal("a /20 holds a /24"))?;
+        rules.push(Self::host_ssh_rule(&sg.id, block));
         let subnet = SubnetRow {
             id: new_id("subnet"),
             account_id: p.account.id.clone(),
             vpc_id: vpc.id.clone(),
             name: "default".into(),
-            cidr: subnet.to_string(),
+            cidr: block.to_string(),
             is_default: true,
             created_at: now,
         };

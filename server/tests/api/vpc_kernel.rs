@@ -703,3 +703,202 @@ async fn restart_rebuilds_what_the_database_says() {
     drop(dir);
     assert_eq!(leftovers(&cell), Vec::<String>::new());
 }
+
+/// Connects from the host itself (the root namespace): `ok <address the server saw>` or
+/// `timeout`.
+fn connect_from_the_host(tool: &str, ip: &str, port: u16) -> String {
+    sh(
+        "/usr/bin/python3",
+        &[tool, "connect", ip, &port.to_string(), "1.5"],
+    )
+    .trim()
+    .to_owned()
+}
+
+async fn trace_ends(c: &Client, from: &str, to: &str, port: u16) -> (Verdict, String) {
+    let t = c
+        .trace(&TraceRequest {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            protocol: Protocol::Tcp,
+            port: Some(port as u32),
+        })
+        .await
+        .unwrap();
+    (t.verdict, t.reason)
+}
+
+/// For security groups the host is outside like any other address: its packets to an interface
+/// pass the interface's ingress rules (from the subnet's gateway address), an interface's packets
+/// to the host pass its egress rules, and `vpc trace` agrees with the kernel both ways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root (bridges, iptables, dnsmasq): run infra/test.sh"]
+async fn security_groups_hold_for_traffic_from_and_to_the_host() {
+    if !real_network_available("security_groups_hold_for_traffic_from_and_to_the_host") {
+        return;
+    }
+    let cloud = Cloud::start_with(Backend::Sqlite, NetworkDriver::Linux)
+        .await
+        .unwrap();
+    let cell = cloud.server().nuvem.vpc.naming().cell().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let tool = dir.path().join("nettool.py");
+    std::fs::write(&tool, NETTOOL).unwrap();
+    let tool = tool.to_str().unwrap();
+    let root = cloud.account("hostlab").await;
+    let vpc = root.list_vpcs().await.unwrap().items.remove(0);
+    let subnet = root
+        .list_subnets(Some(&vpc.id))
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let gateway = subnet.gateway.clone();
+
+    // A group that lets web traffic in, and nothing else.
+    let web = root
+        .create_security_group(&vpc.id, "web80", None)
+        .await
+        .unwrap();
+    root.authorize_rule(&web.id, &tcp_rule(8080, Some("0.0.0.0/0"), None))
+        .await
+        .unwrap();
+    let a = interface(&root, &subnet.id, &[&web.id]).await;
+    let p = cloud
+        .server()
+        .nuvem
+        .iam
+        .authenticate(&token(&root))
+        .await
+        .unwrap();
+    let vpc_api = &cloud.server().nuvem.vpc;
+    let mut host_a = Host::new(format!("nt{cell}h"));
+    vpc_api
+        .interface_plug_netns(&p, &a.id, &host_a.ns, true)
+        .await
+        .unwrap();
+    host_a.serve(tool, &[8080, 9090]);
+
+    // Host → interface: the allowed port answers (from the gateway address), the other is
+    // dropped, and the trace says the same.
+    assert_eq!(
+        connect_from_the_host(tool, &a.private_ip, 8080),
+        format!("ok {gateway}")
+    );
+    assert_eq!(
+        trace_ends(&root, "host", &a.private_ip, 8080).await.0,
+        Verdict::Allow
+    );
+    assert_eq!(connect_from_the_host(tool, &a.private_ip, 9090), "timeout");
+    let (verdict, reason) = trace_ends(&root, "host", &a.private_ip, 9090).await;
+    assert_eq!(verdict, Verdict::Deny, "{reason}");
+    assert!(reason.contains(&format!("from {gateway}")), "{reason}");
+    // A rule for the host's address opens it, for the host only.
+    root.authorize_rule(
+        &web.id,
+        &tcp_rule(9090, Some(&format!("{gateway}/32")), None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        connect_from_the_host(tool, &a.private_ip, 9090),
+        format!("ok {gateway}")
+    );
+    assert_eq!(
+        trace_ends(&root, "host", &a.private_ip, 9090).await.0,
+        Verdict::Allow
+    );
+
+    // The default group lets the host in on SSH (and nothing else), with a rule the student
+    // sees and may revoke.
+    let default = root
+        .list_security_groups(Some(&vpc.id))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|g| g.name == "default")
+        .unwrap();
+    let ssh = default
+        .rules
+        .iter()
+        .find(|r| r.from_port == Some(22))
+        .expect("the default group's SSH-from-the-host rule");
+    assert_eq!(ssh.cidr.as_deref(), Some(format!("{gateway}/32").as_str()));
+    let d = interface(&root, &subnet.id, &[&default.id]).await;
+    let mut host_d = Host::new(format!("nt{cell}d"));
+    vpc_api
+        .interface_plug_netns(&p, &d.id, &host_d.ns, true)
+        .await
+        .unwrap();
+    host_d.serve(tool, &[22, 8080]);
+    assert_eq!(
+        connect_from_the_host(tool, &d.private_ip, 22),
+        format!("ok {gateway}")
+    );
+    assert_eq!(connect_from_the_host(tool, &d.private_ip, 8080), "timeout");
+    assert_eq!(
+        trace_ends(&root, "host", &d.private_ip, 22).await.0,
+        Verdict::Allow
+    );
+    assert_eq!(
+        trace_ends(&root, "host", &d.private_ip, 8080).await.0,
+        Verdict::Deny
+    );
+
+    // Interface → host: its egress rules decide. A group with no egress rule reaches nothing
+    // on the host; an egress rule to the host's address opens exactly that port.
+    let port = 47000 + (std::process::id() % 1000) as u16;
+    let mut server = Command::new("/usr/bin/python3")
+        .args([tool, "serve", &port.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    let closed = root
+        .create_security_group(&vpc.id, "no-egress", None)
+        .await
+        .unwrap();
+    for r in &closed.rules {
+        root.revoke_rule(&closed.id, &r.id).await.unwrap();
+    }
+    let b = interface(&root, &subnet.id, &[&closed.id]).await;
+    let host_b = Host::new(format!("nt{cell}e"));
+    vpc_api
+        .interface_plug_netns(&p, &b.id, &host_b.ns, true)
+        .await
+        .unwrap();
+    assert_eq!(host_b.connect(tool, &gateway, port), "timeout");
+    let (verdict, reason) = trace_ends(&root, &b.private_ip, "host", port).await;
+    assert_eq!(verdict, Verdict::Deny, "{reason}");
+    root.authorize_rule(
+        &closed.id,
+        &AuthorizeRuleRequest {
+            direction: Direction::Egress,
+            ..tcp_rule(port as u32, Some(&format!("{gateway}/32")), None)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        host_b.connect(tool, &gateway, port),
+        format!("ok {}", b.private_ip)
+    );
+    assert_eq!(
+        trace_ends(&root, &b.private_ip, "host", port).await.0,
+        Verdict::Allow
+    );
+    assert_eq!(
+        trace_ends(&root, &b.private_ip, &gateway, port).await.0,
+        Verdict::Allow,
+        "the gateway address is the host"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    drop((host_a, host_b, host_d));
+    cloud.stop().await;
+}
