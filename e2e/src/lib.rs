@@ -229,6 +229,8 @@ impl Drop for HostGuard {
         }
         for (table, chain, pat) in [
             ("filter", "FORWARD", "-j NV"),
+            ("filter", "INPUT", "-j NV"),
+            ("filter", "OUTPUT", "-j NV"),
             ("nat", "PREROUTING", "-j NV"),
             ("nat", "OUTPUT", "-j NV"),
             ("nat", "POSTROUTING", "-j NV"),

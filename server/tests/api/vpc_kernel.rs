@@ -901,4 +901,9 @@ async fn security_groups_hold_for_traffic_from_and_to_the_host() {
     let _ = server.wait();
     drop((host_a, host_b, host_d));
     cloud.stop().await;
+    assert_eq!(
+        leftovers(&cell),
+        Vec::<String>::new(),
+        "the host's chains too"
+    );
 }
