@@ -1,21 +1,25 @@
 //! `cloudctl instance|image|key-pair|instance-type|host`: compute.
 
+mod hosts;
+mod images;
+mod key_pairs;
 mod launch;
 mod ssh;
+
+pub use hosts::{HostCmd, InstanceTypeCmd, host, instance_type};
+pub use images::{ImageCmd, image};
+pub use key_pairs::{KeyPairCmd, key_pair};
 #[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Subcommand;
-use nuvem_api::ec2::{
-    ConsoleOutput, Host, Image, ImageFormat, ImportImageRequest, Instance, InstanceType, KeyPair,
-    PutInstanceTypeRequest,
-};
+use nuvem_api::ec2::{ConsoleOutput, Instance};
 use nuvem_sdk::Client;
 
-use crate::output::{Detail, Out, Tabular, timestamp, timestamp_or_dash};
+use crate::output::{Detail, Out, Tabular, timestamp_or_dash};
 
 #[derive(Subcommand)]
 pub enum InstanceCmd {
@@ -73,118 +77,8 @@ pub enum InstanceCmd {
     },
 }
 
-#[derive(Subcommand)]
-pub enum ImageCmd {
-    /// List the images you can launch (public ones and your account's).
-    List,
-    /// Show one image.
-    Describe {
-        /// The image id (ami-…) or name.
-        id: String,
-    },
-    /// Register an image from files in the server's import directory (operator). Copy the files
-    /// to that directory first (`--image-import-dir`, default /var/lib/nuvem/import); paths
-    /// elsewhere are refused.
-    Import {
-        /// The image's name (what `instance launch --image` takes).
-        #[arg(long)]
-        name: String,
-        /// The kernel: a path inside the import directory, or a name relative to it.
-        #[arg(long)]
-        kernel: Option<String>,
-        /// The initrd: a path inside the import directory, or a name relative to it.
-        #[arg(long)]
-        initrd: Option<String>,
-        /// A qcow2 disk instead of kernel + initrd (inside the import directory).
-        #[arg(long, conflicts_with_all = ["kernel", "initrd"])]
-        disk: Option<String>,
-        /// The kernel command line (kernel + initrd images).
-        #[arg(long)]
-        cmdline: Option<String>,
-        /// A description shown in `image list`.
-        #[arg(long)]
-        description: Option<String>,
-        /// Make it private to this account instead of public.
-        #[arg(long)]
-        account: Option<String>,
-    },
-    /// Deregister an image (operator).
-    Delete {
-        /// The image id (ami-…).
-        id: String,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum KeyPairCmd {
-    /// Create a key pair: Nuvem generates an ed25519 key; the private key is saved once.
-    Create {
-        /// The key pair's name (what `instance launch --key` takes).
-        name: String,
-        /// Where to save the private key [default: ~/.nuvem/keys/<name>.pem].
-        #[arg(long)]
-        save_to: Option<PathBuf>,
-    },
-    /// Import your own public key (e.g. ~/.ssh/id_ed25519.pub).
-    Import {
-        /// The key pair's name (what `instance launch --key` takes).
-        name: String,
-        /// The public key file (OpenSSH format).
-        #[arg(long)]
-        public_key: PathBuf,
-    },
-    /// List your key pairs with their fingerprints.
-    List,
-    /// Delete a key pair (instances launched with it keep their key).
-    Delete {
-        /// The key pair's name.
-        name: String,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum InstanceTypeCmd {
-    /// List the instance types with their size and price.
-    List,
-    /// Add or change a type (operator).
-    Set {
-        /// The type's name, e.g. c1.course.
-        name: String,
-        /// Virtual CPUs.
-        #[arg(long)]
-        vcpus: u32,
-        /// Memory in MiB.
-        #[arg(long)]
-        memory_mib: u64,
-        /// Disk size in GiB.
-        #[arg(long)]
-        disk_gib: u64,
-        /// Price per hour, for metering.
-        #[arg(long)]
-        price_per_hour: f64,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum HostCmd {
-    /// Hosts with capacity, overcommit ratio and accelerator (operator).
-    List,
-    /// Change a host's capacity live (operator): the next launch uses it; running instances
-    /// are never evicted.
-    Update {
-        /// The host's id (`host-1`) or name.
-        host: String,
-        /// vCPUs per core, 0.1 to 16 (1.0: one vCPU per core; 4.0: the commercial figure).
-        #[arg(long)]
-        cpu_ratio: Option<f64>,
-        /// Memory kept for the host itself, in MiB (guests get the rest).
-        #[arg(long)]
-        reserved_memory_mib: Option<u64>,
-    },
-}
-
 /// An image given by id or by name.
-async fn resolve_image(c: &Client, given: &str) -> anyhow::Result<String> {
+pub(super) async fn resolve_image(c: &Client, given: &str) -> anyhow::Result<String> {
     if given.starts_with("ami-") {
         return Ok(given.to_owned());
     }
@@ -247,130 +141,6 @@ where
     match last {
         Some((_, e)) => Err(e.into()),
         None => Ok(()),
-    }
-}
-
-pub async fn image(c: &Client, out: &Out, cmd: &ImageCmd) -> anyhow::Result<()> {
-    match cmd {
-        ImageCmd::List => out.list(&c.list_images().await?.items),
-        ImageCmd::Describe { id } => out.list(&[c.get_image(&resolve_image(c, id).await?).await?]),
-        ImageCmd::Import {
-            name,
-            kernel,
-            initrd,
-            disk,
-            cmdline,
-            description,
-            account,
-        } => {
-            let abs = |p: &Option<String>| {
-                p.as_ref().map(|p| {
-                    std::fs::canonicalize(p)
-                        .map(|a| a.display().to_string())
-                        .unwrap_or_else(|_| p.clone())
-                })
-            };
-            let req = ImportImageRequest {
-                name: name.clone(),
-                format: if disk.is_some() {
-                    ImageFormat::Qcow2
-                } else {
-                    ImageFormat::KernelInitrd
-                },
-                kernel_path: abs(kernel),
-                initrd_path: abs(initrd),
-                cmdline: cmdline.clone(),
-                disk_path: abs(disk),
-                description: description.clone(),
-                public: Some(account.is_none()),
-                account: account.clone(),
-            };
-            out.list(&[c.import_image(&req).await?])
-        }
-        ImageCmd::Delete { id } => {
-            c.delete_image(id).await?;
-            out.message(&format!("Deregistered image {id}."));
-            Ok(())
-        }
-    }
-}
-
-pub async fn key_pair(c: &Client, out: &Out, cmd: &KeyPairCmd) -> anyhow::Result<()> {
-    match cmd {
-        KeyPairCmd::Create { name, save_to } => {
-            let path = match save_to {
-                Some(p) => p.clone(),
-                None => ssh::key_path(name)?,
-            };
-            if path.exists() {
-                bail!(
-                    "{} exists already: choose another name or --save-to",
-                    path.display()
-                );
-            }
-            let created = c.create_key_pair(name, None).await?;
-            let private = created
-                .private_key
-                .clone()
-                .context("the server returned no private key")?;
-            ssh::write_private(&path, &private)?;
-            out.message(&format!(
-                "Saved the private key in {} (shown only now).",
-                path.display()
-            ));
-            out.list(&[created.key_pair])
-        }
-        KeyPairCmd::Import { name, public_key } => {
-            let key = std::fs::read_to_string(public_key)
-                .with_context(|| format!("reading {}", public_key.display()))?;
-            out.list(&[c.create_key_pair(name, Some(key.trim())).await?.key_pair])
-        }
-        KeyPairCmd::List => out.list(&c.list_key_pairs().await?.items),
-        KeyPairCmd::Delete { name } => {
-            c.delete_key_pair(name).await?;
-            out.message(&format!("Deleted key pair {name}."));
-            Ok(())
-        }
-    }
-}
-
-pub async fn instance_type(c: &Client, out: &Out, cmd: &InstanceTypeCmd) -> anyhow::Result<()> {
-    match cmd {
-        InstanceTypeCmd::List => out.list(&c.list_instance_types().await?.items),
-        InstanceTypeCmd::Set {
-            name,
-            vcpus,
-            memory_mib,
-            disk_gib,
-            price_per_hour,
-        } => {
-            let req = PutInstanceTypeRequest {
-                vcpus: *vcpus,
-                memory_mib: *memory_mib,
-                disk_gib: *disk_gib,
-                price_per_hour: *price_per_hour,
-            };
-            out.list(&[c.put_instance_type(name, &req).await?])
-        }
-    }
-}
-
-pub async fn host(c: &Client, out: &Out, cmd: &HostCmd) -> anyhow::Result<()> {
-    match cmd {
-        HostCmd::List => out.list(&c.list_hosts().await?.items),
-        HostCmd::Update {
-            host,
-            cpu_ratio,
-            reserved_memory_mib,
-        } => {
-            if cpu_ratio.is_none() && reserved_memory_mib.is_none() {
-                anyhow::bail!("nothing to change: give --cpu-ratio and/or --reserved-memory-mib");
-            }
-            let updated = c
-                .update_host(host, *cpu_ratio, *reserved_memory_mib)
-                .await?;
-            out.list(std::slice::from_ref(&updated))
-        }
     }
 }
 
@@ -445,77 +215,6 @@ impl Detail for Instance {
             ("accelerator", self.accelerator.clone()),
             ("cpus", cpus),
             ("launched", timestamp_or_dash(&self.launched_at)),
-        ]
-    }
-}
-
-impl Tabular for Image {
-    const COLUMNS: &'static [&'static str] = &["ID", "NAME", "FORMAT", "VISIBILITY", "DESCRIPTION"];
-
-    fn row(&self) -> Vec<String> {
-        vec![
-            self.id.clone(),
-            self.name.clone(),
-            format!("{:?}", self.format).to_lowercase(),
-            if self.public {
-                "public".into()
-            } else {
-                self.owner_account_id.clone().unwrap_or_default()
-            },
-            self.description.clone(),
-        ]
-    }
-}
-
-impl Tabular for KeyPair {
-    const COLUMNS: &'static [&'static str] = &["NAME", "TYPE", "FINGERPRINT", "CREATED"];
-
-    fn row(&self) -> Vec<String> {
-        vec![
-            self.name.clone(),
-            self.key_type.clone(),
-            self.fingerprint.clone(),
-            timestamp(&self.created_at),
-        ]
-    }
-}
-
-impl Tabular for InstanceType {
-    const COLUMNS: &'static [&'static str] =
-        &["TYPE", "VCPUS", "MEMORY MIB", "DISK GIB", "PRICE/HOUR"];
-
-    fn row(&self) -> Vec<String> {
-        vec![
-            self.name.clone(),
-            self.vcpus.to_string(),
-            self.memory_mib.to_string(),
-            self.disk_gib.to_string(),
-            format!("{:.4}", self.price_per_hour),
-        ]
-    }
-}
-
-impl Tabular for Host {
-    const COLUMNS: &'static [&'static str] = &[
-        "HOST",
-        "URI",
-        "VCPUS USED",
-        "MEMORY",
-        "DEDICATED CORES",
-        "ACCEL",
-    ];
-
-    fn row(&self) -> Vec<String> {
-        vec![
-            self.name.clone(),
-            self.uri.clone(),
-            format!(
-                "{}/{} (cores {} × ratio {})",
-                self.vcpus_used, self.vcpus_capacity, self.cores, self.cpu_ratio
-            ),
-            format!("{}/{} MiB", self.memory_used_mib, self.memory_mib),
-            format!("{:?}", self.pinned_cores),
-            self.accelerator.clone(),
         ]
     }
 }

@@ -5,6 +5,7 @@
 
 mod account;
 mod ec2;
+mod hint;
 mod iam;
 mod ops;
 mod output;
@@ -103,7 +104,7 @@ async fn main() {
                 if *code == nuvem_api::ErrorCode::AccessDenied
                     && (OPERATOR_COMMANDS.contains(&command.as_str())
                         || message.contains("operator action"))
-                    && let Some(hint) = session::operator_hint(&cli.connection, &command).await
+                    && let Some(hint) = hint::operator_hint(&cli.connection, &command).await
                 {
                     eprintln!("hint:  {hint}");
                 }
