@@ -311,9 +311,9 @@ pub struct PortForwardList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraceRequest {
-    /// Source address: an interface of yours.
+    /// Source address: an interface of yours, or `host` (the machine Nuvem runs on).
     pub from: String,
-    /// Destination: an interface of yours, or an outside address.
+    /// Destination: an interface of yours, an outside address, or `host`.
     pub to: String,
     pub protocol: Protocol,
     #[serde(default)]
