@@ -1,6 +1,7 @@
 //! The application shell (WebAssembly): the shared state, the session kept in localStorage, and
-//! which page is shown. The pages are in `pages/`, the pieces they share in `components/`, and
-//! every API call goes through the SDK (`api.rs`).
+//! which page is shown: the one the address's hash names (`model::Page`), followed on every
+//! change of the hash (a tab, Back, Forward, a typed address). The pages are in `pages/`, the
+//! pieces they share in `components/`, and every API call goes through the SDK (`api.rs`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,6 +10,7 @@ use nuvem_api::iam::{Identity, Session};
 use crate::api;
 use crate::components::Header;
 use crate::i18n::{self, Lang};
+use crate::model::Page;
 use crate::pages::{Home, Iam, Instances, Network, SignIn};
 
 /// localStorage keys: the session token, the operator's own token while acting as an account's
@@ -17,41 +19,13 @@ const TOKEN: &str = "nuvem.token";
 const OPERATOR_TOKEN: &str = "nuvem.operator_token";
 const LANG: &str = "nuvem.lang";
 
-/// The pages, one per service; the address's hash names the page so that a reload stays on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    Home,
-    Iam,
-    Network,
-    Instances,
-}
-
-impl Page {
-    fn from_hash(h: &str) -> Page {
-        match h.trim_start_matches('#').trim_start_matches('/') {
-            "iam" => Page::Iam,
-            "network" => Page::Network,
-            "instances" => Page::Instances,
-            _ => Page::Home,
-        }
-    }
-
-    pub fn hash(self) -> &'static str {
-        match self {
-            Page::Home => "#/home",
-            Page::Iam => "#/iam",
-            Page::Network => "#/network",
-            Page::Instances => "#/instances",
-        }
-    }
-}
-
 /// State shared by every component. Its signals belong to the application's root, so they live as
 /// long as the page does (unlike a page's own signals).
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub lang: RwSignal<Lang>,
     pub token: RwSignal<Option<String>>,
+    /// The page the address names; set by [`follow_address`] only, so the two never disagree.
     pub page: RwSignal<Page>,
     pub identity: RwSignal<Option<Identity>>,
     pub expired: RwSignal<bool>,
@@ -118,17 +92,18 @@ impl Ctx {
         stored(OPERATOR_TOKEN)
     }
 
-    /// The operator acts as an account's root: their own token is kept to come back.
+    /// The operator acts as an account's root: their own token is kept to come back. The page
+    /// shown stays, and is built again with the account's resources ([`App`] rebuilds the page
+    /// when the token changes).
     pub fn assume(self, session: Session) {
         if let (Some(s), Some(current)) = (storage(), self.token.get_untracked()) {
             let _ = s.set_item(OPERATOR_TOKEN, &current);
         }
         self.start_session(session);
-        self.page.set(Page::Home);
     }
 
-    /// Back to the operator's own session; who they are is asked again (by the effect that
-    /// watches the token in [`App`]).
+    /// Back to the operator's own session, on the same page; who they are is asked again (by the
+    /// effect that watches the token in [`App`]).
     pub fn back_to_operator(self) {
         let Some(token) = self.operator_token() else {
             return;
@@ -139,7 +114,6 @@ impl Ctx {
         }
         self.identity.set(None);
         self.token.set(Some(token));
-        self.page.set(Page::Home);
     }
 
     fn load_identity(self) {
@@ -149,20 +123,26 @@ impl Ctx {
             }
         });
     }
+}
 
-    pub fn go(self, page: Page) {
-        self.page.set(page);
-        if let Some(w) = web_sys::window() {
-            let _ = w.location().set_hash(page.hash());
-        }
+/// Shows the page the address names. An address naming none (`/`, `#/nope`) is replaced by
+/// Home's, without a new history entry, so that the address names the page shown.
+fn follow_address(c: Ctx) {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return;
+    };
+    let page = Page::from_hash(&location.hash().unwrap_or_default()).unwrap_or_else(|| {
+        let _ = location.replace(&Page::Home.hash());
+        Page::Home
+    });
+    // Setting the same page again would rebuild it (and reload its lists) for nothing.
+    if c.page.get_untracked() != page {
+        c.page.set(page);
     }
 }
 
 #[component]
 pub fn App() -> impl IntoView {
-    let hash = web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default();
     let c = Ctx {
         lang: RwSignal::new(
             stored(LANG)
@@ -170,11 +150,14 @@ pub fn App() -> impl IntoView {
                 .unwrap_or_default(),
         ),
         token: RwSignal::new(stored(TOKEN)),
-        page: RwSignal::new(Page::from_hash(&hash)),
+        page: RwSignal::new(Page::Home),
         identity: RwSignal::new(None),
         expired: RwSignal::new(false),
     };
     CTX.with(|cell| cell.set(Some(c)));
+    follow_address(c);
+    // The application lives as long as the document: the listener is never removed.
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| follow_address(c));
     Effect::new(move |_| {
         let lang = c.lang.get();
         if let Some(s) = storage() {
@@ -197,12 +180,16 @@ pub fn App() -> impl IntoView {
         <Show when=move || c.token.get().is_some() fallback=|| view! { <SignIn/> }>
             <Header/>
             <main>
-                // Each page owns its signals and tasks; switching page disposes the old one.
-                {move || match c.page.get() {
-                    Page::Home => view! { <Home/> }.into_any(),
-                    Page::Iam => view! { <Iam/> }.into_any(),
-                    Page::Network => view! { <Network/> }.into_any(),
-                    Page::Instances => view! { <Instances/> }.into_any(),
+                // Each page owns its signals and tasks; switching page disposes the old one, and
+                // so does a new session (another account, back to the operator): the token is
+                // read here, so the page is built again with that session's resources. Signed
+                // out: the sign-in page replaces this one, and none is built meanwhile.
+                {move || match (c.token.with(Option::is_some), c.page.get()) {
+                    (false, _) => ().into_any(),
+                    (true, Page::Home) => view! { <Home/> }.into_any(),
+                    (true, Page::Iam) => view! { <Iam/> }.into_any(),
+                    (true, Page::Network) => view! { <Network/> }.into_any(),
+                    (true, Page::Instances) => view! { <Instances/> }.into_any(),
                 }}
             </main>
         </Show>

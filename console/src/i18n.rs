@@ -1,6 +1,7 @@
-//! Every string of the console, in English and Brazilian Portuguese, through one table; and the
-//! formatting of numbers, money and dates per language. A test fails when a key the console uses is
-//! missing, a key of the table is used nowhere, or a translation is empty.
+//! Every string of the console, in English and Brazilian Portuguese, through one table
+//! (`table.rs`); and the formatting of numbers, money and dates per language. A test fails when
+//! a key the console uses is missing, a key of the table is used nowhere, or a translation is
+//! empty.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,185 +29,9 @@ impl Lang {
     }
 }
 
-/// (key, English, Português).
-pub const TABLE: &[(&str, &str, &str)] = &[
-    ("app.title", "Nuvem console", "Console da Nuvem"),
-    (
-        "app.tagline",
-        "A cloud you can look inside",
-        "Uma nuvem que você pode ver por dentro",
-    ),
-    ("nav.home", "Home", "Início"),
-    ("nav.iam", "IAM", "IAM"),
-    ("nav.network", "Networking", "Redes"),
-    ("nav.instances", "Instances", "Instâncias"),
-    ("signin.account", "Account", "Conta"),
-    ("signin.user", "User name", "Nome de usuário"),
-    ("signin.password", "Password", "Senha"),
-    ("signin.submit", "Sign in", "Entrar"),
-    (
-        "signin.expired",
-        "Your session has ended. Please sign in again.",
-        "Sua sessão terminou. Entre novamente.",
-    ),
-    ("signout", "Sign out", "Sair"),
-    (
-        "quota.title",
-        "Your account's quotas",
-        "As cotas da sua conta",
-    ),
-    (
-        "quota.intro",
-        "Everyone shares this host: each account may hold this much. The operator can raise a limit.",
-        "Todos compartilham este host: cada conta pode ter até isto. O operador pode aumentar um limite.",
-    ),
-    ("quota.name", "Quota", "Cota"),
-    ("quota.usage", "Usage", "Uso"),
-    ("quota.used", "Used / limit", "Usado / limite"),
-    ("quota.q.vpcs", "VPCs", "VPCs"),
-    ("quota.q.vpc_addresses", "VPC addresses", "Endereços de VPC"),
-    ("quota.q.subnets", "Subnets", "Sub-redes"),
-    (
-        "quota.q.security_groups",
-        "Security groups",
-        "Grupos de segurança",
-    ),
-    (
-        "quota.q.network_interfaces",
-        "Network interfaces",
-        "Interfaces de rede",
-    ),
-    (
-        "quota.q.port_forwards",
-        "Port forwards",
-        "Redirecionamentos de porta",
-    ),
-    ("quota.q.instances", "Instances", "Instâncias"),
-    ("quota.q.vcpus", "vCPUs", "vCPUs"),
-    ("quota.q.memory_mib", "Memory (MiB)", "Memória (MiB)"),
-    ("lang.label", "Language", "Idioma"),
-    ("acct.switch", "Account", "Conta"),
-    ("acct.back", "Back to the operator", "Voltar ao operador"),
-    ("common.create", "Create", "Criar"),
-    ("common.delete", "Delete", "Excluir"),
-    ("common.name", "Name", "Nome"),
-    ("common.created", "Created", "Criado em"),
-    ("common.actions", "Actions", "Ações"),
-    ("common.loading", "Loading…", "Carregando…"),
-    ("common.none", "Nothing here yet.", "Nada aqui ainda."),
-    (
-        "common.confirm_delete",
-        "Delete this? This cannot be undone.",
-        "Excluir? Isto não pode ser desfeito.",
-    ),
-    ("common.copy", "Copy", "Copiar"),
-    ("common.copied", "Copied", "Copiado"),
-    ("common.state", "State", "Estado"),
-    ("home.title", "Services", "Serviços"),
-    (
-        "home.intro",
-        "Each service shows one of NIST's essential characteristics of cloud computing.",
-        "Cada serviço mostra uma das características essenciais da computação em nuvem segundo o NIST.",
-    ),
-    (
-        "home.characteristic",
-        "NIST characteristic",
-        "Característica NIST",
-    ),
-    ("home.model", "Model", "Modelo"),
-    (
-        "svc.iam",
-        "Identity and access (IAM)",
-        "Identidade e acesso (IAM)",
-    ),
-    (
-        "svc.iam.nist",
-        "Measured service & multi-tenancy: every call is authorised and scoped to your account",
-        "Serviço medido e multilocação: toda chamada é autorizada e restrita à sua conta",
-    ),
-    ("svc.vpc", "Virtual networks (VPC)", "Redes virtuais (VPC)"),
-    (
-        "svc.vpc.nist",
-        "Resource pooling: one host's network shared by isolated tenants",
-        "Agrupamento de recursos: a rede de um host compartilhada por inquilinos isolados",
-    ),
-    (
-        "svc.ec2",
-        "Virtual machines (instances)",
-        "Máquinas virtuais (instâncias)",
-    ),
-    (
-        "svc.ec2.nist",
-        "On-demand self-service and rapid elasticity: launch and terminate in seconds",
-        "Autosserviço sob demanda e elasticidade rápida: crie e encerre em segundos",
-    ),
-    ("model.iaas", "IaaS", "IaaS"),
-    ("model.platform", "Platform", "Plataforma"),
-    ("iam.users", "Users", "Usuários"),
-    ("iam.groups", "Groups", "Grupos"),
-    ("iam.policies", "Policies", "Políticas"),
-    ("iam.user_name", "User name", "Nome do usuário"),
-    (
-        "iam.password_optional",
-        "Password (optional)",
-        "Senha (opcional)",
-    ),
-    ("iam.has_password", "Console password", "Senha do console"),
-    ("iam.access_keys", "Access keys", "Chaves de acesso"),
-    ("iam.new_key", "New access key", "Nova chave de acesso"),
-    (
-        "iam.secret_once",
-        "The secret is shown only now. Store it.",
-        "O segredo é mostrado só agora. Guarde-o.",
-    ),
-    (
-        "iam.policy_document",
-        "Policy document (JSON)",
-        "Documento da política (JSON)",
-    ),
-    ("iam.policy_valid", "Valid policy", "Política válida"),
-    ("net.vpcs", "VPCs", "VPCs"),
-    ("net.subnets", "Subnets", "Sub-redes"),
-    ("net.groups", "Security groups", "Grupos de segurança"),
-    ("net.rules", "Rules", "Regras"),
-    ("net.add_rule", "Add rule", "Adicionar regra"),
-    ("net.direction", "Direction", "Direção"),
-    ("net.protocol", "Protocol", "Protocolo"),
-    ("net.port", "Port", "Porta"),
-    (
-        "net.port_number",
-        "A port is a whole number, 0 to 65535.",
-        "Uma porta é um número inteiro, de 0 a 65535.",
-    ),
-    ("net.source", "Source (CIDR)", "Origem (CIDR)"),
-    (
-        "net.iptables",
-        "Generated iptables rules",
-        "Regras iptables geradas",
-    ),
-    (
-        "net.iptables_none",
-        "No interface uses this group yet, so no rules are generated for it.",
-        "Nenhuma interface usa este grupo ainda; por isso não há regras geradas para ele.",
-    ),
-    ("net.trace", "Trace a connection", "Rastrear uma conexão"),
-    ("net.from", "From", "De"),
-    ("net.to", "To", "Para"),
-    ("ec2.launch", "Launch instance", "Criar instância"),
-    ("ec2.image", "Image", "Imagem"),
-    ("ec2.type", "Instance type", "Tipo de instância"),
-    ("ec2.key", "Key pair", "Par de chaves"),
-    (
-        "ec2.user_data",
-        "User data (script)",
-        "Dados do usuário (script)",
-    ),
-    ("ec2.private_ip", "Private IP", "IP privado"),
-    ("ec2.console", "Console output", "Saída do console"),
-    ("ec2.stop", "Stop", "Parar"),
-    ("ec2.start", "Start", "Iniciar"),
-    ("ec2.terminate", "Terminate", "Encerrar"),
-];
+mod table;
+
+pub use table::TABLE;
 
 /// The text of `key` in `lang`; the key itself when missing (a test keeps that from happening).
 pub fn t(lang: Lang, key: &str) -> &'static str {
@@ -278,7 +103,7 @@ mod tests {
     }
 
     /// The keys the console's source names, `tr("…")` (reactive) and `text("…")` (once), in every
-    /// file under `src/` but this one (which defines them). Comments are skipped: they quote the
+    /// file under `src/` but this one (whose tests quote the patterns). Comments are skipped: they quote the
     /// pattern itself.
     fn keys_in_source() -> Vec<(String, std::path::PathBuf)> {
         fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {

@@ -379,3 +379,41 @@ impl Stack {
         self.log = server.output;
     }
 }
+
+/// What the browser logged since the last call, drained from chromedriver (a session started with
+/// `"goog:loggingPrefs": {"browser": "ALL"}`): console messages (`console-api`), uncaught
+/// exceptions (`javascript`, e.g. `Uncaught RuntimeError: unreachable`), failed loads (`network`).
+/// Each entry has `level` (`SEVERE`, `WARNING`, `INFO`, …), `source` and `message`. Plain HTTP to
+/// chromedriver's `POST /session/{id}/se/log`, which the WebDriver clients do not wrap.
+pub fn browser_log(chromedriver_port: u16, session: &str) -> Vec<Value> {
+    use std::io::Read;
+    let body = r#"{"type":"browser"}"#;
+    let mut s =
+        std::net::TcpStream::connect(("127.0.0.1", chromedriver_port)).expect("chromedriver");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST /session/{session}/se/log HTTP/1.1\r\nHost: 127.0.0.1:{chromedriver_port}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    // The headers, then exactly Content-Length bytes (the connection may stay open).
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).expect("chromedriver's answer");
+        raw.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "chromedriver: {head}");
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a Content-Length");
+    let mut json = vec![0u8; length];
+    s.read_exact(&mut json).unwrap();
+    let v: Value = serde_json::from_slice(&json).expect("chromedriver's JSON");
+    v["value"].as_array().cloned().unwrap_or_default()
+}

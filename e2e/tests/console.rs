@@ -1,8 +1,21 @@
 //! The web console in a real browser: headless Chromium driven through chromedriver (WebDriver,
 //! fantoccini) against the built `nuvem-server` serving the built console, with real networking and
-//! real guests. Sign in, IAM, Português, networking, an instance reaching running, errors shown on
-//! the page, an expired session, sign-out. A screenshot of each main page is saved in
-//! `e2e/artifacts/` for a reviewer.
+//! real guests.
+//!
+//! The browser's log is read after every step and the test fails on a panic, a `RuntimeError` or
+//! any SEVERE entry the step does not expect (a refused request the step makes on purpose logs
+//! its status). Routing: every page from every other page, Back and Forward, an address naming no
+//! page, and on each page sign-out and sign-in, the account switch and back, and the language:
+//! each time exactly one tab is active, the page the address names is the page shown. Then what a
+//! browser-only student does: IAM (users, a bad name's message, group membership, policy
+//! attachment, access keys), Português remembered, networking (rules with a CIDR or a group as
+//! source, revoke, delete a group, interfaces), key pairs (the private key shown once with its
+//! download), an instance launched with a name and a key reaching running with the actions its
+//! state allows, the host's capacity changed live, an expired session, sign-out. A screenshot of
+//! each main page is saved in `e2e/artifacts/` for a reviewer.
+//!
+//! Needs root, libvirt/QEMU, `nuvem-tiny` (`NUVEM_TEST_IMAGES_DIR`), chromium and chromium-driver,
+//! the built console (`NUVEM_TEST_CONSOLE_DIR`) and the built `nuvem-server` and `cloudctl`.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -10,9 +23,18 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use nuvem_e2e::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const POOL: &str = "10.124.0.0/16";
+
+/// The pages, as the address names them, and an element only that page shows (one the console
+/// had before pages said `data-page`, so that this test also reads older builds).
+const PAGES: [(&str, &str); 4] = [
+    ("home", "#home-title"),
+    ("iam", "#users"),
+    ("network", "#vpcs"),
+    ("instances", "#launch-form"),
+];
 
 fn artifacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
@@ -80,7 +102,14 @@ fn start_chromedriver() -> (Driver, u16) {
     (Driver(child), port)
 }
 
-async fn browser(port: u16, profile: &std::path::Path) -> Client {
+/// The browser, and where its log is read.
+struct Browser {
+    c: Client,
+    port: u16,
+    session: String,
+}
+
+async fn browser(port: u16, profile: &std::path::Path) -> Browser {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -93,11 +122,120 @@ async fn browser(port: u16, profile: &std::path::Path) -> Client {
                 "--window-size=1280,900"]
         }),
     );
-    ClientBuilder::native()
+    // Every console message, uncaught exception and failed load, read by `Browser::log`.
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
+    let c = ClientBuilder::native()
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
-        .expect("connect to chromedriver")
+        .expect("connect to chromedriver");
+    let session = c.session_id().await.unwrap().expect("a session");
+    Browser { c, port, session }
+}
+
+impl Browser {
+    /// Fails on anything wrong the browser logged since the last check: a panic or a
+    /// `RuntimeError` always, and any other SEVERE entry unless it contains one of `expected`
+    /// (e.g. `status of 400` for a request the step makes to be refused). Warnings are printed.
+    async fn log_is_clean(&self, step: &str, expected: &[&str]) {
+        for e in browser_log(self.port, &self.session) {
+            let level = e["level"].as_str().unwrap_or_default();
+            let message = e["message"].as_str().unwrap_or_default();
+            let fatal = ["panicked", "RuntimeError", "unreachable"]
+                .iter()
+                .any(|f| message.contains(f));
+            let allowed = !fatal && expected.iter().any(|x| message.contains(x));
+            if fatal || (level == "SEVERE" && !allowed) {
+                shot(&self.c, "failure").await;
+                panic!("the browser logged, {step}: {level} {message}");
+            }
+            if level == "WARNING" || level == "SEVERE" {
+                eprintln!("browser log, {step}: {level} {message}");
+            }
+        }
+    }
+
+    /// Waits until the page `name` is shown, the address names it, and exactly one tab is active:
+    /// its own.
+    async fn at(&self, name: &str) {
+        let shown_by = PAGES.iter().find(|(p, _)| *p == name).unwrap().1;
+        let selectors: Vec<&str> = PAGES.iter().map(|(_, css)| *css).collect();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let state = self
+                .c
+                .execute(
+                    "return {hash: location.hash, \
+                     active: [...document.querySelectorAll('header nav a.active')].map(a => a.getAttribute('href')), \
+                     shown: arguments[0].filter(css => document.querySelector(css))}",
+                    vec![json!(selectors)],
+                )
+                .await
+                .unwrap();
+            let want = format!("#/{name}");
+            if state["hash"] == want.as_str()
+                && state["active"] == json!([want])
+                && state["shown"] == json!([shown_by])
+            {
+                return;
+            }
+            if Instant::now() > deadline {
+                shot(&self.c, "failure").await;
+                panic!(
+                    "expected page {name}: the address, the one active tab and the page shown \
+                     (hash, active tabs, pages shown) are {state}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Follows the tab of page `name`.
+    async fn go(&self, name: &str) {
+        click(&self.c, &format!("#nav-{name}")).await;
+        self.at(name).await;
+    }
+
+    async fn sign_in(&self) {
+        fill(&self.c, "#account", "admin").await;
+        fill(&self.c, "#user", "root").await;
+        fill(&self.c, "#password", PASSWORD).await;
+        click(&self.c, "#signin").await;
+        until_text(&self.c, "#who", "root@admin", 20).await;
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        self.c
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
+    /// Clicks what asks before deleting, and says yes.
+    async fn click_and_confirm(&self, css: &str) {
+        click(&self.c, css).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.c.accept_alert().await.is_err() {
+            assert!(Instant::now() < deadline, "{css} asked nothing");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A screenshot with `css` scrolled to the top of the window.
+async fn shot_at(c: &Client, css: &str, name: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView()",
+        vec![json!(css)],
+    )
+    .await
+    .unwrap();
+    shot(c, name).await;
 }
 
 async fn shot(c: &Client, name: &str) {
@@ -138,23 +276,37 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
-/// Waits until `css` shows text containing `needle`.
-async fn until_text(c: &Client, css: &str, needle: &str, secs: u64) -> String {
+/// Waits until `css` shows text containing `needle` (or, `gone`, no longer does).
+async fn until(c: &Client, css: &str, needle: &str, gone: bool, secs: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let t = match c.find(Locator::Css(css)).await {
             Ok(e) => e.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        if t.contains(needle) {
+        if t.contains(needle) != gone {
             return t;
         }
         if Instant::now() > deadline {
             shot(c, "failure").await;
-            panic!("{css} never showed {needle:?}; it shows {t:?} (see e2e/artifacts/failure.png)");
+            let what = if gone { "kept showing" } else { "never showed" };
+            panic!("{css} {what} {needle:?}; it shows {t:?} (see e2e/artifacts/failure.png)");
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+async fn until_text(c: &Client, css: &str, needle: &str, secs: u64) -> String {
+    until(c, css, needle, false, secs).await
+}
+
+async fn until_gone(c: &Client, css: &str, needle: &str, secs: u64) {
+    until(c, css, needle, true, secs).await;
+}
+
+/// The elements matching `css` now.
+async fn count(c: &Client, css: &str) -> usize {
+    c.find_all(Locator::Css(css)).await.unwrap().len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,7 +339,8 @@ async fn the_console_in_a_real_browser() {
     );
     let (_driver, port) = start_chromedriver();
     let profile = tempfile::tempdir().unwrap();
-    let c = browser(port, profile.path()).await;
+    let b = browser(port, profile.path()).await;
+    let c = &b.c;
 
     // Cold start: time to interactive (the sign-in button), printed for docs/benchmarks.md.
     c.goto(&url).await.unwrap();
@@ -202,134 +355,93 @@ async fn the_console_in_a_real_browser() {
         .unwrap()
         .as_f64()
         .unwrap_or(0.0);
-    shot(&c, "01-sign-in").await;
+    shot(c, "01-sign-in").await;
+    b.log_is_clean("at the start", &[]).await;
 
     // A wrong password: the API's message on the page.
-    fill(&c, "#account", "admin").await;
-    fill(&c, "#password", "not-the-password").await;
-    click(&c, "#signin").await;
+    fill(c, "#account", "admin").await;
+    fill(c, "#password", "not-the-password").await;
+    click(c, "#signin").await;
     assert!(
-        until_text(&c, "#signin-error", "sign-in failed", 20)
+        until_text(c, "#signin-error", "sign-in failed", 20)
             .await
             .contains("Unauthenticated")
     );
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "#signin").await;
-    until_text(&c, "#who", "root@admin", 20).await;
-    assert_eq!(text(&c, "#home-title").await, "Services");
-    // The account's quotas, as bars of used against limit.
-    until_text(&c, "#quotas", "VPCs", 20).await;
-    shot(&c, "02-home").await;
+    b.log_is_clean("after a wrong password", &["status of 401"])
+        .await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "#signin").await;
+    until_text(c, "#who", "root@admin", 20).await;
+    // `/` names no page: the address is made to name Home, the page shown.
+    b.at("home").await;
+    assert_eq!(text(c, "#home-title").await, "Services");
+    routing_follows_the_browser(&b, &url).await;
+    every_page_survives_a_session_change(&b).await;
 
-    // The operator acts as a class account's root, then comes back.
-    until_text(&c, "#switch-account", "turma", 20).await;
-    c.find(Locator::Css("#switch-account"))
-        .await
-        .unwrap()
-        .select_by_value("turma")
-        .await
-        .unwrap();
-    until_text(&c, "#who", "root@turma", 20).await;
-    click(&c, "#switch-back").await;
-    until_text(&c, "#who", "root@admin", 20).await;
+    b.go("home").await;
+    // The account at a glance, its quotas as bars, and the operator's hosts.
+    until_text(c, "#overview [data-count='vpcs']", "1", 20).await;
+    until_text(c, "#quotas", "VPCs", 20).await;
+    assert!(count(c, "#quotas progress").await >= 9);
+    host_capacity_changes_live(&b).await;
+    shot_at(c, "#overview", "02-home").await;
+    shot_at(c, "#hosts", "02-home-hosts").await;
+    b.log_is_clean("on Home", &["status of 400"]).await;
 
     // IAM: a bad name shows the API's validation next to the field; a good one is listed.
-    click(&c, "#nav-iam").await;
-    fill(&c, "#new-user", "ana maria").await;
-    click(&c, "#create-user").await;
+    b.go("iam").await;
+    fill(c, "#new-user", "ana maria").await;
+    click(c, "#create-user").await;
     assert!(
-        until_text(&c, "#user-error", "InvalidRequest", 20)
+        until_text(c, "#user-error", "InvalidRequest", 20)
             .await
             .contains("' '")
     );
-    fill(&c, "#new-user", "ana").await;
-    click(&c, "#create-user").await;
-    until_text(&c, "#users", "ana", 20).await;
-    fill(&c, "#new-group", "students").await;
-    click(&c, "#create-group").await;
-    until_text(&c, "#iam-groups", "students", 20).await;
+    b.log_is_clean("after a bad user name", &["status of 400"])
+        .await;
+    fill(c, "#new-user", "ana").await;
+    click(c, "#create-user").await;
+    until_text(c, "#users", "ana", 20).await;
+    iam_membership_and_keys(&b).await;
     fill(
-        &c,
+        c,
         "#policy-doc",
         "{\"Version\": \"2012-10-17\", \"Statement\": {\"Effect\": \"Maybe\"}}",
     )
     .await;
-    until_text(&c, "#policy-check", "\"Allow\" or \"Deny\"", 10).await;
-    shot(&c, "03-iam").await;
+    until_text(c, "#policy-check", "\"Allow\" or \"Deny\"", 10).await;
+    shot_at(c, "#user-detail", "03-iam").await;
+    b.log_is_clean("on IAM", &[]).await;
 
-    // Português, remembered across a reload.
-    c.find(Locator::Css("#lang"))
-        .await
-        .unwrap()
-        .select_by_value("pt-BR")
-        .await
-        .unwrap();
-    until_text(&c, "#nav-home", "Início", 10).await;
-    assert!(text(&c, "body").await.contains("Usuários"));
+    // Português, remembered across a reload, on the page the address names.
+    b.select("#lang", "pt-BR").await;
+    until_text(c, "#nav-home", "Início", 10).await;
+    assert!(text(c, "body").await.contains("Usuários"));
     c.refresh().await.unwrap();
-    until_text(&c, "#nav-instances", "Instâncias", 20).await;
-    shot(&c, "04-iam-pt-BR").await;
+    until_text(c, "#nav-instances", "Instâncias", 20).await;
+    b.at("iam").await;
+    shot(c, "04-iam-pt-BR").await;
     let warm: f64 = c
         .execute("return performance.now()", vec![])
         .await
         .unwrap()
         .as_f64()
         .unwrap_or(0.0);
-    c.find(Locator::Css("#lang"))
-        .await
-        .unwrap()
-        .select_by_value("en")
-        .await
-        .unwrap();
-    until_text(&c, "#nav-home", "Home", 10).await;
+    b.select("#lang", "en").await;
+    until_text(c, "#nav-home", "Home", 10).await;
 
-    // Networking: a security group, a rule, the iptables rules it became.
-    click(&c, "#nav-network").await;
-    until_text(&c, "#vpcs", "10.124.", 20).await;
-    until_text(&c, "#subnets", "10.124.", 20).await;
-    fill(&c, "#new-sg", "web").await;
-    click(&c, "#create-sg").await;
-    until_text(&c, "#groups", "web", 20).await;
-    fill(&c, "#rule-port", "8080").await;
-    click(&c, "#add-rule").await;
-    until_text(&c, "#rules", "8080", 20).await;
-    fill(&c, "#rule-port", "70000").await;
-    click(&c, "#add-rule").await;
-    until_text(&c, "#rule-error", "65535", 20).await;
-    shot(&c, "05-network").await;
+    network_rules_and_groups(&b).await;
+    shot_at(c, "#groups", "05-network").await;
+    b.log_is_clean("on Networking", &["status of 400"]).await;
 
-    // Instances: launch nuvem-tiny and watch its badge reach running without a reload.
-    click(&c, "#nav-instances").await;
-    until_text(&c, "#image", "nuvem-tiny", 20).await;
-    c.find(Locator::Css("#image"))
-        .await
-        .unwrap()
-        .select_by_label("nuvem-tiny")
-        .await
-        .unwrap();
-    until_text(&c, "#launch-groups", "web", 20).await;
-    c.find(Locator::XPath(
-        "//fieldset[@id='launch-groups']//label[contains(., 'web')]/input",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    click(&c, "#launch").await;
-    c.wait()
-        .at_most(Duration::from_secs(180))
-        .for_element(Locator::Css("span[data-state='running']"))
-        .await
-        .expect("the instance reached running on the page");
-    c.find(Locator::Css("#instances a.id"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    until_text(&c, "#instance-detail", "t3.nano", 20).await;
-    shot(&c, "06-instances").await;
+    key_pairs_and_an_instance(&b).await;
+    // Leaving the page whose badges are polled: a poll after it would panic (it once did).
+    b.go("home").await;
+    until_text(c, "#overview [data-count='instances']", "stopped", 20).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    b.log_is_clean("after leaving Instances", &[]).await;
+    b.go("network").await;
+    until_text(c, "#interfaces", "instance/", 20).await;
 
     // An expired session leads back to sign-in.
     c.execute(
@@ -339,21 +451,22 @@ async fn the_console_in_a_real_browser() {
     .await
     .unwrap();
     c.refresh().await.unwrap();
-    until_text(&c, "#expired", "sign in again", 30).await;
-    shot(&c, "07-expired").await;
+    until_text(c, "#expired", "sign in again", 30).await;
+    shot(c, "08-expired").await;
+    b.log_is_clean("with an expired session", &["status of 401"])
+        .await;
 
-    // Sign in again, sign out.
-    fill(&c, "#account", "admin").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "#signin").await;
-    until_text(&c, "#who", "root@admin", 20).await;
-    click(&c, "#signout").await;
+    // Sign in again, where the address says; sign out.
+    b.sign_in().await;
+    b.at("network").await;
+    click(c, "#signout").await;
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css("#signin"))
         .await
         .unwrap();
-    c.close().await.unwrap();
+    b.log_is_clean("at the end", &[]).await;
+    b.c.clone().close().await.unwrap();
 
     let wasm = std::fs::metadata(PathBuf::from(&console).join("pkg/nuvem_console_bg.wasm"))
         .unwrap()
@@ -362,4 +475,375 @@ async fn the_console_in_a_real_browser() {
         "console: time to interactive {cold:.0} ms cold, {warm:.0} ms warm (reload); wasm {} KiB",
         wasm / 1024
     );
+}
+
+/// Every page from every other page by its tab, Back and Forward through them, and an address
+/// naming no page.
+async fn routing_follows_the_browser(b: &Browser, url: &str) {
+    for (from, _) in PAGES {
+        for (to, _) in PAGES.iter().filter(|(p, _)| *p != from) {
+            b.go(from).await;
+            b.go(to).await;
+        }
+    }
+    // The Instances page polls: leaving it must end its polling quietly.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    b.log_is_clean("going from every page to every other", &[])
+        .await;
+
+    for (p, _) in PAGES {
+        b.go(p).await;
+    }
+    for p in ["network", "iam", "home"] {
+        b.c.back().await.unwrap();
+        b.at(p).await;
+    }
+    for p in ["iam", "network"] {
+        b.c.forward().await.unwrap();
+        b.at(p).await;
+    }
+    // A home card is a link to its page's address too.
+    b.go("home").await;
+    click(&b.c, "a.card[href='#/instances']").await;
+    b.at("instances").await;
+    b.c.back().await.unwrap();
+    b.at("home").await;
+    // A typed address naming no page shows Home, and the address is made to say so.
+    b.c.goto(&format!("{url}#/nowhere")).await.unwrap();
+    b.at("home").await;
+    b.log_is_clean("after Back and Forward", &[]).await;
+}
+
+/// On each page: the account switch and back, the language and back, sign-out and sign-in. The
+/// page stays the one the address names, rebuilt for the session.
+async fn every_page_survives_a_session_change(b: &Browser) {
+    let c = &b.c;
+    for (p, _) in PAGES {
+        b.go(p).await;
+        until_text(c, "#switch-account", "turma", 20).await;
+        b.select("#switch-account", "turma").await;
+        until_text(c, "#who", "root@turma", 20).await;
+        b.at(p).await;
+        click(c, "#switch-back").await;
+        until_text(c, "#who", "root@admin", 20).await;
+        b.at(p).await;
+
+        b.select("#lang", "pt-BR").await;
+        until_text(c, "#nav-home", "Início", 10).await;
+        b.at(p).await;
+        b.select("#lang", "en").await;
+        until_text(c, "#nav-home", "Home", 10).await;
+        b.at(p).await;
+
+        click(c, "#signout").await;
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#signin"))
+            .await
+            .unwrap();
+        b.sign_in().await;
+        b.at(p).await;
+        b.log_is_clean(
+            &format!("switching account, language and session on {p}"),
+            &[],
+        )
+        .await;
+    }
+}
+
+/// The operator's hosts: vCPUs and memory as bars, KVM or TCG, and the vCPU ratio changed live;
+/// a ratio that is not a number is the form's to refuse, one out of range the server's.
+async fn host_capacity_changes_live(b: &Browser) {
+    let c = &b.c;
+    until_text(c, "#hosts", "host-1", 20).await;
+    let host = text(c, "#hosts tr[data-host='host-1']").await;
+    assert!(host.contains("KVM") || host.contains("TCG"), "{host}");
+    until_text(c, "#host-memory-host-1", "MiB", 5).await;
+    let capacity = || async {
+        let bar = c
+            .find(Locator::Css("#host-vcpus-host-1 progress"))
+            .await
+            .unwrap();
+        bar.attr("max")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+    };
+    let at_four = capacity().await;
+    fill(c, "#host-ratio-host-1", "8").await;
+    click(c, "#host-save-host-1").await;
+    until_text(c, "#host-vcpus-host-1", &format!("/ {}", at_four * 2), 20).await;
+    assert_eq!(capacity().await, at_four * 2);
+    fill(c, "#host-ratio-host-1", "eight").await;
+    click(c, "#host-save-host-1").await;
+    until_text(c, "#host-error-host-1", "number", 10).await;
+    fill(c, "#host-ratio-host-1", "99").await;
+    click(c, "#host-save-host-1").await;
+    until_text(c, "#host-error-host-1", "16", 20).await;
+    // Back to the ratio the test started with, in pt-BR's decimal comma.
+    fill(c, "#host-ratio-host-1", "4,0").await;
+    click(c, "#host-save-host-1").await;
+    until_text(c, "#host-vcpus-host-1", &format!("/ {at_four} "), 20).await;
+}
+
+/// A user's groups and policies edited from their detail, a group's from its own; an access key
+/// created (its secret shown once), deactivated and deleted.
+async fn iam_membership_and_keys(b: &Browser) {
+    let c = &b.c;
+    fill(c, "#new-group", "students").await;
+    click(c, "#create-group").await;
+    until_text(c, "#iam-groups", "students", 20).await;
+    fill(c, "#policy-name", "read-iam").await;
+    click(c, "#create-policy").await;
+    until_text(c, "#policies", "read-iam", 20).await;
+
+    click(c, "#users tr[data-user='ana'] button.link").await;
+    until_text(c, "#user-detail", "ana", 10).await;
+    until_text(c, "#user-groups-choice", "students", 20).await;
+    b.select("#user-groups-choice", "students").await;
+    click(c, "#user-groups-add").await;
+    until_text(c, "#user-groups", "students", 20).await;
+    until_text(c, "#user-policies-choice", "read-iam", 20).await;
+    b.select("#user-policies-choice", "read-iam").await;
+    click(c, "#user-policies-add").await;
+    until_text(c, "#user-policies", "read-iam", 20).await;
+    until_text(c, "#policies tr[data-policy='read-iam']", "1", 20).await;
+
+    click(c, "#create-access-key").await;
+    let secret = text(c, "#secret-value").await;
+    assert!(secret.len() >= 20, "a secret is shown: {secret:?}");
+    until_text(c, "#user-keys", "Active", 20).await;
+    click(c, "#user-keys button[data-action='status']").await;
+    until_text(c, "#user-keys", "Inactive", 20).await;
+    b.click_and_confirm("#user-keys button[data-action='delete']")
+        .await;
+    until_text(c, "#user-keys", "Nothing here yet", 20).await;
+
+    // The group's own view: ana is a member; the policy attached there too, then detached.
+    click(c, "#iam-groups tr[data-group='students'] button.link").await;
+    until_text(c, "#group-members", "ana", 20).await;
+    until_text(c, "#group-policies-choice", "read-iam", 20).await;
+    b.select("#group-policies-choice", "read-iam").await;
+    click(c, "#group-policies-add").await;
+    until_text(c, "#group-policies", "read-iam", 20).await;
+    until_text(c, "#policies tr[data-policy='read-iam']", "2", 20).await;
+    click(
+        c,
+        "#group-policies tr[data-name='read-iam'] button[data-action='remove']",
+    )
+    .await;
+    until_gone(c, "#group-policies", "read-iam", 20).await;
+    click(
+        c,
+        "#group-members tr[data-name='ana'] button[data-action='remove']",
+    )
+    .await;
+    until_gone(c, "#group-members", "ana", 20).await;
+}
+
+/// A rule with a CIDR, one with a group as source, a port out of range refused; a rule revoked, a
+/// group deleted; the interfaces listed.
+async fn network_rules_and_groups(b: &Browser) {
+    let c = &b.c;
+    b.go("network").await;
+    until_text(c, "#vpcs", "10.124.", 20).await;
+    until_text(c, "#subnets", "10.124.", 20).await;
+    fill(c, "#new-sg", "web").await;
+    click(c, "#create-sg").await;
+    until_text(c, "#groups", "web", 20).await;
+    until_text(c, "#sg-detail", "web", 20).await;
+    fill(c, "#rule-port", "8080").await;
+    click(c, "#add-rule").await;
+    until_text(c, "#rules", "8080", 20).await;
+    fill(c, "#rule-port", "70000").await;
+    click(c, "#add-rule").await;
+    until_text(c, "#rule-error", "65535", 20).await;
+    // SSH from the members of the default group.
+    until_text(c, "#rule-peer", "default", 20).await;
+    c.find(Locator::Css("#rule-peer"))
+        .await
+        .unwrap()
+        .select_by(Locator::XPath(
+            "./option[starts-with(normalize-space(.), 'default ')]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        count(c, "#rule-cidr").await,
+        0,
+        "no CIDR for a group source"
+    );
+    fill(c, "#rule-port", "22").await;
+    click(c, "#add-rule").await;
+    until_text(c, "#rules .peer-group", "default", 20).await;
+    // Revoke the 8080 rule.
+    let rule = c
+        .find(Locator::XPath(
+            "//table[@id='rules']//tr[td[3][normalize-space(.)='8080']]",
+        ))
+        .await
+        .unwrap();
+    rule.find(Locator::Css("button[data-action='revoke']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_gone(c, "#rules", "8080", 20).await;
+    // A group made to be deleted: created, selected, deleted.
+    fill(c, "#new-sg", "scratch").await;
+    click(c, "#create-sg").await;
+    until_text(c, "#sg-detail h2", "scratch", 20).await;
+    b.click_and_confirm("#delete-sg").await;
+    until_gone(c, "#groups", "scratch", 20).await;
+    // web stays, for the launch below, with SSH from the default group's members.
+    c.find(Locator::XPath(
+        "//table[@id='groups']//button[normalize-space(.)='web']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    until_text(c, "#sg-detail h2", "web", 20).await;
+    assert!(text(c, "#groups tr.selected").await.contains("web"));
+    until_text(c, "#rules .peer-group", "default", 20).await;
+}
+
+/// Key pairs (the private key shown once, with a link that downloads it; one deleted), then an
+/// instance launched with a name and the key, reaching running, whose actions follow its state.
+async fn key_pairs_and_an_instance(b: &Browser) {
+    let c = &b.c;
+    b.go("instances").await;
+    fill(c, "#new-key-pair", "lab").await;
+    click(c, "#create-key-pair").await;
+    let private = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#private-key"))
+        .await
+        .unwrap();
+    assert!(
+        private
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .contains("PRIVATE KEY")
+    );
+    let link = c.find(Locator::Css("#private-key-download")).await.unwrap();
+    assert_eq!(
+        link.attr("download").await.unwrap().as_deref(),
+        Some("lab.pem")
+    );
+    assert!(
+        link.attr("href")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .starts_with("data:application/x-pem-file;charset=utf-8,-----BEGIN")
+    );
+    until_text(c, "#key-pairs", "lab", 20).await;
+    until_text(c, "#key", "lab", 20).await;
+    shot_at(c, "#private-key-once", "06-key-pair").await;
+    fill(c, "#new-key-pair", "scratch").await;
+    click(c, "#create-key-pair").await;
+    until_text(c, "#key", "scratch", 20).await;
+    b.click_and_confirm("#key-pairs tr[data-key='scratch'] button.danger")
+        .await;
+    until_gone(c, "#key-pairs", "scratch", 20).await;
+    until_gone(c, "#key", "scratch", 20).await;
+
+    // Launch nuvem-tiny with a name and the key; watch its badge reach running without a reload.
+    until_text(c, "#image", "nuvem-tiny", 20).await;
+    c.find(Locator::Css("#image"))
+        .await
+        .unwrap()
+        .select_by_label("nuvem-tiny")
+        .await
+        .unwrap();
+    fill(c, "#launch-name", "web-1").await;
+    b.select("#key", "lab").await;
+    until_text(c, "#launch-groups", "web", 20).await;
+    c.find(Locator::XPath(
+        "//fieldset[@id='launch-groups']//label[contains(., 'web')]/input",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    click(c, "#launch").await;
+    c.wait()
+        .at_most(Duration::from_secs(180))
+        .for_element(Locator::Css("span[data-state='running']"))
+        .await
+        .expect("the instance reached running on the page");
+    let row = "#instances tr[data-instance]";
+    assert!(text(c, row).await.contains("web-1"));
+    // The image's name, not its id; the id on one line.
+    assert_eq!(text(c, &format!("{row} td.image")).await, "nuvem-tiny");
+    let nowrap = c
+        .execute(
+            "return getComputedStyle(document.querySelector('#instances td.id')).whiteSpace",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(nowrap, Value::from("nowrap"));
+    // Running: Stop and Reboot, no Start.
+    assert_eq!(
+        count(c, &format!("{row} button[data-action='start']")).await,
+        0
+    );
+    assert_eq!(
+        count(c, &format!("{row} button[data-action='stop']")).await,
+        1
+    );
+    assert_eq!(
+        count(c, &format!("{row} button[data-action='reboot']")).await,
+        1
+    );
+    c.find(Locator::Css("#instances a.id"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_text(c, "#instance-detail", "t3.nano", 20).await;
+    assert_eq!(text(c, "#instance-key").await, "lab");
+    assert!(text(c, "#instance-detail").await.contains("nuvem-tiny"));
+    b.at("instances").await;
+    shot_at(c, "#instances", "07-instances").await;
+    // The host counts its vCPUs as used.
+    b.go("home").await;
+    until_text(c, "#overview [data-count='instances']", "running", 20).await;
+    let used = c
+        .find(Locator::Css("#host-vcpus-host-1 progress"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap();
+    assert_ne!(used.as_deref(), Some("0"), "the instance's vCPUs are used");
+    // Stopped: Start, no Stop.
+    b.go("instances").await;
+    click(c, &format!("{row} button[data-action='stop']")).await;
+    c.wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("span[data-state='stopped']"))
+        .await
+        .expect("the instance stopped on the page");
+    until_text(c, &format!("{row} td.actions"), "Start", 10).await;
+    assert_eq!(
+        count(c, &format!("{row} button[data-action='stop']")).await,
+        0
+    );
+    assert_eq!(
+        count(c, &format!("{row} button[data-action='reboot']")).await,
+        0
+    );
+    b.log_is_clean("on Instances", &[]).await;
 }

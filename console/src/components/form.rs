@@ -5,7 +5,7 @@ use leptos::prelude::*;
 /// An `<input>` that edits `value`.
 #[component]
 pub fn Input(
-    id: &'static str,
+    #[prop(into)] id: String,
     value: RwSignal<String>,
     /// The input's `type`.
     #[prop(default = "text")]
@@ -21,7 +21,7 @@ pub fn Input(
 /// `<div class="field">`: the label, the input, then `children` (e.g. the field's error line).
 #[component]
 pub fn Field<L>(
-    id: &'static str,
+    #[prop(into)] id: String,
     /// The label's text: `tr("…")`, so that it follows the language.
     label: L,
     value: RwSignal<String>,
@@ -33,7 +33,7 @@ where
 {
     view! {
         <div class="field">
-            <label for=id>{label}</label>
+            <label for=id.clone()>{label}</label>
             <Input id=id value=value kind=kind/>
             {children.map(|c| c())}
         </div>
@@ -45,12 +45,12 @@ where
 pub fn ErrorLine(
     error: RwSignal<Option<String>>,
     /// The element id, for the fields the browser test reads.
-    #[prop(optional)]
-    id: Option<&'static str>,
+    #[prop(optional, into)]
+    id: Option<String>,
 ) -> impl IntoView {
     view! {
         <Show when=move || error.get().is_some()>
-            <p class="error" id=id>{move || error.get().unwrap_or_default()}</p>
+            <p class="error" id=id.clone()>{move || error.get().unwrap_or_default()}</p>
         </Show>
     }
 }

@@ -6,8 +6,9 @@ use leptos::task::spawn_local;
 use nuvem_api::iam::Account;
 
 use crate::api;
-use crate::app::{Page, ctx, tr};
+use crate::app::{ctx, tr};
 use crate::i18n::Lang;
+use crate::model::Page;
 
 #[component]
 pub fn LangSwitch() -> impl IntoView {
@@ -23,7 +24,8 @@ pub fn LangSwitch() -> impl IntoView {
     }
 }
 
-/// The operator's account switcher: act as the root of a student's account, and come back.
+/// The operator's account switcher: act as the root of a student's account, and come back. The
+/// page shown stays (the address too), now with the other account's resources.
 #[component]
 fn AccountSwitch() -> impl IntoView {
     let c = ctx();
@@ -68,10 +70,25 @@ fn AccountSwitch() -> impl IntoView {
     }
 }
 
+/// A tab is a link to its page's address: following it, Back and Forward all change the hash,
+/// which the page follows (`app`). Exactly one tab is active: the page the address names.
+#[component]
+fn Tab<L>(page: Page, label: L) -> impl IntoView
+where
+    L: Fn() -> &'static str + Send + Sync + 'static,
+{
+    let c = ctx();
+    let id = format!("nav-{}", page.name());
+    let on = move || c.page.get() == page;
+    view! {
+        <a href=page.hash() id=id class=move || if on() { "active" } else { "" }
+            aria-current=move || on().then_some("page")>{label}</a>
+    }
+}
+
 #[component]
 pub fn Header() -> impl IntoView {
     let c = ctx();
-    let go = move |p: Page| move |_| c.go(p);
     let sign_out = move |_| {
         // End the sessions on the server too (the assumed one and the operator's), so that a
         // copied token is worthless; the page forgets them whatever the server answers. Not
@@ -91,15 +108,14 @@ pub fn Header() -> impl IntoView {
         });
         c.end_session(false);
     };
-    let link = move |p: Page| if c.page.get() == p { "active" } else { "" };
     view! {
         <header>
             <span class="brand">"☁ Nuvem"</span>
             <nav>
-                <a href="#/home" id="nav-home" class=move || link(Page::Home) on:click=go(Page::Home)>{tr("nav.home")}</a>
-                <a href="#/iam" id="nav-iam" class=move || link(Page::Iam) on:click=go(Page::Iam)>{tr("nav.iam")}</a>
-                <a href="#/network" id="nav-network" class=move || link(Page::Network) on:click=go(Page::Network)>{tr("nav.network")}</a>
-                <a href="#/instances" id="nav-instances" class=move || link(Page::Instances) on:click=go(Page::Instances)>{tr("nav.instances")}</a>
+                <Tab page=Page::Home label=tr("nav.home")/>
+                <Tab page=Page::Iam label=tr("nav.iam")/>
+                <Tab page=Page::Network label=tr("nav.network")/>
+                <Tab page=Page::Instances label=tr("nav.instances")/>
             </nav>
             <span class="who" id="who">{move || c.identity.get().map(|i| format!("{}@{}", i.user, i.account_name)).unwrap_or_default()}</span>
             <AccountSwitch/>

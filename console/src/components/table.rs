@@ -7,7 +7,8 @@ use crate::app::tr;
 /// A list as a page holds it: `None` until the first answer, then the items or the error shown.
 pub type Loaded<T> = Option<Result<Vec<T>, String>>;
 
-/// `<table id=…>` with the header cells given as children and one row per item.
+/// `<table id=…>` with the header cells given as children and one row per item, in a box that
+/// scrolls sideways when the table is wider than the screen (ids do not wrap).
 #[component]
 pub fn ResourceTable<T, R, V>(
     /// The table's element id (the browser test finds it so).
@@ -26,7 +27,7 @@ where
 {
     let cols = cols.to_string();
     view! {
-        <table id=id>
+        <div class="table-wrap"><table id=id>
             <thead><tr>{children()}</tr></thead>
             <tbody>
                 {move || match items.get() {
@@ -36,6 +37,6 @@ where
                     Some(Ok(list)) => list.into_iter().map(row).collect_view().into_any(),
                 }}
             </tbody>
-        </table>
+        </table></div>
     }
 }

@@ -14,7 +14,9 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
 
+use crate::api;
 use crate::app::ctx;
+use crate::components::Loaded;
 
 /// The reactive owner of the page being built, kept to spawn its tasks later: from an event
 /// handler no owner is current, and a task spawned there would not end with the page. Weak: the
@@ -43,6 +45,24 @@ impl Scope {
             // Built outside any owner (not in this console): nothing to end with.
             None => spawn_local(task),
         }
+    }
+
+    /// Lists into `into` with one SDK call, e.g.
+    /// `scope.load(users, async |sdk| sdk.list_users_all().await)`. What is shown stays until the
+    /// answer replaces it (no flash of "Loading…" on a refresh); the first answer, or an error,
+    /// replaces "Loading…".
+    pub fn load<T>(
+        self,
+        into: RwSignal<Loaded<T>>,
+        call: impl AsyncFnOnce(&nuvem_sdk::Client) -> nuvem_sdk::Result<Vec<T>> + 'static,
+    ) where
+        T: Send + Sync + 'static,
+    {
+        self.spawn(async move {
+            let list = api::load(call).await;
+            // Gone with the part of the page that showed it (a closed detail): nothing to set.
+            let _ = into.try_set(Some(list));
+        });
     }
 
     /// Runs `tick` now and then `every_ms` after each run ends, while the page lives and its user

@@ -1,5 +1,5 @@
 //! One page per service, as the AWS console and Horizon have; a new service (apps, buckets,
-//! billing) adds a file here, a `Page` and a link in the header.
+//! billing) adds a folder here, a `model::Page` and a tab in the header.
 
 mod home;
 mod iam;

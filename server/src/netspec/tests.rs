@@ -111,10 +111,7 @@ fn renders_chains_per_interface_with_group_members_expanded() {
     // The source group became its member's address.
     assert!(text.contains("-A NVabcd-I-0000000b -s 10.64.0.4/32 -p tcp --dport 5432"));
     // The forward chain ends in a drop (the host's chains follow it).
-    let last_fwd = text
-        .lines()
-        .filter(|l| l.starts_with("-A NVabcd-FWD "))
-        .last();
+    let last_fwd = text.lines().rfind(|l| l.starts_with("-A NVabcd-FWD "));
     assert!(last_fwd.unwrap().ends_with("-j DROP"));
     // The VPC has no internet gateway: no NAT.
     assert!(rules.nat.rules.is_empty());

@@ -1,5 +1,12 @@
-//! The pages' plain logic: how a state is badged, a rule read from its form, a verdict shown.
-//! Plain Rust on `nuvem-api` types, so it is tested on the host like `i18n`.
+//! The pages' plain logic: how a state is badged, a rule read from its form, a verdict shown,
+//! which page the address names (`route`), what an instance or a host offers (`compute`). Plain
+//! Rust on `nuvem-api` types, so it is tested on the host like `i18n`.
+
+mod compute;
+mod route;
+
+pub use compute::*;
+pub use route::Page;
 
 use nuvem_api::ec2::InstanceState;
 use nuvem_api::vpc::{AuthorizeRuleRequest, Direction, Protocol, TraceRequest, TraceResult};
@@ -27,29 +34,61 @@ pub fn protocol(value: &str) -> Protocol {
     }
 }
 
+/// The rule form's direction `<select>` (its values are the API's names).
+pub fn direction(value: &str) -> Direction {
+    match value {
+        "egress" => Direction::Egress,
+        _ => Direction::Ingress,
+    }
+}
+
+/// Whom a rule lets in (ingress) or out to (egress): an address block, or the members of another
+/// security group of the same VPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    Cidr(String),
+    Group(String),
+}
+
+impl Peer {
+    /// From the form: the source `<select>` says `cidr` (then the CIDR field counts) or names a
+    /// group's id.
+    pub fn from_form(choice: &str, cidr: &str) -> Peer {
+        match choice {
+            "" | "cidr" => Peer::Cidr(cidr.trim().to_owned()),
+            group => Peer::Group(group.to_owned()),
+        }
+    }
+}
+
 /// The rule form's port is not a number.
 #[derive(Debug, PartialEq, Eq)]
 pub struct NotAPort;
 
-/// An ingress rule from the form. A port that is not a number is refused here; a number out of
-/// range goes to the server, whose message names the range.
-pub fn ingress_rule(
+/// A rule from the form. A port that is not a number is refused here; a number out of range goes
+/// to the server, whose message names the range.
+pub fn rule(
+    direction: Direction,
     protocol: Protocol,
     port: &str,
-    cidr: &str,
+    peer: Peer,
 ) -> Result<AuthorizeRuleRequest, NotAPort> {
     let from_port = if protocol.has_ports() {
         Some(port.trim().parse::<u32>().map_err(|_| NotAPort)?)
     } else {
         None
     };
+    let (cidr, source_group_id) = match peer {
+        Peer::Cidr(c) => (Some(c), None),
+        Peer::Group(g) => (None, Some(g)),
+    };
     Ok(AuthorizeRuleRequest {
-        direction: Direction::Ingress,
+        direction,
         protocol,
         from_port,
         to_port: None,
-        cidr: Some(cidr.to_owned()),
-        source_group_id: None,
+        cidr,
+        source_group_id,
         description: None,
     })
 }
@@ -98,23 +137,31 @@ mod tests {
 
     #[test]
     fn a_rule_from_the_form() {
-        let r = ingress_rule(protocol("tcp"), " 8080 ", "0.0.0.0/0").unwrap();
+        let cidr = || Peer::from_form("cidr", " 0.0.0.0/0 ");
+        let r = rule(direction("ingress"), protocol("tcp"), " 8080 ", cidr()).unwrap();
         assert_eq!((r.protocol, r.from_port), (Protocol::Tcp, Some(8080)));
+        assert_eq!(r.direction, Direction::Ingress);
         assert_eq!(r.cidr.as_deref(), Some("0.0.0.0/0"));
+        assert_eq!(r.source_group_id, None);
         // Out of range is the server's to refuse; not a number is the form's.
+        let udp = rule(Direction::Ingress, Protocol::Udp, "70000", cidr()).unwrap();
+        assert_eq!(udp.from_port, Some(70000));
         assert_eq!(
-            ingress_rule(Protocol::Udp, "70000", "").unwrap().from_port,
-            Some(70000)
-        );
-        assert_eq!(
-            ingress_rule(Protocol::Tcp, "ssh", "").unwrap_err(),
+            rule(Direction::Ingress, Protocol::Tcp, "ssh", cidr()).unwrap_err(),
             NotAPort
         );
         // ICMP has no port, whatever the field says.
-        assert_eq!(
-            ingress_rule(protocol("icmp"), "ssh", "").unwrap().from_port,
-            None
-        );
+        let icmp = rule(Direction::Egress, protocol("icmp"), "ssh", cidr()).unwrap();
+        assert_eq!((icmp.from_port, icmp.direction), (None, Direction::Egress));
+    }
+
+    #[test]
+    fn a_rule_whose_source_is_a_group() {
+        let peer = Peer::from_form("sg-0abc", "0.0.0.0/0");
+        assert_eq!(peer, Peer::Group("sg-0abc".into()));
+        let r = rule(Direction::Ingress, Protocol::Tcp, "22", peer).unwrap();
+        assert_eq!(r.source_group_id.as_deref(), Some("sg-0abc"));
+        assert_eq!(r.cidr, None, "a rule names a CIDR or a group, not both");
     }
 
     #[test]
