@@ -119,6 +119,55 @@ pub fn label(kind: &str, text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The fields that hold free text which may span lines: they may contain newlines, carriage
+/// returns and tabs. Every other string of the API (names, ids, passwords, markers, CIDRs, paths)
+/// is one line. These are top-level fields of request bodies (a policy's or group's
+/// `description`, an instance's `user_data`, an imported `public_key`); further rules of the field
+/// still apply (a security group's description is a label, which allows neither).
+pub const MULTI_LINE_FIELDS: &[&str] = &["description", "user_data", "public_key"];
+
+/// The name of a control character for a message: `NUL`, `tab`, `newline`, … or its code point.
+fn control_name(c: char) -> String {
+    let name = match c {
+        '\0' => "NUL",
+        '\t' => "a tab",
+        '\n' => "a newline",
+        '\r' => "a carriage return",
+        '\u{1b}' => "ESC",
+        '\u{7f}' => "DEL",
+        _ => "a control character",
+    };
+    format!("{name} (U+{:04X})", c as u32)
+}
+
+/// No string the API accepts holds a control character (U+0000–U+001F, U+007F–U+009F): NUL cannot
+/// be stored by PostgreSQL at all, and the others are invisible in the console and the CLI and
+/// break logs, terminals and the host's configuration files. A `multi_line` field (see
+/// [`MULTI_LINE_FIELDS`]) may hold `\n`, `\r` and `\t`, never the others. `what` names the value
+/// for the message, e.g. "the field `name`" or "the path parameter `user`".
+pub fn no_control_characters(what: &str, text: &str, multi_line: bool) -> Result<(), String> {
+    let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
+    let Some((at, bad)) = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !allowed(*c))
+    else {
+        return Ok(());
+    };
+    let position = at + 1;
+    let hint = if multi_line {
+        "remove it (newlines and tabs are fine here, other control characters never are)"
+    } else if matches!(bad, '\n' | '\r' | '\t') {
+        "it must be a single line of text"
+    } else {
+        "remove it (control characters are never accepted)"
+    };
+    Err(format!(
+        "{what} contains {} at character {position}; {hint}",
+        control_name(bad)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +186,30 @@ mod tests {
         assert!(account_name("end-").is_err());
         assert!(password("short").is_err());
         assert!(password("long enough").is_ok());
+    }
+
+    #[test]
+    fn control_characters() {
+        let f = "the field `name`";
+        assert!(no_control_characters(f, "plain 🦀 text", false).is_ok());
+        let err = no_control_characters(f, "a\0b", false).unwrap_err();
+        assert!(
+            err.contains("`name`") && err.contains("NUL (U+0000)"),
+            "{err}"
+        );
+        assert!(err.contains("character 2"), "{err}");
+        assert!(
+            no_control_characters(f, "a\nb", false)
+                .unwrap_err()
+                .contains("single line")
+        );
+        assert!(no_control_characters(f, "a\u{9b}b", false).is_err());
+        assert!(no_control_characters(f, "a\u{7f}", true).is_err());
+        assert!(no_control_characters(f, "#!/bin/sh\r\n\techo hi\n", true).is_ok());
+        assert!(
+            no_control_characters(f, "\0", true)
+                .unwrap_err()
+                .contains("NUL")
+        );
     }
 }

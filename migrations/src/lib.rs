@@ -8,6 +8,7 @@ mod m20261129_000002_vpc;
 mod m20261129_000003_compute;
 mod m20261201_000004_security;
 mod m20261202_000005_platform;
+mod m20261202_000006_name_widths;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_compute::Migration),
             Box::new(m20261201_000004_security::Migration),
             Box::new(m20261202_000005_platform::Migration),
+            Box::new(m20261202_000006_name_widths::Migration),
         ]
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Services return [`Error`]; `http/error.rs` turns it into the `{"code", "message",
 //! "request_id"}` body, in that one place, so this module knows nothing of HTTP. Database errors
-//! are translated once, in [`Error::from_db`].
+//! are translated once, in [`Error::from_db`]: a value the database refuses is the client's 400
+//! (validation at the API boundary should have caught it, and the log says so), never a 500.
 
 use nuvem_api::ErrorCode;
 use sea_orm::{DbErr, SqlErr};
@@ -94,9 +95,36 @@ impl Error {
                 "the resource changed while the request ran (a related resource was removed); try again"
                     .into(),
             ),
-            _ => Error::Internal(format!("database: {err}")),
+            _ => match data_exception(&err) {
+                Some(detail) => {
+                    // The API validates what it stores and looks up; this is a gap in that.
+                    tracing::error!(%detail, "the database refused a value the API let through");
+                    Error::InvalidRequest(
+                        "a value in the request cannot be stored: it is too long, out of range or \
+                         holds a character the database refuses (such as NUL)"
+                            .into(),
+                    )
+                }
+                None => Error::Internal(format!("database: {err}")),
+            },
         }
     }
+}
+
+/// PostgreSQL's data exceptions (SQLSTATE class 22): a value it cannot take, such as a string too
+/// long for its column (22001), a NUL in text (22021) or in `jsonb` (22P05), a number out of range
+/// (22003). They come from a request's values, so they are the client's 400, not a 500; SQLite
+/// raises none of them.
+fn data_exception(err: &DbErr) -> Option<String> {
+    use sea_orm::{RuntimeErr, sqlx};
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(e)))
+    | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(e)))) = err
+    else {
+        return None;
+    };
+    let code = e.code()?;
+    code.starts_with("22")
+        .then(|| format!("{code}: {}", e.message()))
 }
 
 impl From<DbErr> for Error {

@@ -1,6 +1,6 @@
 //! Compute handlers: parse, call the service, shape the response.
 
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post, put};
 use nuvem_api::ec2::*;
 
@@ -8,6 +8,7 @@ use super::auth::Caller;
 use super::iam::Errors;
 use crate::Nuvem;
 use crate::error::Result;
+use crate::http::extract::{Json, Path};
 
 /// Images you can launch: the operator's public images and your account's own.
 #[utoipa::path(tag = "ec2", responses((status = 200, body = ImageList), Errors), security(("bearer" = [])))]

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod ec2;
 mod error;
+pub mod extract;
 pub mod iam;
 pub mod metrics;
 pub mod ops;

@@ -1,6 +1,6 @@
 //! Operating the platform (operator only): the background reconcilers.
 
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::Data;
 use actix_web::{get, post};
 use nuvem_api::ops::{ReconcilerList, ReconcilerStatus};
 
@@ -8,6 +8,7 @@ use super::auth::Caller;
 use super::iam::Errors;
 use crate::Nuvem;
 use crate::error::Result;
+use crate::http::extract::{Json, Path};
 
 /// Every service's reconciler (database against host) and how its last run went. Operator only.
 #[utoipa::path(tag = "ops", responses((status = 200, body = ReconcilerList), Errors),

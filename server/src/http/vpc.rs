@@ -1,6 +1,6 @@
 //! VPC handlers: parse, call the service, shape the response.
 
-use actix_web::web::{Data, Json, Path, Query};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, post, put};
 use nuvem_api::vpc::*;
 
@@ -8,6 +8,7 @@ use super::auth::Caller;
 use super::iam::Errors;
 use crate::Nuvem;
 use crate::error::Result;
+use crate::http::extract::{Json, Path, Query};
 
 fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()

@@ -86,13 +86,57 @@ async fn bad_requests_get_clear_errors(backend: Backend) {
         "not valid JSON",
     )
     .await;
+    // A body is an object: an array's items are not fields by position.
     raw.expect(
         "POST",
         "/v1/iam/users",
-        Some("[1,2]"),
+        Some("[\"made-from-an-array\",\"a-password-1\"]"),
         400,
         "InvalidRequest",
-        "does not match",
+        "must be a JSON object",
+    )
+    .await;
+    let err = cloud
+        .admin
+        .get_user("made-from-an-array")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(nuvem_api::ErrorCode::NotFound));
+    raw.expect(
+        "POST",
+        "/v1/iam/users",
+        Some("{\"name\":\"a\",\"name\":\"b\"}"),
+        400,
+        "InvalidRequest",
+        "duplicate field `name`",
+    )
+    .await;
+    // Control characters, NUL above all, are refused at the boundary, naming the field.
+    raw.expect(
+        "POST",
+        "/v1/iam/policies",
+        Some(&json!({"name": "p", "description": "a\u{0}b", "document": {}}).to_string()),
+        400,
+        "InvalidRequest",
+        "the field `description` contains NUL (U+0000) at character 2",
+    )
+    .await;
+    raw.expect(
+        "GET",
+        "/v1/vpc/vpcs/vpc-1%00",
+        None,
+        400,
+        "InvalidRequest",
+        "the path parameter `vpc` contains NUL",
+    )
+    .await;
+    raw.expect(
+        "GET",
+        "/v1/iam/users?marker=a%0Ab",
+        None,
+        400,
+        "InvalidRequest",
+        "the query parameter `marker` contains a newline (U+000A) at character 2; it must be a single line",
     )
     .await;
     raw.expect(
@@ -304,6 +348,16 @@ async fn bad_requests_get_clear_errors(backend: Backend) {
         401,
         "Unauthenticated",
         "sign-in failed",
+    )
+    .await;
+    let body = json!({"access_key_id": "NKIA\u{0}", "secret_access_key": "x"}).to_string();
+    anon.expect(
+        "POST",
+        "/v1/auth/session",
+        Some(&body),
+        400,
+        "InvalidRequest",
+        "`access_key_id` contains NUL",
     )
     .await;
     let body = json!({"access_key_id": "NKIANOPE", "secret_access_key": "x"}).to_string();

@@ -7,6 +7,7 @@ mod ec2_api;
 mod hardening;
 mod iam;
 mod instances_kernel;
+mod odd_input;
 mod openapi;
 mod reconcilers;
 mod sagas;

@@ -13,15 +13,17 @@ use crate::on_both_backends;
 
 /// One operation of the OpenAPI document.
 #[derive(Debug, Clone)]
-struct Operation {
-    id: String,
-    method: String,
-    path: String,
-    authenticated: bool,
-    has_body: bool,
+pub(crate) struct Operation {
+    pub(crate) id: String,
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) authenticated: bool,
+    pub(crate) has_body: bool,
+    /// The operation's object in the document (parameters, request body).
+    pub(crate) spec: Value,
 }
 
-fn operations() -> Vec<Operation> {
+pub(crate) fn operations() -> Vec<Operation> {
     let doc: Value = serde_json::from_str(&nuvem_server::http::openapi_json()).unwrap();
     let mut ops = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -35,13 +37,14 @@ fn operations() -> Vec<Operation> {
                 path: path.clone(),
                 authenticated,
                 has_body: op.get("requestBody").is_some(),
+                spec: op.clone(),
             });
         }
     }
     ops
 }
 
-fn fill_path(path: &str, params: &BTreeMap<&str, String>) -> String {
+pub(crate) fn fill_path(path: &str, params: &BTreeMap<&str, String>) -> String {
     let mut out = path.to_owned();
     for (k, v) in params {
         out = out.replace(&format!("{{{k}}}"), v);
@@ -50,7 +53,7 @@ fn fill_path(path: &str, params: &BTreeMap<&str, String>) -> String {
     out
 }
 
-async fn raw(
+pub(crate) async fn raw(
     url: &str,
     op: &Operation,
     path: &str,
@@ -76,7 +79,7 @@ async fn raw(
 }
 
 /// Every path parameter the API uses; the sweeps fill each with a value.
-const PATH_PARAMS: &[&str] = &[
+pub(crate) const PATH_PARAMS: &[&str] = &[
     "account",
     "user",
     "group",
@@ -98,7 +101,7 @@ const PATH_PARAMS: &[&str] = &[
 
 /// Collection operations only the operator may call.
 /// Operations only the operator may call, by operation id (refused before any lookup).
-const OPERATOR_ONLY: &[&str] = &[
+pub(crate) const OPERATOR_ONLY: &[&str] = &[
     "account_create",
     "account_list",
     "account_get",
@@ -164,7 +167,7 @@ async fn unauthenticated_calls_are_refused(backend: Backend) {
 }
 
 /// Ids of account A's VPC resources, for request bodies that name them.
-struct OfA {
+pub(crate) struct OfA {
     image: String,
     vpc: String,
     subnet: String,
@@ -175,7 +178,7 @@ struct OfA {
 
 /// A request body per operation that needs one: valid in shape, naming account A's resources
 /// where a name is asked for. Every operation with a body must be listed (new ones too).
-fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
+pub(crate) fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
     if !op.has_body {
         return None;
     }
@@ -222,7 +225,7 @@ fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
     })
 }
 
-fn allow_all() -> Value {
+pub(crate) fn allow_all() -> Value {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 }
 
@@ -293,15 +296,20 @@ async fn snapshot(a: &Client) -> Value {
     Value::Object(out)
 }
 
-async fn cross_account_isolation(backend: Backend) {
-    let Some(cloud) = Cloud::start(backend).await else {
-        return;
-    };
-    let a = cloud.account("tenant-a").await;
-    let b_root = cloud.account("tenant-b").await;
-    let a_id = a.whoami().await.unwrap().account_id;
+/// Account A's resources (made by [`populate`]), which the sweeps aim at.
+pub(crate) struct Populated {
+    pub(crate) of: OfA,
+    /// A value for every path parameter: A's resources, and A's name for `account`.
+    pub(crate) params: BTreeMap<&'static str, String>,
+    /// The access key of A's user `a-user`.
+    pub(crate) key: nuvem_api::iam::AccessKeyCreated,
+}
 
-    // Account A's resources, with names the sweep will aim at.
+/// Gives `account` (signed in as its root, `a`) one of each resource, named as [`body_for`]
+/// expects: user `a-user` with an access key, group `a-group`, policy `a-policy` (attached to
+/// both), key pair `a-key`, a security group with a rule, an interface, a port forward, a
+/// private image and a running instance.
+pub(crate) async fn populate(cloud: &Cloud, a: &Client, account: &str) -> Populated {
     a.create_user("a-user", Some("a-user-password"))
         .await
         .unwrap();
@@ -349,7 +357,7 @@ async fn cross_account_isolation(backend: Backend) {
     let a_image = cloud
         .admin
         .import_image(
-            &serde_json::from_value(json!({"name": "a-image", "format": "kernel-initrd", "public": false, "account": "tenant-a",
+            &serde_json::from_value(json!({"name": "a-image", "format": "kernel-initrd", "public": false, "account": account,
                 "kernel_path": files.path().join("vmlinuz"), "initrd_path": files.path().join("initrd.img")}))
             .unwrap(),
         )
@@ -382,25 +390,8 @@ async fn cross_account_isolation(backend: Backend) {
         eni: a_eni.id.clone(),
         eni_ip: a_eni.private_ip.clone(),
     };
-    let before = snapshot(&a).await;
-
-    // Two callers in B: its root, and an IAM user allowed everything, including by a policy that
-    // names A's account in its resources explicitly.
-    let reaching = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Allow", "Action": "iam:*", "Resource": format!("nrn:nuvem:iam:{a_id}:*")}]});
-    b_root
-        .create_policy("b-admin", None, reaching)
-        .await
-        .unwrap();
-    let b_admin = cloud.user(&b_root, "tenant-b", "b-admin").await;
-    b_root
-        .attach_user_policy("b-admin", "b-admin")
-        .await
-        .unwrap();
-
-    let params: BTreeMap<&str, String> = [
-        ("account", "tenant-a".to_owned()),
+    let params: BTreeMap<&'static str, String> = [
+        ("account", account.to_owned()),
         ("user", "a-user".to_owned()),
         ("group", "a-group".to_owned()),
         ("policy", "a-policy".to_owned()),
@@ -420,6 +411,43 @@ async fn cross_account_isolation(backend: Backend) {
     ]
     .into_iter()
     .collect();
+    Populated {
+        of: of_a,
+        params,
+        key: a_key,
+    }
+}
+
+async fn cross_account_isolation(backend: Backend) {
+    let Some(cloud) = Cloud::start(backend).await else {
+        return;
+    };
+    let a = cloud.account("tenant-a").await;
+    let b_root = cloud.account("tenant-b").await;
+    let a_id = a.whoami().await.unwrap().account_id;
+
+    let Populated {
+        of: of_a,
+        params,
+        key: a_key,
+    } = populate(&cloud, &a, "tenant-a").await;
+    let before = snapshot(&a).await;
+
+    // Two callers in B: its root, and an IAM user allowed everything, including by a policy that
+    // names A's account in its resources explicitly.
+    let reaching = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:*", "Resource": format!("nrn:nuvem:iam:{a_id}:*")}]});
+    b_root
+        .create_policy("b-admin", None, reaching)
+        .await
+        .unwrap();
+    let b_admin = cloud.user(&b_root, "tenant-b", "b-admin").await;
+    b_root
+        .attach_user_policy("b-admin", "b-admin")
+        .await
+        .unwrap();
+
     // (A's account id is not among them: B's own policy above names it.)
     let secrets_of_a = [
         "a-user",
@@ -506,7 +534,7 @@ async fn cross_account_isolation(backend: Backend) {
 }
 
 /// The bearer token a client uses (sign in again to get one for raw requests).
-async fn session_token(cloud: &Cloud, client: &Client, who: &str) -> String {
+pub(crate) async fn session_token(cloud: &Cloud, client: &Client, who: &str) -> String {
     match client.credentials() {
         nuvem_sdk::Credentials::Session { token } => token.clone(),
         other => panic!(

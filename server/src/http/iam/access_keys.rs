@@ -1,6 +1,6 @@
 //! Access keys of users.
 
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
 use nuvem_api::iam::*;
 
@@ -8,6 +8,7 @@ use super::{Errors, no_content};
 use crate::Nuvem;
 use crate::error::Result;
 use crate::http::auth::Caller;
+use crate::http::extract::{Json, Path};
 
 /// Create an access key for a user. The secret is in this answer only.
 #[utoipa::path(tag = "iam", params(("user" = String, Path, description = "User name")),

@@ -1,6 +1,6 @@
 //! Accounts (tenants): create, list, describe, assume, delete. Operator only.
 
-use actix_web::web::{Data, Json, Path, Query};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, post};
 use nuvem_api::ListParams;
 use nuvem_api::iam::*;
@@ -9,6 +9,7 @@ use super::{Errors, no_content};
 use crate::Nuvem;
 use crate::error::Result;
 use crate::http::auth::Caller;
+use crate::http::extract::{Json, Path, Query};
 
 /// Create an account (a tenant) with its root user. Operator only.
 #[utoipa::path(tag = "accounts", request_body = CreateAccountRequest,

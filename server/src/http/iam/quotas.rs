@@ -1,6 +1,6 @@
 //! Quotas: the caller's own, and (operator only) any account's.
 
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::Data;
 use actix_web::{get, put};
 use nuvem_api::iam::*;
 
@@ -8,6 +8,7 @@ use super::Errors;
 use crate::Nuvem;
 use crate::error::Result;
 use crate::http::auth::Caller;
+use crate::http::extract::{Json, Path};
 
 /// The caller's account's quotas, with what it uses now.
 #[utoipa::path(tag = "auth", responses((status = 200, body = QuotaList), Errors),

@@ -1,6 +1,6 @@
 //! Sign-in with a password or an access key, sign-out, who am I, and changing one's password.
 
-use actix_web::web::{Data, Json};
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use nuvem_api::ErrorBody;
 use nuvem_api::iam::*;
@@ -9,6 +9,7 @@ use super::{Errors, no_content};
 use crate::Nuvem;
 use crate::error::Result;
 use crate::http::auth::Caller;
+use crate::http::extract::Json;
 
 /// Error answers of password sign-in, beyond [`Errors`].
 #[derive(utoipa::IntoResponses)]
