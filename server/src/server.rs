@@ -55,6 +55,7 @@ impl Running {
         self.nuvem.compute.shutdown();
         self.handle.stop(true).await;
         let _ = self.task.await;
+        release(&self.nuvem).await;
     }
 
     /// Runs until the server stops (SIGINT/SIGTERM trigger a graceful stop).
@@ -62,8 +63,17 @@ impl Running {
         self.task.await??;
         self.nuvem.reconcilers.shutdown();
         self.nuvem.compute.shutdown();
+        release(&self.nuvem).await;
         Ok(())
     }
+}
+
+/// Lets go of what outlives the HTTP server: the saga registry (whose recovery closures hold the
+/// services, and so the store) and the database pool, closed for every clone of it — a process
+/// that starts many servers (the tests) would otherwise keep each one's connections.
+async fn release(nuvem: &Nuvem) {
+    nuvem.sagas.forget_kinds();
+    nuvem.store.close().await;
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {

@@ -161,6 +161,12 @@ impl Sagas {
             .insert(K::KIND, recover);
     }
 
+    /// Forgets how to recover every kind (at shutdown: the registered contexts hold the
+    /// services, which hold this executor).
+    pub fn forget_kinds(&self) {
+        self.kinds.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// Makes the next sagas of `failure.kind` fail at `failure.step`; `None` stops it.
     pub fn inject_failure(&self, failure: Option<InjectedFailure>) {
         *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = failure;

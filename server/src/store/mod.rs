@@ -46,6 +46,13 @@ pub struct Store {
 }
 
 impl Store {
+    /// Closes the connection pool, for every clone of this store (at shutdown).
+    pub async fn close(&self) {
+        if let Err(e) = self.db.clone().close().await {
+            tracing::warn!(error = %e, "closing the database pool failed");
+        }
+    }
+
     /// Connects, tunes SQLite for concurrent use, and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self, anyhow::Error> {
         use nuvem_migrations::{Migrator, MigratorTrait};

@@ -239,7 +239,8 @@ async fn every_network_change_failure_is_taken_back(backend: Backend) {
             .unwrap()
             .rules
             .len(),
-        rules_before + 1
+        rules_before + 2,
+        "the rule, and the default group's SSH-from-the-host rule for the new subnet"
     );
     cloud.stop().await;
 }

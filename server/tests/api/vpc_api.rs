@@ -62,9 +62,19 @@ async fn vpc_bad_input_and_dependencies(backend: Backend) {
         "AWS reserves five addresses"
     );
     let groups = root.list_security_groups(None).await.unwrap().items;
+    // Members in, SSH from the host (the subnet's gateway), all egress.
     assert_eq!(
         (groups.len(), groups[0].name.as_str(), groups[0].rules.len()),
-        (1, "default", 2)
+        (1, "default", 3)
+    );
+    let ssh = groups[0]
+        .rules
+        .iter()
+        .find(|r| r.from_port == Some(22))
+        .expect("SSH from the host");
+    assert_eq!(
+        ssh.cidr.as_deref(),
+        Some(format!("{}/32", subnets[0].gateway).as_str())
     );
 
     // CIDRs: malformed, out of range, outside the pool, overlapping.
@@ -379,7 +389,7 @@ async fn a_change_failing_on_the_host_is_unwound(backend: Backend) {
     sim.fail("firewall_apply", false);
     assert_eq!(
         root.get_security_group(&sg.id).await.unwrap().rules.len(),
-        2,
+        3,
         "the rule was unwound"
     );
     assert!(
