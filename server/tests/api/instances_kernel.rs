@@ -265,6 +265,35 @@ async fn instances_boot_answer_ssh_and_obey_security_groups() {
     );
     let (a_ip, b_ip) = (a.private_ip.clone().unwrap(), b.private_ip.clone().unwrap());
     assert_unprivileged_guest(&cloud, &a.id);
+    // For security groups the host is outside: the web group (8080 only) keeps it off SSH
+    // until a rule lets its address — the subnet's gateway — in. (b is in the default group,
+    // which has that rule.)
+    let trace_ssh = || async {
+        root.trace(&nuvem_api::vpc::TraceRequest {
+            from: "host".into(),
+            to: a_ip.clone(),
+            protocol: Protocol::Tcp,
+            port: Some(22),
+        })
+        .await
+        .unwrap()
+        .verdict
+    };
+    assert_eq!(trace_ssh().await, nuvem_api::vpc::Verdict::Deny);
+    let gateway = root.list_subnets(None).await.unwrap().items[0]
+        .gateway
+        .clone();
+    root.authorize_rule(
+        &web.id,
+        &AuthorizeRuleRequest {
+            from_port: Some(22),
+            cidr: Some(format!("{gateway}/32")),
+            ..rule.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(trace_ssh().await, nuvem_api::vpc::Verdict::Allow);
     wait_ssh(&key, &a_ip);
     wait_ssh(&key, &b_ip);
 
