@@ -62,6 +62,7 @@ pub fn known_actions(service: &str) -> Option<&'static [&'static str]> {
         "vpc" => Some(crate::vpc::ACTIONS),
         "ec2" => Some(crate::ec2::ACTIONS),
         "ops" => Some(crate::ops::ACTIONS),
+        "billing" => Some(crate::billing::ACTIONS),
         _ => None,
     }
 }

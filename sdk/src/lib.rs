@@ -31,6 +31,7 @@
 //!   so, with `default-features = false`, through [`Client::new`] (its page's origin and the
 //!   session token of its sign-in).
 
+mod billing;
 mod builder;
 mod compute;
 #[cfg(feature = "native")]

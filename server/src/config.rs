@@ -68,6 +68,13 @@ pub struct ServeArgs {
     /// The only directory ImportImage copies host files from [default: <data-dir>/import].
     #[arg(long, env = "NUVEM_IMAGE_IMPORT_DIR")]
     pub image_import_dir: Option<PathBuf>,
+    /// The currency bills are in unless a call asks for the other: USD or BRL [default: USD].
+    #[arg(long, env = "NUVEM_BILLING_CURRENCY")]
+    pub billing_currency: Option<String>,
+    /// A TOML price file (`[[price]] sku, currency, unit_price`) applied at start: each price
+    /// that differs from the catalog's becomes a change from then on.
+    #[arg(long, env = "NUVEM_PRICES")]
+    pub prices: Option<PathBuf>,
 }
 
 /// Which hypervisor driver the compute service uses.
@@ -109,6 +116,8 @@ struct FileConfig {
     accelerator: Option<String>,
     console_dir: Option<PathBuf>,
     image_import_dir: Option<PathBuf>,
+    billing_currency: Option<String>,
+    prices: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -146,6 +155,10 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// The only directory ImportImage reads host files from.
     pub image_import_dir: PathBuf,
+    /// The currency of bills unless a call asks for another.
+    pub billing_currency: nuvem_api::billing::Currency,
+    /// The operator's price file, applied at start.
+    pub price_file: Option<PathBuf>,
 }
 
 pub const DEFAULT_PORT_FORWARD_PORTS: &str = "20000-29999";
@@ -248,7 +261,15 @@ impl Config {
             .image_import_dir
             .or(file.image_import_dir)
             .unwrap_or_else(|| data_dir.join("import"));
+        let billing_currency = match args.billing_currency.or(file.billing_currency) {
+            None => nuvem_api::billing::Currency::Usd,
+            Some(c) => nuvem_api::billing::Currency::parse(&c).ok_or_else(|| {
+                anyhow::anyhow!("billing_currency must be USD or BRL (got {c:?})")
+            })?,
+        };
         Ok(Config {
+            billing_currency,
+            price_file: args.prices.or(file.prices),
             image_import_dir,
             sign_in_throttle: Default::default(),
             hashing_queue: DEFAULT_HASHING_QUEUE,
@@ -315,6 +336,8 @@ impl Config {
             console_dir: data_dir.join("console"),
             admin_password: None,
             image_import_dir: data_dir.join("import"),
+            billing_currency: nuvem_api::billing::Currency::Usd,
+            price_file: None,
         }
     }
 }

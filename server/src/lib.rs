@@ -4,6 +4,7 @@
 //! rules) → [`store`] (state). See `docs/architecture.md`.
 
 pub mod account_deletion;
+pub mod billing;
 pub mod compute;
 pub mod config;
 pub mod drivers;
@@ -26,6 +27,8 @@ pub struct Nuvem {
     pub iam: iam::Iam,
     pub vpc: vpc::Vpc,
     pub compute: compute::Compute,
+    /// Metering and bills; subscribed to `usage`.
+    pub billing: billing::Billing,
     /// Lifecycle changes of what costs, as the services report them (metering subscribes).
     pub usage: usage::Usage,
     /// Multi-step operations, persisted so that a restart finishes or unwinds them.

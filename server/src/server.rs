@@ -9,6 +9,7 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 
 use crate::Nuvem;
+use crate::billing::Billing;
 use crate::compute::{Compute, ComputeConfig};
 use crate::config::{Config, HypervisorDriver, NetworkDriver};
 use crate::drivers::Drivers;
@@ -211,8 +212,17 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     };
     // Multi-step operations of every service, with their progress in the database.
     let sagas = Sagas::new(store.clone());
-    // One hook for every service's usage events; nothing listens until metering lands.
+    // One hook for every service's usage events; metering writes each to its ledger.
     let usage = crate::usage::Usage::default();
+    let billing = Billing::start(
+        store.clone(),
+        iam.clone(),
+        config.billing_currency,
+        config.price_file.as_deref(),
+    )
+    .await
+    .context("cannot start metering")?;
+    usage.subscribe(Arc::new(billing.clone()));
     let forward_address = config
         .port_forward_address
         .or_else(crate::drivers::host_ports::default_route_address)
@@ -251,6 +261,8 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
             usage: usage.clone(),
         },
     );
+    billing.register(Arc::new(compute.clone()));
+    billing.register(Arc::new(vpc.clone()));
     sagas.register::<crate::vpc::change::NetworkChange>(vpc.clone());
     sagas.register::<crate::compute::launch::LaunchSaga>(compute.clone());
     sagas.register::<crate::account_deletion::AccountDeletion>(crate::account_deletion::Services {
@@ -269,6 +281,7 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
         Arc::new(vpc.clone()),
         Arc::new(SagaReconciler(sagas.clone())),
         Arc::new(compute.clone()),
+        Arc::new(billing.clone()),
     ]);
     reconcilers.run_or_fail("vpc").await.map_err(|e| {
         anyhow::anyhow!(
@@ -283,12 +296,19 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     reconcilers.run_or_fail("compute").await.map_err(|e| {
         anyhow::anyhow!("cannot reconcile the guests with libvirt ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated")
     })?;
+    // With the guests' real state known, the ledger is continued or closed from it: whatever
+    // ran while the server was down is billed, nothing twice.
+    reconcilers
+        .run_or_fail("billing")
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reconcile the usage ledger ({e})"))?;
     reconcilers.start();
     let nuvem = Nuvem {
         store,
         iam,
         vpc,
         compute,
+        billing,
         usage,
         sagas,
         reconcilers,

@@ -1,6 +1,7 @@
 //! The usage-event hook: every service reports the lifecycle changes of what costs (an instance
-//! started or stopped, a port forward created or deleted) here, as they happen. Metering will
-//! subscribe to it; until then nothing listens and an event costs a lock and a clone.
+//! started or stopped, a port forward created or deleted) here, as they happen. Metering
+//! (`billing/`) subscribes and writes each event to its ledger before the call returns, so an
+//! operation that answered has its usage on disk.
 //!
 //! Events are facts, not polls: a subscriber sees each change once, in the order the service made
 //! it, with the dimensions that price it (vCPUs, memory, disk).
@@ -8,6 +9,9 @@
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+
+use crate::error::Result;
 
 /// What happened to the resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +53,7 @@ pub struct UsageEvent {
 
 /// Something that listens to usage events (billing, a test).
 pub trait UsageSink: Send + Sync {
-    fn record(&self, event: &UsageEvent);
+    fn record<'a>(&'a self, event: &'a UsageEvent) -> BoxFuture<'a, ()>;
 }
 
 /// The hook the services call; cheap to clone, shared by all of them.
@@ -67,10 +71,55 @@ impl Usage {
             .push(sink);
     }
 
-    pub fn emit(&self, event: UsageEvent) {
-        for sink in self.sinks.read().unwrap_or_else(|e| e.into_inner()).iter() {
-            sink.record(&event);
+    /// Hands the event to every subscriber, one after the other, and waits for each.
+    pub async fn emit(&self, event: UsageEvent) {
+        let sinks: Vec<Arc<dyn UsageSink>> =
+            self.sinks.read().unwrap_or_else(|e| e.into_inner()).clone();
+        for sink in sinks {
+            sink.record(&event).await;
         }
+    }
+}
+
+/// One resource that accrues, as its service sees it now.
+#[derive(Debug, Clone)]
+pub struct Metered {
+    pub account_id: String,
+    pub service: &'static str,
+    pub resource_type: &'static str,
+    pub resource_id: String,
+    pub running: bool,
+    pub dimensions: Dimensions,
+}
+
+/// What a running resource has used so far, as the host counts it.
+#[derive(Debug, Clone)]
+pub struct Used {
+    pub account_id: String,
+    pub resource_id: String,
+    /// CPU seconds since it started (libvirt's cpu time, a cgroup's usage).
+    pub cpu_seconds_total: f64,
+    pub memory_mib: u64,
+}
+
+/// What a metered service tells billing: what exists now (to close or continue the ledger after
+/// a crash), what it uses (sampled), and how to stop an account's resources (a budget's hard
+/// limit).
+pub trait Inventory: Send + Sync {
+    fn service(&self) -> &'static str;
+    /// Resources that accrue now. Those in the middle of an operation (starting, stopping,
+    /// terminating) are left out: their event is on its way.
+    fn metered(&self) -> BoxFuture<'_, Result<(Vec<Metered>, Vec<String>)>>;
+    fn used(&self) -> BoxFuture<'_, Result<Vec<Used>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    /// Stops what the account runs and says what was stopped.
+    fn stop_account<'a>(
+        &'a self,
+        _account_id: &'a str,
+        _reason: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<String>>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }
 
@@ -90,11 +139,12 @@ impl Recorder {
 }
 
 impl UsageSink for Recorder {
-    fn record(&self, event: &UsageEvent) {
+    fn record<'a>(&'a self, event: &'a UsageEvent) -> BoxFuture<'a, ()> {
         self.events
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(event.clone());
+        Box::pin(async {})
     }
 }
 
@@ -102,8 +152,8 @@ impl UsageSink for Recorder {
 mod tests {
     use super::*;
 
-    #[test]
-    fn subscribers_see_every_later_event_in_order() {
+    #[tokio::test]
+    async fn subscribers_see_every_later_event_in_order() {
         let usage = Usage::default();
         let event = |id: &str, change| UsageEvent {
             at: Utc::now(),
@@ -114,11 +164,11 @@ mod tests {
             change,
             dimensions: Dimensions::default(),
         };
-        usage.emit(event("i-before", Change::Started));
+        usage.emit(event("i-before", Change::Started)).await;
         let recorder = Arc::new(Recorder::default());
         usage.subscribe(recorder.clone());
-        usage.emit(event("i-1", Change::Started));
-        usage.emit(event("i-1", Change::Deleted));
+        usage.emit(event("i-1", Change::Started)).await;
+        usage.emit(event("i-1", Change::Deleted)).await;
         let seen: Vec<(String, Change)> = recorder
             .events()
             .into_iter()

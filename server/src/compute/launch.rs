@@ -186,7 +186,7 @@ impl Compute {
         self.store.instance_save(row).await?;
         // Only what ever ran was reported; a launch that failed early leaves no usage.
         if row.launched_at.is_some() {
-            self.report(row, Change::Deleted);
+            self.report(row, Change::Deleted).await;
         }
         Ok(())
     }
@@ -303,7 +303,7 @@ fn mark_running<'a>(c: &'a Compute, s: &'a mut Launch) -> StepFuture<'a> {
         row.state_reason = String::new();
         row.launched_at = Some(Utc::now());
         c.store.instance_save(&mut row).await?;
-        c.report(&row, Change::Started);
+        c.report(&row, Change::Started).await;
         Ok(())
     })
 }

@@ -10,6 +10,7 @@ use crate::drivers::hypervisor::DomainState;
 use crate::error::{Error, Result};
 use crate::iam::Principal;
 use crate::store::column::CoreList;
+use crate::store::compute::InstanceRow;
 use crate::usage::Change;
 
 impl Compute {
@@ -39,7 +40,7 @@ impl Compute {
         self.iam
             .authorize(p, "ec2:StopInstances", &Self::res(p, "instance", id))
             .await?;
-        let mut row = self.instance_lookup(p, id).await?;
+        let row = self.instance_lookup(p, id).await?;
         match row.state.get() {
             InstanceState::Running => {}
             InstanceState::Stopped | InstanceState::Stopping => return self.view(&row).await,
@@ -50,12 +51,29 @@ impl Compute {
             }
         }
         self.mark_busy(id)?;
+        self.begin_stop(row, "stop requested", "User initiated")
+            .await
+    }
+
+    /// Marks a running instance stopping (the caller made it busy) and powers it off in the
+    /// background, leaving `reason` as its state reason once stopped.
+    pub(super) async fn begin_stop(
+        &self,
+        mut row: InstanceRow,
+        while_stopping: &str,
+        reason: &str,
+    ) -> Result<api::Instance> {
+        let id = row.id.clone();
         row.state = InstanceState::Stopping.into();
-        row.state_reason = "stop requested".into();
-        self.store.instance_save(&mut row).await?;
+        row.state_reason = while_stopping.into();
+        if let Err(e) = self.store.instance_save(&mut row).await {
+            self.busy.lock().expect("busy").remove(&id);
+            return Err(e);
+        }
         let me = self.clone();
         let view = self.view(&row).await?;
-        self.spawn_op(id.to_owned(), async move {
+        let reason = reason.to_owned();
+        self.spawn_op(id, async move {
             let name = me.domain_name(&row.id);
             let n = name.clone();
             me.blocking(move |hv| hv.shutdown(&n)).await?;
@@ -74,10 +92,10 @@ impl Compute {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
             row.state = InstanceState::Stopped.into();
-            row.state_reason = "User initiated".into();
+            row.state_reason = reason;
             row.pinned_cpus = CoreList::default();
             me.store.instance_save(&mut row).await?;
-            me.report(&row, Change::Stopped);
+            me.report(&row, Change::Stopped).await;
             Ok(())
         });
         Ok(view)
@@ -155,7 +173,7 @@ impl Compute {
             }
             me.store.instance_save(&mut row).await?;
             if ok {
-                me.report(&row, Change::Started);
+                me.report(&row, Change::Started).await;
             }
             Ok(())
         });

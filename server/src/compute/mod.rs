@@ -19,6 +19,7 @@ mod instances;
 mod key_pairs;
 pub mod launch;
 mod lifecycle;
+mod metering;
 mod reconciler;
 pub mod scheduler;
 mod startup;
@@ -135,21 +136,23 @@ impl Compute {
     }
 
     /// Reports an instance's lifecycle change to the usage hook (metering listens there).
-    fn report(&self, row: &InstanceRow, change: Change) {
-        self.usage.emit(UsageEvent {
-            at: Utc::now(),
-            account_id: row.account_id.clone(),
-            service: "ec2",
-            resource_type: "instance",
-            resource_id: row.id.clone(),
-            change,
-            dimensions: Dimensions {
-                vcpus: row.vcpus.max(0) as u32,
-                memory_mib: row.memory_mib.max(0) as u64,
-                disk_gib: row.disk_gib.max(0) as u64,
-                sku: Some(row.instance_type.clone()),
-            },
-        });
+    async fn report(&self, row: &InstanceRow, change: Change) {
+        self.usage
+            .emit(UsageEvent {
+                at: Utc::now(),
+                account_id: row.account_id.clone(),
+                service: "ec2",
+                resource_type: "instance",
+                resource_id: row.id.clone(),
+                change,
+                dimensions: Dimensions {
+                    vcpus: row.vcpus.max(0) as u32,
+                    memory_mib: row.memory_mib.max(0) as u64,
+                    disk_gib: row.disk_gib.max(0) as u64,
+                    sku: Some(row.instance_type.clone()),
+                },
+            })
+            .await;
     }
 
     pub fn hypervisor(&self) -> &Arc<dyn Hypervisor> {

@@ -70,7 +70,7 @@ impl Compute {
                     // A start (not a launch) the server did not see finish.
                     row.state = InstanceState::Running.into();
                     self.store.instance_save(&mut row).await?;
-                    self.report(&row, Change::Started);
+                    self.report(&row, Change::Started).await;
                     fixed.push(format!("{}: running (its guest was up)", row.id));
                 }
                 InstanceState::Pending if row.launched_at.is_none() => {
@@ -106,7 +106,7 @@ impl Compute {
                         row.pinned_cpus = CoreList::default();
                         self.store.instance_save(&mut row).await?;
                         if was_running {
-                            self.report(&row, Change::Stopped);
+                            self.report(&row, Change::Stopped).await;
                         }
                         fixed.push(format!("{}: stopped ({reason})", row.id));
                     }
@@ -115,7 +115,7 @@ impl Compute {
                     row.state = InstanceState::Running.into();
                     row.state_reason = "started outside Nuvem".into();
                     self.store.instance_save(&mut row).await?;
-                    self.report(&row, Change::Started);
+                    self.report(&row, Change::Started).await;
                     fixed.push(format!("{}: running (started outside Nuvem)", row.id));
                 }
                 _ => {}

@@ -2,6 +2,7 @@
 //! extractor errors to the API's error body, OpenAPI, Swagger UI and `/metrics`.
 
 pub mod auth;
+pub mod billing;
 pub mod ec2;
 mod error;
 pub mod extract;
@@ -247,6 +248,7 @@ impl utoipa::Modify for BearerAuth {
         (name = "ec2", description = "Images, instance types, key pairs, instances, hosts"),
         (name = "vpc", description = "VPCs, subnets, security groups, interfaces, port forwards, trace"),
         (name = "ops", description = "Operating the platform: reconcilers (operator only)"),
+        (name = "billing", description = "Metering and pay-as-you-go: prices, bills, budgets, the demo clock, CapEx/OpEx"),
     )
 )]
 pub struct ApiDoc;
@@ -258,7 +260,8 @@ fn operations(cfg: &mut ServiceConfig) {
         .configure(iam::routes)
         .configure(vpc::routes)
         .configure(ec2::routes)
-        .configure(ops::routes);
+        .configure(ops::routes)
+        .configure(billing::routes);
 }
 
 /// The OpenAPI document of the whole API: [`ApiDoc`] with the operations [`operations`]

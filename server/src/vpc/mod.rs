@@ -18,6 +18,7 @@
 pub mod change;
 mod host;
 mod interfaces;
+mod metering;
 mod port_forwards;
 mod reconciler;
 mod security_groups;
@@ -144,16 +145,33 @@ impl Vpc {
     }
 
     /// Reports a port forward's creation or deletion to the usage hook (forwards accrue hours).
-    fn report_forward(&self, f: &PortForwardRow, change: Change) {
-        self.usage.emit(UsageEvent {
-            at: Utc::now(),
-            account_id: f.account_id.clone(),
-            service: "vpc",
-            resource_type: "port-forward",
-            resource_id: f.id.clone(),
-            change,
-            dimensions: Dimensions::default(),
-        });
+    async fn report_forward(&self, f: &PortForwardRow, change: Change) {
+        self.usage
+            .emit(UsageEvent {
+                at: Utc::now(),
+                account_id: f.account_id.clone(),
+                service: "vpc",
+                resource_type: "port-forward",
+                resource_id: f.id.clone(),
+                change,
+                dimensions: Dimensions::default(),
+            })
+            .await;
+    }
+
+    /// Reports an internet gateway switched on (it accrues hours) or off.
+    async fn report_gateway(&self, account_id: &str, vpc_id: &str, change: Change) {
+        self.usage
+            .emit(UsageEvent {
+                at: Utc::now(),
+                account_id: account_id.to_owned(),
+                service: "vpc",
+                resource_type: "internet-gateway",
+                resource_id: vpc_id.to_owned(),
+                change,
+                dimensions: Dimensions::default(),
+            })
+            .await;
     }
 
     /// Deletes an interface row and the port forwards on it, reporting each forward's end.
@@ -167,7 +185,7 @@ impl Vpc {
             .collect();
         self.store.eni_delete(&e.id).await?;
         for f in &forwards {
-            self.report_forward(f, Change::Deleted);
+            self.report_forward(f, Change::Deleted).await;
         }
         Ok(())
     }

@@ -83,7 +83,7 @@ impl Vpc {
             created_at: Utc::now(),
         };
         self.change(Write::CreatePortForward(row.clone())).await?;
-        self.report_forward(&row, Change::Created);
+        self.report_forward(&row, Change::Created).await;
         Ok(self.pf_view(&row, &e.private_ip))
     }
 
@@ -128,7 +128,7 @@ impl Vpc {
             .await?
             .ok_or_else(|| Error::not_found("port forward", id))?;
         self.store.port_forward_delete(&f.id).await?;
-        self.report_forward(&f, Change::Deleted);
+        self.report_forward(&f, Change::Deleted).await;
         self.apply_firewall().await?;
         Ok(())
     }

@@ -10,6 +10,7 @@ use super::{DEFAULT_SUBNET_PREFIX, DEFAULT_VPC_PREFIX, Vpc, new_id};
 use crate::error::{Error, Result};
 use crate::iam::Principal;
 use crate::store::vpc::{SgRow, SgRuleRow, SubnetRow, VpcRow};
+use crate::usage::Change;
 
 impl Vpc {
     // VPCs
@@ -207,6 +208,10 @@ impl Vpc {
             )));
         }
         self.store.vpc_delete(&vpc.id).await?;
+        if vpc.internet_gateway {
+            self.report_gateway(&vpc.account_id, &vpc.id, Change::Deleted)
+                .await;
+        }
         self.reconcile().await?;
         Ok(())
     }
@@ -228,6 +233,14 @@ impl Vpc {
             before: vpc.internet_gateway,
         })
         .await?;
+        if enabled != vpc.internet_gateway {
+            let change = if enabled {
+                Change::Created
+            } else {
+                Change::Deleted
+            };
+            self.report_gateway(&vpc.account_id, &vpc.id, change).await;
+        }
         Ok(self.vpc_view(&VpcRow {
             internet_gateway: enabled,
             ..vpc

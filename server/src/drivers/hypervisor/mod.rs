@@ -67,6 +67,13 @@ pub enum DomainState {
     Missing,
 }
 
+/// A running domain's use of the host, as the hypervisor counts it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GuestUsage {
+    pub cpu_seconds: f64,
+    pub memory_mib: u64,
+}
+
 pub trait Hypervisor: Send + Sync + 'static {
     /// Defines (or redefines) the domain and starts it.
     fn define_and_start(&self, spec: &DomainSpec) -> DriverResult<()>;
@@ -80,6 +87,9 @@ pub trait Hypervisor: Send + Sync + 'static {
     fn state(&self, name: &str) -> DriverResult<DomainState>;
     /// Names of all domains starting with `prefix`.
     fn list(&self, prefix: &str) -> DriverResult<Vec<String>>;
+    /// What a running domain has used: CPU time since it started and resident memory (`None`
+    /// when it is not running). Metering samples it to show used beside reserved.
+    fn usage(&self, name: &str) -> DriverResult<Option<GuestUsage>>;
     /// The host core each vCPU is pinned to, as libvirt reports it.
     fn vcpu_pins(&self, name: &str) -> DriverResult<Vec<u32>>;
     /// A qcow2 disk: an overlay of `backing`, or blank.

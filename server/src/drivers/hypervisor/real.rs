@@ -10,7 +10,7 @@ use std::time::Duration;
 use virt::connect::Connect;
 use virt::domain::{Domain, DomainState as VirtState};
 
-use super::{Accelerator, DomainSpec, DomainState, Hypervisor};
+use super::{Accelerator, DomainSpec, DomainState, GuestUsage, Hypervisor};
 use crate::drivers::{DriverError, DriverResult, run};
 
 /// The unprivileged user QEMU runs as: libvirt's own (`libvirt-qemu` on Debian and Ubuntu, `qemu`
@@ -250,6 +250,30 @@ impl Hypervisor for Libvirt {
                 .filter_map(|d| d.name().ok())
                 .filter(|n| n.starts_with(prefix))
                 .collect())
+        })
+    }
+
+    fn usage(&self, name: &str) -> DriverResult<Option<GuestUsage>> {
+        /// libvirt's `VIR_DOMAIN_MEMORY_STAT_RSS`: the QEMU process's resident set, in KiB.
+        const MEMORY_STAT_RSS: u32 = 7;
+        self.with(|conn| {
+            let Some(d) = Self::lookup(conn, name) else {
+                return Ok(None);
+            };
+            if !d.is_active().unwrap_or(false) {
+                return Ok(None);
+            }
+            let info = d.info().map_err(|e| verr("domain info", e))?;
+            let rss_kib = d
+                .memory_stats(0)
+                .ok()
+                .and_then(|s| s.into_iter().find(|m| m.tag == MEMORY_STAT_RSS))
+                .map(|m| m.val)
+                .unwrap_or(info.memory);
+            Ok(Some(GuestUsage {
+                cpu_seconds: info.cpu_time as f64 / 1e9,
+                memory_mib: rss_kib / 1024,
+            }))
         })
     }
 

@@ -12,7 +12,12 @@ use crate::drivers::{DriverError, DriverResult};
 #[derive(Debug, Default)]
 pub struct SimHypervisor {
     pub domains: Mutex<BTreeMap<String, (DomainSpec, DomainState)>>,
+    /// When each domain last started: its simulated CPU time grows from there.
+    started: Mutex<BTreeMap<String, std::time::Instant>>,
 }
+
+/// The share of each vCPU a simulated guest keeps busy.
+pub const SIM_CPU_SHARE: f64 = 0.25;
 
 impl SimHypervisor {
     fn set(&self, name: &str, state: DomainState) -> DriverResult<()> {
@@ -38,7 +43,24 @@ impl Hypervisor for SimHypervisor {
             .lock()
             .expect("sim domains")
             .insert(spec.name.clone(), (spec.clone(), DomainState::Running));
+        self.started
+            .lock()
+            .expect("sim starts")
+            .insert(spec.name.clone(), std::time::Instant::now());
         Ok(())
+    }
+
+    fn usage(&self, name: &str) -> DriverResult<Option<super::GuestUsage>> {
+        let domains = self.domains.lock().expect("sim domains");
+        let Some((spec, DomainState::Running)) = domains.get(name) else {
+            return Ok(None);
+        };
+        let since = self.started.lock().expect("sim starts").get(name).copied();
+        let elapsed = since.map(|s| s.elapsed().as_secs_f64()).unwrap_or(0.0);
+        Ok(Some(super::GuestUsage {
+            cpu_seconds: elapsed * SIM_CPU_SHARE * f64::from(spec.vcpus),
+            memory_mib: spec.memory_mib / 2,
+        }))
     }
 
     fn shutdown(&self, name: &str) -> DriverResult<()> {

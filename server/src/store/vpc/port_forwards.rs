@@ -34,6 +34,14 @@ impl Store {
             .await?)
     }
 
+    /// Every account's port forwards (metering checks its ledger against them).
+    pub async fn port_forward_list_all(&self) -> Result<Vec<PortForwardRow>> {
+        Ok(port_forward::Entity::find()
+            .order_by_asc(port_forward::Column::HostPort)
+            .all(&self.db)
+            .await?)
+    }
+
     pub async fn port_forward_list(&self, account_id: &str) -> Result<Vec<PortForwardRow>> {
         Ok(port_forward::Entity::find()
             .filter(port_forward::Column::AccountId.eq(account_id))
