@@ -354,7 +354,8 @@ pub struct CapexComparison {
     /// Renting: this account's bill for the month (the forecast, for the running month).
     #[schema(value_type = String)]
     pub renting_per_month: Decimal,
-    /// vCPU-hours this account reserved in the month.
+    /// vCPU-hours this account reserved in the month (for the running month, what runs now
+    /// projected to its end, as the renting side is).
     #[schema(value_type = String)]
     pub reserved_vcpu_hours: Decimal,
     /// How much of the owned server that usage would fill, 0–100 %.

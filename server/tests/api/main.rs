@@ -3,6 +3,7 @@
 mod common;
 
 mod bad_input;
+mod billing;
 mod ec2_api;
 mod hardening;
 mod iam;

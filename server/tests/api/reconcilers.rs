@@ -10,7 +10,7 @@ async fn the_operator_sees_and_runs_every_reconciler() {
     let cloud = Cloud::start(Backend::Sqlite).await.expect("sqlite");
     let list = cloud.admin.list_reconcilers().await.unwrap().items;
     let names: Vec<&str> = list.iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, ["vpc", "sagas", "compute"]);
+    assert_eq!(names, ["vpc", "sagas", "compute", "billing"]);
     for r in &list {
         assert!(r.runs >= 1, "{} ran at start: {r:?}", r.name);
         assert!(r.last_error.is_none(), "{r:?}");
@@ -27,7 +27,10 @@ async fn the_operator_sees_and_runs_every_reconciler() {
 
     let e = cloud.admin.run_reconciler("nope").await.unwrap_err();
     assert_eq!(e.code(), Some(ErrorCode::NotFound));
-    assert!(e.to_string().contains("vpc, sagas, compute"), "{e}");
+    assert!(
+        e.to_string().contains("vpc, sagas, compute, billing"),
+        "{e}"
+    );
 
     // Tenants may not even look.
     let tenant = cloud.account("tenant").await;

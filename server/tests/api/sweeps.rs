@@ -117,6 +117,9 @@ pub(crate) const OPERATOR_ONLY: &[&str] = &[
     "instance_type_put",
     "host_list",
     "host_update",
+    "price_set",
+    "bill_summary",
+    "clock_set",
 ];
 
 /// The operations anyone may call: the rest must demand credentials.
@@ -216,6 +219,11 @@ pub(crate) fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
         }
         "key_pair_create" => json!({"name": "made-by-b"}),
         "host_update" => json!({"cpu_ratio": 16.0}),
+        "price_set" => json!({"sku": "ec2.disk", "currency": "USD", "unit_price": "0.09"}),
+        "budget_set" => json!({"amount": "10", "currency": "USD"}),
+        "clock_set" => json!({"factor": 3600}),
+        "capex" => json!({"currency": "USD", "purchase_price": "6000", "lifetime_months": 60,
+            "power_watts": 300, "electricity_price_per_kwh": "0.20", "server_vcpus": 32}),
         "run_instances" => {
             json!({"image_id": a.image, "instance_type": "t3.nano", "key_name": "a-key", "subnet_id": a.subnet})
         }
@@ -480,6 +488,9 @@ async fn cross_account_isolation(backend: Backend) {
                 for secret in secrets_of_a {
                     assert!(!text.contains(secret), "{what} leaks {secret}");
                 }
+            } else if matches!(op.method.as_str(), "GET" | "DELETE") && !op.has_body {
+                // B's own thing that B has not made (its budget).
+                assert_eq!(answer["code"], "NotFound", "{what}");
             } else {
                 // A body naming A's resources is refused as if they did not exist.
                 assert!(matches!(status, 400 | 403 | 409), "{what}");
