@@ -4,6 +4,7 @@
 //! its resources print, are in the service's own file.
 
 mod account;
+mod billing;
 mod ec2;
 mod hint;
 mod iam;
@@ -73,6 +74,9 @@ enum Command {
     /// Host ports forwarded to private addresses.
     #[command(subcommand, name = "port-forward")]
     PortForward(vpc::PortForwardCmd),
+    /// Metering and pay-as-you-go: prices, usage, bills, estimate, budgets, the demo clock.
+    #[command(subcommand)]
+    Billing(billing::BillingCmd),
     /// Check that the server answers.
     Health,
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
@@ -131,6 +135,8 @@ const OPERATOR_COMMANDS: &[&str] = &[
     "reconciler list",
     "reconciler run",
     "vpc reconcile",
+    "billing set-price",
+    "billing clock set",
 ];
 
 /// The words naming the command that ran, e.g. `host list`.
@@ -172,6 +178,7 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         Command::Sg(cmd) => vpc::sg(&conn.client()?, out, cmd).await,
         Command::Eni(cmd) => vpc::eni(&conn.client()?, out, cmd).await,
         Command::PortForward(cmd) => vpc::port_forward(&conn.client()?, out, cmd).await,
+        Command::Billing(cmd) => billing::billing(&conn.client()?, out, cmd).await,
     }
 }
 

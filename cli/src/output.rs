@@ -76,6 +76,10 @@ impl Out {
         Out { format }
     }
 
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
+    }
+
     /// A status line: on stdout for tables, on stderr in JSON mode so stdout stays parseable.
     pub fn message(&self, text: &str) {
         match self.format {

@@ -51,7 +51,12 @@ pub fn compare(
         let per_percent = i.renting_per_month / utilization.max(Decimal::new(1, 2));
         (owning / per_percent).round_dp(2).to_f64()
     };
-    let verdict = if i.renting_per_month < owning {
+    let verdict = if i.reserved_vcpu_hours.is_zero() {
+        format!(
+            "Nothing ran this month, so renting cost {}; an owned server would still cost {owning} a month, used or not.",
+            i.renting_per_month
+        )
+    } else if i.renting_per_month < owning {
         format!(
             "Renting is cheaper: {} against {} a month for owning. This usage fills {}% of the server; owning pays off from about {}% of it in use, all month.",
             i.renting_per_month,

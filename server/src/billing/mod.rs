@@ -16,6 +16,7 @@ pub mod capex;
 pub mod catalog;
 pub mod clock;
 pub mod meters;
+pub mod metrics;
 pub mod rating;
 pub mod reconciler;
 
@@ -60,6 +61,8 @@ pub struct Billing {
     inventories: Arc<RwLock<Vec<Arc<dyn Inventory>>>>,
     /// The last CPU reading per resource, to turn totals into samples.
     last_used: Arc<Mutex<HashMap<String, (std::time::Instant, f64)>>>,
+    /// Per-account figures for `/metrics`, refreshed by the reconciler.
+    gauges: Arc<Mutex<Vec<metrics::AccountGauges>>>,
 }
 
 impl Billing {
@@ -79,6 +82,7 @@ impl Billing {
             ledger: Arc::default(),
             inventories: Arc::default(),
             last_used: Arc::default(),
+            gauges: Arc::default(),
         };
         billing.catalog_load(price_file).await?;
         let mut clocks: HashMap<String, Vec<Segment>> = HashMap::new();

@@ -33,6 +33,7 @@ impl Reconciler for Billing {
             let mut fixed = self.ledger_reconcile().await?;
             self.sample().await?;
             fixed.extend(self.budget_check_all().await?);
+            self.metrics_refresh().await?;
             Ok(fixed)
         })
     }

@@ -169,6 +169,20 @@ async fn a_scripted_schedule_on_the_demo_clock_is_billed_to_the_second(backend: 
     assert_eq!(mark.factor, 3600);
     assert!(mark.note.contains("DEMO"), "{}", mark.note);
 
+    // Prometheus sees the month's cost (refreshed by the reconciler run above).
+    let metrics = reqwest::get(format!("{}/metrics", cloud.url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            r#"nuvem_billing_accrued_cost{account="lecture",currency="USD",demo="true"} 0.0441"#
+        ),
+        "{metrics}"
+    );
+
     // The same bill in BRL and as CSV.
     let brl = root
         .get_bill(&BillParams {
