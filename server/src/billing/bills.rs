@@ -145,7 +145,7 @@ impl Billing {
         let spans = self.spans(account_id, to).await?;
         let prices = self.price_book(account_id, currency).await?;
         let items = rating::line_items(&spans, &prices, from, to, now);
-        let total = items.iter().map(|i| i.amount).sum();
+        let total = items.iter().map(|i| i.amount).sum::<Decimal>().normalize();
         Ok(Rated {
             month,
             from,

@@ -243,7 +243,8 @@ pub fn line_items(
                 .units
                 .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero)
                 .normalize();
-            a.item.amount = round_money(a.units * a.item.unit_price);
+            a.item.amount = round_money(a.units * a.item.unit_price).normalize();
+            a.item.unit_price = a.item.unit_price.normalize();
             a.item
         })
         .collect();
