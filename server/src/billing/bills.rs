@@ -104,24 +104,39 @@ impl Billing {
         account_id: &str,
         until: DateTime<Utc>,
     ) -> Result<Vec<Interval>> {
-        let rows = self.store.usage_event_list(account_id, until).await?;
+        let rows = self
+            .store
+            .usage_event_list_for_rating(account_id, until)
+            .await?;
         let events: Vec<Event> = rows
             .into_iter()
-            .filter_map(|r| {
-                Some(Event {
-                    at: r.meter_at,
-                    change: super::change_parse(&r.change)?,
-                    service: r.service,
-                    resource_type: r.resource_type,
-                    resource_id: r.resource_id,
-                    dimensions: Dimensions {
-                        vcpus: r.vcpus.max(0) as u32,
-                        memory_mib: r.memory_mib.max(0) as u64,
-                        disk_gib: r.disk_gib.max(0) as u64,
-                        sku: r.sku,
-                    },
-                })
-            })
+            .filter_map(
+                |(
+                    at,
+                    service,
+                    resource_type,
+                    resource_id,
+                    change,
+                    vcpus,
+                    memory_mib,
+                    disk_gib,
+                    sku,
+                )| {
+                    Some(Event {
+                        at,
+                        change: super::change_parse(&change)?,
+                        service,
+                        resource_type,
+                        resource_id,
+                        dimensions: Dimensions {
+                            vcpus: vcpus.max(0) as u32,
+                            memory_mib: memory_mib.max(0) as u64,
+                            disk_gib: disk_gib.max(0) as u64,
+                            sku,
+                        },
+                    })
+                },
+            )
             .collect();
         Ok(rating::intervals(&events))
     }

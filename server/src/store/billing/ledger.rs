@@ -2,13 +2,27 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 
 use super::{UsageEventRow, UsageSampleRow};
 use crate::error::Result;
 use crate::store::Store;
 use crate::store::entity::billing::{usage_event, usage_sample};
+
+/// (meter_at, service, resource_type, resource_id, change, vcpus, memory_mib, disk_gib, sku)
+pub type RatingRow = (
+    DateTime<Utc>,
+    String,
+    String,
+    String,
+    String,
+    i32,
+    i64,
+    i64,
+    Option<String>,
+);
 
 impl Store {
     pub async fn usage_event_append(&self, row: UsageEventRow) -> Result<UsageEventRow> {
@@ -49,6 +63,36 @@ impl Store {
             .filter(usage_event::Column::MeterAt.lt(until))
             .order_by_asc(usage_event::Column::MeterAt)
             .order_by_asc(usage_event::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// What rating needs of an account's events before `until`, oldest first: fewer columns
+    /// than [`Store::usage_event_list`], read as plain tuples (a month can hold 100,000 rows).
+    pub async fn usage_event_list_for_rating(
+        &self,
+        account_id: &str,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<RatingRow>> {
+        use usage_event::Column as C;
+        Ok(usage_event::Entity::find()
+            .select_only()
+            .columns([
+                C::MeterAt,
+                C::Service,
+                C::ResourceType,
+                C::ResourceId,
+                C::Change,
+                C::Vcpus,
+                C::MemoryMib,
+                C::DiskGib,
+                C::Sku,
+            ])
+            .filter(C::AccountId.eq(account_id))
+            .filter(C::MeterAt.lt(until))
+            .order_by_asc(C::MeterAt)
+            .order_by_asc(C::Id)
+            .into_tuple()
             .all(&self.db)
             .await?)
     }

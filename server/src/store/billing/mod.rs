@@ -3,6 +3,8 @@
 mod budgets;
 mod clocks;
 mod ledger;
+
+pub use ledger::RatingRow;
 mod prices;
 
 pub use super::entity::billing::{
