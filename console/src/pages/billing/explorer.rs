@@ -99,11 +99,13 @@ fn Chart(bill: Bill) -> impl IntoView {
             }
         })
         .collect_view();
+    // The swatch's colour through `style:` (the CSSOM): the server's Content-Security-Policy
+    // refuses inline `style` attributes.
     let legend = names
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            view! { <span class="key"><span class="swatch" style=format!("background:{}", service_colour(i))></span>{n.clone()}</span> }
+            view! { <span class="key"><span class="swatch" style:background=service_colour(i)></span>{n.clone()}</span> }
         })
         .collect_view();
     let view_box = format!("0 0 {CHART_WIDTH} {}", CHART_HEIGHT + AXIS);
