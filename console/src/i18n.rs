@@ -1,5 +1,5 @@
-//! Every string of the console, in English and Brazilian Portuguese, through one table
-//! (`table.rs`); and the formatting of numbers, money and dates per language. A test fails when
+//! Every string of the console, in English and Brazilian Portuguese, through two tables
+//! (`table.rs`, and `billing.rs` for the Billing pages); and the formatting of numbers, money and dates per language. A test fails when
 //! a key the console uses is missing, a key of the table is used nowhere, or a translation is
 //! empty.
 
@@ -29,13 +29,20 @@ impl Lang {
     }
 }
 
+mod billing;
 mod table;
 
+pub use billing::BILLING;
 pub use table::TABLE;
+
+/// Every entry of both tables.
+pub fn entries() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    TABLE.iter().chain(BILLING)
+}
 
 /// The text of `key` in `lang`; the key itself when missing (a test keeps that from happening).
 pub fn t(lang: Lang, key: &str) -> &'static str {
-    match TABLE.iter().find(|(k, _, _)| *k == key) {
+    match entries().find(|(k, _, _)| *k == key) {
         Some((_, en, pt)) => match lang {
             Lang::En => en,
             Lang::PtBr => pt,
@@ -47,7 +54,14 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
 /// Groups thousands and sets the decimal mark as each language writes numbers.
 pub fn number(lang: Lang, value: f64, decimals: usize) -> String {
     let text = format!("{:.*}", decimals, value.abs());
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let sign = if value < 0.0 { "-" } else { "" };
+    format!("{sign}{}", localize(lang, &text))
+}
+
+/// `1234567.89` (digits, an optional `.` and decimals, no sign) as `lang` writes it:
+/// `1,234,567.89` or `1.234.567,89`. Exact decimals (money) are written through this too.
+pub fn localize(lang: Lang, digits: &str) -> String {
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let (group, mark) = match lang {
         Lang::En => (',', '.'),
         Lang::PtBr => ('.', ','),
@@ -59,11 +73,10 @@ pub fn number(lang: Lang, value: f64, decimals: usize) -> String {
         }
         grouped.push(c);
     }
-    let sign = if value < 0.0 { "-" } else { "" };
     if frac.is_empty() {
-        format!("{sign}{grouped}")
+        grouped
     } else {
-        format!("{sign}{grouped}{mark}{frac}")
+        format!("{grouped}{mark}{frac}")
     }
 }
 
@@ -93,7 +106,7 @@ mod tests {
     #[test]
     fn every_key_is_translated_once() {
         let mut seen = std::collections::BTreeSet::new();
-        for (k, en, pt) in TABLE {
+        for (k, en, pt) in entries() {
             assert!(seen.insert(*k), "key {k} appears twice");
             assert!(
                 !en.trim().is_empty() && !pt.trim().is_empty(),
@@ -148,7 +161,7 @@ mod tests {
         let used = keys_in_source();
         for (key, file) in &used {
             assert!(
-                TABLE.iter().any(|(k, _, _)| k == key),
+                entries().any(|(k, _, _)| k == key),
                 "{} uses key {key:?}, which the table lacks",
                 file.display()
             );
@@ -173,7 +186,7 @@ mod tests {
     #[test]
     fn every_key_of_the_table_is_used() {
         let used = keys_in_source();
-        for (k, _, _) in TABLE {
+        for (k, _, _) in entries() {
             assert!(
                 k.starts_with("quota.q.") || used.iter().any(|(u, _)| u == k),
                 "key {k} is in the table but no console source uses it"

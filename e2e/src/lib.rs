@@ -50,8 +50,8 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Starts the built `nuvem-server` on a free loopback port with the real host network and the
-/// given extra flags; returns the process and its URL.
+/// Starts the built `nuvem-server` on a free loopback port with the real host network (unless
+/// `extra` names a `--network-driver`) and the given extra flags; returns the process and its URL.
 pub fn start_server(data: &Path, pool: &str, extra: &[&str]) -> (Child, String) {
     let server = launch_server(data, pool, extra, Some(PASSWORD), "warn");
     (server.child, server.url)
@@ -75,16 +75,13 @@ pub fn launch_server(
     log: &str,
 ) -> LaunchedServer {
     let mut command = Command::new(bin("nuvem-server"));
+    command.args(["--listen", "127.0.0.1:0"]);
+    // The real host network unless the test chose one (the simulated one needs no root).
+    if !extra.contains(&"--network-driver") {
+        command.args(["--network-driver", "linux"]);
+    }
     command
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--network-driver",
-            "linux",
-            "--vpc-pool",
-            pool,
-            "--data-dir",
-        ])
+        .args(["--vpc-pool", pool, "--data-dir"])
         .arg(data)
         .args(extra)
         .env("NUVEM_LOG", log)

@@ -17,11 +17,13 @@
 //! Needs root, libvirt/QEMU, `nuvem-tiny` (`NUVEM_TEST_IMAGES_DIR`), chromium and chromium-driver,
 //! the built console (`NUVEM_TEST_CONSOLE_DIR`) and the built `nuvem-server` and `cloudctl`.
 
+mod browser;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use browser::*;
+use fantoccini::Locator;
 use nuvem_e2e::*;
 use serde_json::{Value, json};
 
@@ -29,18 +31,13 @@ const POOL: &str = "10.124.0.0/16";
 
 /// The pages, as the address names them, and an element only that page shows (one the console
 /// had before pages said `data-page`, so that this test also reads older builds).
-const PAGES: [(&str, &str); 4] = [
+const PAGES: [(&str, &str); 5] = [
     ("home", "#home-title"),
     ("iam", "#users"),
     ("network", "#vpcs"),
     ("instances", "#launch-form"),
+    ("billing", "#billing-views"),
 ];
-
-fn artifacts() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// What the test needs, or why it is skipped (never in CI).
 fn prerequisites() -> Option<(PathBuf, PathBuf)> {
@@ -77,84 +74,7 @@ fn prerequisites() -> Option<(PathBuf, PathBuf)> {
     }
 }
 
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_chromedriver() -> (Driver, u16) {
-    let port = 9515 + (std::process::id() % 400) as u16;
-    let child = Command::new("/usr/bin/chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (Driver(child), port)
-}
-
-/// The browser, and where its log is read.
-struct Browser {
-    c: Client,
-    port: u16,
-    session: String,
-}
-
-async fn browser(port: u16, profile: &std::path::Path) -> Browser {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                format!("--user-data-dir={}", profile.display()),
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-                "--window-size=1280,900"]
-        }),
-    );
-    // Every console message, uncaught exception and failed load, read by `Browser::log`.
-    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
-    let c = ClientBuilder::native()
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("connect to chromedriver");
-    let session = c.session_id().await.unwrap().expect("a session");
-    Browser { c, port, session }
-}
-
 impl Browser {
-    /// Fails on anything wrong the browser logged since the last check: a panic or a
-    /// `RuntimeError` always, and any other SEVERE entry unless it contains one of `expected`
-    /// (e.g. `status of 400` for a request the step makes to be refused). Warnings are printed.
-    async fn log_is_clean(&self, step: &str, expected: &[&str]) {
-        for e in browser_log(self.port, &self.session) {
-            let level = e["level"].as_str().unwrap_or_default();
-            let message = e["message"].as_str().unwrap_or_default();
-            let fatal = ["panicked", "RuntimeError", "unreachable"]
-                .iter()
-                .any(|f| message.contains(f));
-            let allowed = !fatal && expected.iter().any(|x| message.contains(x));
-            if fatal || (level == "SEVERE" && !allowed) {
-                shot(&self.c, "failure").await;
-                panic!("the browser logged, {step}: {level} {message}");
-            }
-            if level == "WARNING" || level == "SEVERE" {
-                eprintln!("browser log, {step}: {level} {message}");
-            }
-        }
-    }
-
     /// Waits until the page `name` is shown, the address names it, and exactly one tab is active:
     /// its own.
     async fn at(&self, name: &str) {
@@ -195,118 +115,6 @@ impl Browser {
         click(&self.c, &format!("#nav-{name}")).await;
         self.at(name).await;
     }
-
-    async fn sign_in(&self) {
-        fill(&self.c, "#account", "admin").await;
-        fill(&self.c, "#user", "root").await;
-        fill(&self.c, "#password", PASSWORD).await;
-        click(&self.c, "#signin").await;
-        until_text(&self.c, "#who", "root@admin", 20).await;
-    }
-
-    async fn select(&self, css: &str, value: &str) {
-        self.c
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap()
-            .select_by_value(value)
-            .await
-            .unwrap();
-    }
-
-    /// Clicks what asks before deleting, and says yes.
-    async fn click_and_confirm(&self, css: &str) {
-        click(&self.c, css).await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.c.accept_alert().await.is_err() {
-            assert!(Instant::now() < deadline, "{css} asked nothing");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-/// A screenshot with `css` scrolled to the top of the window.
-async fn shot_at(c: &Client, css: &str, name: &str) {
-    c.execute(
-        "document.querySelector(arguments[0]).scrollIntoView()",
-        vec![json!(css)],
-    )
-    .await
-    .unwrap();
-    shot(c, name).await;
-}
-
-async fn shot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
-}
-
-async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn fill(c: &Client, css: &str, value: &str) {
-    let e = c
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap();
-    e.clear().await.unwrap();
-    e.send_keys(value).await.unwrap();
-}
-
-async fn click(c: &Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Waits until `css` shows text containing `needle` (or, `gone`, no longer does).
-async fn until(c: &Client, css: &str, needle: &str, gone: bool, secs: u64) -> String {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let t = match c.find(Locator::Css(css)).await {
-            Ok(e) => e.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if t.contains(needle) != gone {
-            return t;
-        }
-        if Instant::now() > deadline {
-            shot(c, "failure").await;
-            let what = if gone { "kept showing" } else { "never showed" };
-            panic!("{css} {what} {needle:?}; it shows {t:?} (see e2e/artifacts/failure.png)");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-async fn until_text(c: &Client, css: &str, needle: &str, secs: u64) -> String {
-    until(c, css, needle, false, secs).await
-}
-
-async fn until_gone(c: &Client, css: &str, needle: &str, secs: u64) {
-    until(c, css, needle, true, secs).await;
-}
-
-/// The elements matching `css` now.
-async fn count(c: &Client, css: &str) -> usize {
-    c.find_all(Locator::Css(css)).await.unwrap().len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -494,7 +302,7 @@ async fn routing_follows_the_browser(b: &Browser, url: &str) {
     for (p, _) in PAGES {
         b.go(p).await;
     }
-    for p in ["network", "iam", "home"] {
+    for p in ["instances", "network", "iam", "home"] {
         b.c.back().await.unwrap();
         b.at(p).await;
     }

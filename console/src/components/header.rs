@@ -8,7 +8,7 @@ use nuvem_api::iam::Account;
 use crate::api;
 use crate::app::{ctx, tr};
 use crate::i18n::Lang;
-use crate::model::Page;
+use crate::model::{BillingView, Page};
 
 #[component]
 pub fn LangSwitch() -> impl IntoView {
@@ -71,7 +71,8 @@ fn AccountSwitch() -> impl IntoView {
 }
 
 /// A tab is a link to its page's address: following it, Back and Forward all change the hash,
-/// which the page follows (`app`). Exactly one tab is active: the page the address names.
+/// which the page follows (`app`). Exactly one tab is active: the page the address names (for
+/// Billing, any of its views).
 #[component]
 fn Tab<L>(page: Page, label: L) -> impl IntoView
 where
@@ -79,7 +80,7 @@ where
 {
     let c = ctx();
     let id = format!("nav-{}", page.name());
-    let on = move || c.page.get() == page;
+    let on = move || c.page.get().tab() == page;
     view! {
         <a href=page.hash() id=id class=move || if on() { "active" } else { "" }
             aria-current=move || on().then_some("page")>{label}</a>
@@ -116,6 +117,7 @@ pub fn Header() -> impl IntoView {
                 <Tab page=Page::Iam label=tr("nav.iam")/>
                 <Tab page=Page::Network label=tr("nav.network")/>
                 <Tab page=Page::Instances label=tr("nav.instances")/>
+                <Tab page=Page::Billing(BillingView::Costs) label=tr("nav.billing")/>
             </nav>
             <span class="who" id="who">{move || c.identity.get().map(|i| format!("{}@{}", i.user, i.account_name)).unwrap_or_default()}</span>
             <AccountSwitch/>

@@ -9,17 +9,65 @@ pub enum Page {
     Iam,
     Network,
     Instances,
+    /// Billing has views of its own (`#/billing/budgets`), each with its own address, so that a
+    /// lecture can link straight to the budgets or the calculator.
+    Billing(BillingView),
+}
+
+/// The views of the Billing page, in the order of its sub-navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillingView {
+    /// The running month: estimate, live meter, cost per day, line items, reserved against used.
+    Costs,
+    Budgets,
+    Prices,
+    Capex,
+}
+
+impl BillingView {
+    pub const ALL: [BillingView; 4] = [
+        BillingView::Costs,
+        BillingView::Budgets,
+        BillingView::Prices,
+        BillingView::Capex,
+    ];
+
+    /// The view's name in the address (`#/billing/<name>`) and in `data-view`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BillingView::Costs => "costs",
+            BillingView::Budgets => "budgets",
+            BillingView::Prices => "prices",
+            BillingView::Capex => "capex",
+        }
+    }
 }
 
 impl Page {
-    /// Every page, in the order of the header's tabs.
-    pub const ALL: [Page; 4] = [Page::Home, Page::Iam, Page::Network, Page::Instances];
+    /// Every page, in the order of the header's tabs (Billing by its first view).
+    pub const ALL: [Page; 5] = [
+        Page::Home,
+        Page::Iam,
+        Page::Network,
+        Page::Instances,
+        Page::Billing(BillingView::Costs),
+    ];
 
-    /// The page `hash` names (`#/iam`, `#iam`, `#/iam/`); `None` when it names none, which the
-    /// console replaces with [`Page::Home`]'s hash so that the address says what is shown.
+    /// The page `hash` names (`#/iam`, `#iam`, `#/iam/`, `#/billing/capex`); `None` when it
+    /// names none, which the console replaces with [`Page::Home`]'s hash so that the address
+    /// says what is shown.
     pub fn from_hash(hash: &str) -> Option<Page> {
-        let name = hash.trim_start_matches('#').trim_matches('/');
-        Page::ALL.into_iter().find(|p| p.name() == name)
+        let path = hash.trim_start_matches('#').trim_matches('/');
+        let (name, view) = path.split_once('/').unwrap_or((path, ""));
+        match (name, view) {
+            ("billing", "") => Some(Page::Billing(BillingView::Costs)),
+            ("billing", v) => BillingView::ALL
+                .into_iter()
+                .find(|b| b.name() == v)
+                .map(Page::Billing),
+            (_, "") => Page::ALL.into_iter().find(|p| p.name() == name),
+            _ => None,
+        }
     }
 
     /// The page's name in the address and in `data-page`, which the browser test reads.
@@ -29,11 +77,24 @@ impl Page {
             Page::Iam => "iam",
             Page::Network => "network",
             Page::Instances => "instances",
+            Page::Billing(_) => "billing",
         }
     }
 
     pub fn hash(self) -> String {
-        format!("#/{}", self.name())
+        match self {
+            Page::Billing(BillingView::Costs) => "#/billing".to_owned(),
+            Page::Billing(v) => format!("#/billing/{}", v.name()),
+            p => format!("#/{}", p.name()),
+        }
+    }
+
+    /// The header's tab this page is under: every Billing view is under the Billing tab.
+    pub fn tab(self) -> Page {
+        match self {
+            Page::Billing(_) => Page::Billing(BillingView::Costs),
+            p => p,
+        }
     }
 }
 
@@ -46,14 +107,32 @@ mod tests {
         for p in Page::ALL {
             assert_eq!(Page::from_hash(&p.hash()), Some(p));
         }
+        for v in BillingView::ALL {
+            let p = Page::Billing(v);
+            assert_eq!(Page::from_hash(&p.hash()), Some(p));
+            assert_eq!(p.tab(), Page::Billing(BillingView::Costs));
+        }
         assert_eq!(Page::from_hash("#iam"), Some(Page::Iam));
         assert_eq!(Page::from_hash("#/network/"), Some(Page::Network));
+        assert_eq!(
+            Page::from_hash("#/billing/costs"),
+            Some(Page::Billing(BillingView::Costs))
+        );
+        assert_eq!(Page::Billing(BillingView::Capex).hash(), "#/billing/capex");
     }
 
     #[test]
     fn an_address_naming_no_page_is_none() {
         // The console then shows Home and says so in the address.
-        for h in ["", "#", "#/", "#/nope", "#/iamx"] {
+        for h in [
+            "",
+            "#",
+            "#/",
+            "#/nope",
+            "#/iamx",
+            "#/billing/nope",
+            "#/iam/users",
+        ] {
             assert_eq!(Page::from_hash(h), None, "{h:?}");
         }
     }

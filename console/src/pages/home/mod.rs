@@ -10,7 +10,7 @@ use nuvem_api::iam::Quota;
 use crate::app::{ctx, tr};
 use crate::components::{Bar, Loaded, ResourceTable, Scope};
 use crate::i18n;
-use crate::model::Page;
+use crate::model::{BillingView, Page};
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -33,6 +33,12 @@ pub fn Home() -> impl IntoView {
             tr("svc.ec2.nist"),
             tr("model.iaas"),
             Page::Instances,
+        ),
+        (
+            tr("svc.billing"),
+            tr("svc.billing.nist"),
+            tr("model.platform"),
+            Page::Billing(BillingView::Costs),
         ),
     ];
     let operator = move || c.identity.get().is_some_and(|i| i.is_operator);
