@@ -106,18 +106,50 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(UsageEvents::Table)
                     .col(id(UsageEvents::Id))
-                    .col(ColumnDef::new(UsageEvents::AccountId).string_len(64).not_null())
-                    .col(ColumnDef::new(UsageEvents::Service).string_len(32).not_null())
-                    .col(ColumnDef::new(UsageEvents::ResourceType).string_len(32).not_null())
-                    .col(ColumnDef::new(UsageEvents::ResourceId).string_len(128).not_null())
-                    .col(ColumnDef::new(UsageEvents::Change).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(UsageEvents::AccountId)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(UsageEvents::Service)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(UsageEvents::ResourceType)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(UsageEvents::ResourceId)
+                            .string_len(128)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(UsageEvents::Change)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(UsageEvents::Vcpus).integer().not_null())
-                    .col(ColumnDef::new(UsageEvents::MemoryMib).big_integer().not_null())
-                    .col(ColumnDef::new(UsageEvents::DiskGib).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(UsageEvents::MemoryMib)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(UsageEvents::DiskGib)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(UsageEvents::Sku).string_len(128).null())
                     .col(at(UsageEvents::MeterAt))
                     .col(at(UsageEvents::RecordedAt))
-                    .col(ColumnDef::new(UsageEvents::Source).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(UsageEvents::Source)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -136,12 +168,28 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(UsageSamples::Table)
                     .col(id(UsageSamples::Id))
-                    .col(ColumnDef::new(UsageSamples::AccountId).string_len(64).not_null())
-                    .col(ColumnDef::new(UsageSamples::ResourceId).string_len(128).not_null())
+                    .col(
+                        ColumnDef::new(UsageSamples::AccountId)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(UsageSamples::ResourceId)
+                            .string_len(128)
+                            .not_null(),
+                    )
                     .col(at(UsageSamples::MeterAt))
-                    .col(ColumnDef::new(UsageSamples::RealSeconds).double().not_null())
+                    .col(
+                        ColumnDef::new(UsageSamples::RealSeconds)
+                            .double()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(UsageSamples::CpuSeconds).double().not_null())
-                    .col(ColumnDef::new(UsageSamples::MemoryMib).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(UsageSamples::MemoryMib)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -174,7 +222,11 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(BillingClocks::Table)
                     .col(id(BillingClocks::Id))
-                    .col(ColumnDef::new(BillingClocks::AccountId).string_len(64).not_null())
+                    .col(
+                        ColumnDef::new(BillingClocks::AccountId)
+                            .string_len(64)
+                            .not_null(),
+                    )
                     .col(at(BillingClocks::RealFrom))
                     .col(at(BillingClocks::MeterFrom))
                     .col(ColumnDef::new(BillingClocks::Factor).integer().not_null())
@@ -194,7 +246,11 @@ impl MigrationTrait for Migration {
                     )
                     .col(ColumnDef::new(Budgets::Amount).string_len(40).not_null())
                     .col(ColumnDef::new(Budgets::Currency).string_len(3).not_null())
-                    .col(ColumnDef::new(Budgets::Thresholds).string_len(255).not_null())
+                    .col(
+                        ColumnDef::new(Budgets::Thresholds)
+                            .string_len(255)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Budgets::HardLimit).boolean().not_null())
                     .col(at(Budgets::UpdatedAt))
                     .to_owned(),
@@ -205,10 +261,18 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(BudgetAlerts::Table)
                     .col(id(BudgetAlerts::Id))
-                    .col(ColumnDef::new(BudgetAlerts::AccountId).string_len(64).not_null())
+                    .col(
+                        ColumnDef::new(BudgetAlerts::AccountId)
+                            .string_len(64)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(BudgetAlerts::Month).string_len(7).not_null())
                     .col(ColumnDef::new(BudgetAlerts::Threshold).integer().not_null())
-                    .col(ColumnDef::new(BudgetAlerts::Spent).string_len(40).not_null())
+                    .col(
+                        ColumnDef::new(BudgetAlerts::Spent)
+                            .string_len(40)
+                            .not_null(),
+                    )
                     .col(at(BudgetAlerts::MeterAt))
                     .col(ColumnDef::new(BudgetAlerts::Action).text().not_null())
                     .to_owned(),

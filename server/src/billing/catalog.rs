@@ -250,8 +250,7 @@ impl Billing {
             .price_list()
             .await?
             .into_iter()
-            .filter(|p| p.sku == sku && p.currency == currency.as_str() && p.effective_from <= now)
-            .next_back()
+            .rfind(|p| p.sku == sku && p.currency == currency.as_str() && p.effective_from <= now)
             .and_then(|p| p.unit_price.parse().ok()))
     }
 

@@ -136,11 +136,12 @@ pub fn intervals(events: &[Event]) -> Vec<Interval> {
             let okey = (key.0.clone(), key.1.clone(), line.usage_type);
             let was = on(before);
             let is = on(after);
-            if was && (!is || resized) {
-                if let Some(mut i) = open.remove(&okey) {
-                    i.end = Some(e.at);
-                    done.push(i);
-                }
+            if was
+                && (!is || resized)
+                && let Some(mut i) = open.remove(&okey)
+            {
+                i.end = Some(e.at);
+                done.push(i);
             }
             if is && (!was || resized) {
                 open.insert(
