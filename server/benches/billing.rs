@@ -53,6 +53,7 @@ impl Inventory for Fleet {
                             memory_mib: 512,
                             disk_gib: 1,
                             sku: Some("t3.nano".into()),
+                            ..Default::default()
                         },
                     })
                     .collect(),

@@ -126,6 +126,7 @@ mod tests {
             memory_mib: 1024,
             disk_gib: 8,
             sku: Some("t3.micro".into()),
+            ..Default::default()
         };
         assert_eq!((m.lines[0].sku)(&d), "ec2.instance.t3.micro");
         assert_eq!((m.lines[1].scale)(&d), Decimal::from(8));

@@ -307,6 +307,7 @@ mod tests {
                 memory_mib: 1024,
                 disk_gib: 8,
                 sku: Some("t3.micro".into()),
+                ..Default::default()
             },
         }
     }
