@@ -9,6 +9,7 @@ mod m20261129_000003_compute;
 mod m20261201_000004_security;
 mod m20261202_000005_platform;
 mod m20261202_000006_name_widths;
+mod m20261202_000007_storage;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_security::Migration),
             Box::new(m20261202_000005_platform::Migration),
             Box::new(m20261202_000006_name_widths::Migration),
+            Box::new(m20261202_000007_storage::Migration),
         ]
     }
 }

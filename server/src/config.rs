@@ -11,7 +11,7 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/nuvem";
 /// Flags of `nuvem-server serve` (each also read from its environment variable).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// TOML configuration file (keys: listen, data_dir, database_url, log, session_ttl_seconds, workers).
+    /// TOML configuration file (keys: listen, data_dir, database_url, log, session_ttl_seconds, workers, s3_listen, s3_engine_file, ...).
     #[arg(long, env = "NUVEM_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -68,6 +68,14 @@ pub struct ServeArgs {
     /// The only directory ImportImage copies host files from [default: <data-dir>/import].
     #[arg(long, env = "NUVEM_IMAGE_IMPORT_DIR")]
     pub image_import_dir: Option<PathBuf>,
+    /// Address of Nuvem's S3 endpoint [default: 127.0.0.1:9000].
+    #[arg(long, env = "NUVEM_S3_LISTEN")]
+    pub s3_listen: Option<String>,
+    /// The S3 engine's file (TOML: endpoint, region, access_key, secret_key; 0600) [default:
+    /// <data-dir>/s3-engine/engine.toml, written by infra/seaweedfs.sh; without it object storage
+    /// is off].
+    #[arg(long, env = "NUVEM_S3_ENGINE_FILE")]
+    pub s3_engine_file: Option<PathBuf>,
 }
 
 /// Which hypervisor driver the compute service uses.
@@ -109,6 +117,8 @@ struct FileConfig {
     accelerator: Option<String>,
     console_dir: Option<PathBuf>,
     image_import_dir: Option<PathBuf>,
+    s3_listen: Option<String>,
+    s3_engine_file: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -146,6 +156,17 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// The only directory ImportImage reads host files from.
     pub image_import_dir: PathBuf,
+    /// Where Nuvem's S3 endpoint listens.
+    pub s3_listen: String,
+    /// The S3 engine's file; `None`: object storage is off.
+    pub s3_engine_file: Option<PathBuf>,
+}
+
+pub const DEFAULT_S3_LISTEN: &str = "127.0.0.1:9000";
+
+/// Where `infra/seaweedfs.sh` keeps the embedded engine's file, under the data directory.
+pub fn default_s3_engine_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("s3-engine").join("engine.toml")
 }
 
 pub const DEFAULT_PORT_FORWARD_PORTS: &str = "20000-29999";
@@ -248,7 +269,16 @@ impl Config {
             .image_import_dir
             .or(file.image_import_dir)
             .unwrap_or_else(|| data_dir.join("import"));
+        let s3_engine_file = match args.s3_engine_file.or(file.s3_engine_file) {
+            Some(f) => Some(f),
+            None => Some(default_s3_engine_file(&data_dir)).filter(|f| f.exists()),
+        };
         Ok(Config {
+            s3_listen: args
+                .s3_listen
+                .or(file.s3_listen)
+                .unwrap_or_else(|| DEFAULT_S3_LISTEN.to_owned()),
+            s3_engine_file,
             image_import_dir,
             sign_in_throttle: Default::default(),
             hashing_queue: DEFAULT_HASHING_QUEUE,
@@ -315,6 +345,8 @@ impl Config {
             console_dir: data_dir.join("console"),
             admin_password: None,
             image_import_dir: data_dir.join("import"),
+            s3_listen: "127.0.0.1:0".to_owned(),
+            s3_engine_file: None,
         }
     }
 }

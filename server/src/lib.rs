@@ -15,6 +15,7 @@ pub mod platform;
 pub mod reconcile;
 pub mod saga;
 pub mod server;
+pub mod storage;
 pub mod store;
 pub mod usage;
 pub mod vpc;
@@ -26,6 +27,8 @@ pub struct Nuvem {
     pub iam: iam::Iam,
     pub vpc: vpc::Vpc,
     pub compute: compute::Compute,
+    /// Object storage; `None` when no S3 engine is configured.
+    pub storage: Option<storage::Storage>,
     /// Lifecycle changes of what costs, as the services report them (metering subscribes).
     pub usage: usage::Usage,
     /// Multi-step operations, persisted so that a restart finishes or unwinds them.

@@ -32,6 +32,8 @@ pub struct Running {
     /// What this start did about the operator account.
     pub bootstrap: Bootstrap,
     pub data_dir: PathBuf,
+    /// Nuvem's S3 endpoint, when object storage is on.
+    pub s3: Option<crate::storage::S3Endpoint>,
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -49,8 +51,16 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
+    /// `http://host:port` of the S3 endpoint, when object storage is on.
+    pub fn s3_url(&self) -> Option<String> {
+        self.s3.as_ref().map(|s| s.url())
+    }
+
     /// Stops accepting, lets requests in flight finish, and waits.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
+        if let Some(s3) = self.s3.take() {
+            s3.stop().await;
+        }
         self.nuvem.reconcilers.shutdown();
         self.nuvem.compute.shutdown();
         self.handle.stop(true).await;
@@ -59,8 +69,11 @@ impl Running {
     }
 
     /// Runs until the server stops (SIGINT/SIGTERM trigger a graceful stop).
-    pub async fn wait(self) -> anyhow::Result<()> {
+    pub async fn wait(mut self) -> anyhow::Result<()> {
         self.task.await??;
+        if let Some(s3) = self.s3.take() {
+            s3.stop().await;
+        }
         self.nuvem.reconcilers.shutdown();
         self.nuvem.compute.shutdown();
         release(&self.nuvem).await;
@@ -284,11 +297,37 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
         anyhow::anyhow!("cannot reconcile the guests with libvirt ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated")
     })?;
     reconcilers.start();
+    let storage = match &config.s3_engine_file {
+        Some(file) => {
+            let engine = crate::storage::EngineConfig::load(file)?;
+            tracing::info!(engine = %engine.endpoint, "object storage on, with this S3 engine");
+            Some(crate::storage::Storage::new(
+                store.clone(),
+                iam.clone(),
+                &engine,
+                Platform {
+                    sagas: sagas.clone(),
+                    usage: usage.clone(),
+                },
+            ))
+        }
+        None => {
+            tracing::info!(
+                "object storage off: no S3 engine file (start one with infra/seaweedfs.sh start)"
+            );
+            None
+        }
+    };
+    let s3 = match &storage {
+        Some(s) => Some(crate::storage::S3Endpoint::start(s.clone(), &config.s3_listen).await?),
+        None => None,
+    };
     let nuvem = Nuvem {
         store,
         iam,
         vpc,
         compute,
+        storage,
         usage,
         sagas,
         reconcilers,
@@ -314,6 +353,7 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
         nuvem,
         bootstrap,
         data_dir: config.data_dir,
+        s3,
         handle,
         task,
     })

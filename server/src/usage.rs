@@ -32,6 +32,14 @@ pub struct Dimensions {
     pub disk_gib: u64,
     /// The instance type (or another catalog name) the price is looked up by.
     pub sku: Option<String>,
+    /// Object storage: the bucket's bytes stored when the event was made.
+    pub storage_bytes: u64,
+    /// Object storage: requests since the bucket's previous event, by AWS's price classes —
+    /// tier 1 is PUT, COPY, POST and LIST; tier 2 is GET, HEAD and the rest (DELETE is free).
+    pub requests_tier1: u64,
+    pub requests_tier2: u64,
+    /// Object storage: bytes sent to clients since the bucket's previous event.
+    pub bytes_out: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

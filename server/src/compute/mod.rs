@@ -148,6 +148,7 @@ impl Compute {
                 memory_mib: row.memory_mib.max(0) as u64,
                 disk_gib: row.disk_gib.max(0) as u64,
                 sku: Some(row.instance_type.clone()),
+                ..Default::default()
             },
         });
     }

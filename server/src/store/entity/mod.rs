@@ -3,6 +3,7 @@
 pub mod access_key;
 pub mod account;
 pub mod account_quota;
+pub mod bucket;
 pub mod compute;
 pub mod group;
 pub mod group_member;

@@ -1,0 +1,73 @@
+//! Counting what object storage is priced by: requests per bucket in AWS's two price classes and
+//! the bytes sent out. Usage events carry what was counted since a bucket's previous event
+//! (`Storage::report` takes it); the running totals are Prometheus counters.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// AWS's request price classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestClass {
+    /// PUT, COPY, POST, LIST.
+    Tier1,
+    /// GET, HEAD and the rest.
+    Tier2,
+    /// DELETE and abort: not charged.
+    Free,
+}
+
+/// What one bucket used since it was last taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counted {
+    pub tier1: u64,
+    pub tier2: u64,
+    pub bytes_out: u64,
+}
+
+#[derive(Default)]
+pub struct Meter {
+    since_event: Mutex<HashMap<String, Counted>>,
+    totals: Mutex<HashMap<String, Counted>>,
+}
+
+impl Meter {
+    pub fn request(&self, bucket: &str, class: RequestClass, bytes_out: u64) {
+        let add = |c: &mut Counted| {
+            match class {
+                RequestClass::Tier1 => c.tier1 += 1,
+                RequestClass::Tier2 => c.tier2 += 1,
+                RequestClass::Free => {}
+            }
+            c.bytes_out += bytes_out;
+        };
+        for map in [&self.since_event, &self.totals] {
+            let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+            add(map.entry(bucket.to_owned()).or_default());
+        }
+    }
+
+    /// What `bucket` used since the previous call, and zero from now on.
+    pub fn take(&self, bucket: &str) -> Counted {
+        self.since_event
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(bucket)
+            .unwrap_or_default()
+    }
+
+    /// A deleted bucket's counters go (its last event carried them).
+    pub fn forget(&self, bucket: &str) {
+        self.totals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(bucket);
+    }
+
+    /// Running totals per bucket since the server started.
+    pub fn totals(&self) -> Vec<(String, Counted)> {
+        let map = self.totals.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<_> = map.iter().map(|(b, c)| (b.clone(), *c)).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+}
