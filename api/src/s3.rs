@@ -87,7 +87,10 @@ pub enum PolicyPrincipal {
 #[derive(Debug, Clone, Copy)]
 pub enum Caller<'a> {
     Anonymous,
-    User { account_id: &'a str, user_nrn: &'a str },
+    User {
+        account_id: &'a str,
+        user_nrn: &'a str,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +179,11 @@ fn principals(at: &str, value: Option<&Value>) -> Result<Vec<PolicyPrincipal>, P
         }
     };
     let names = match value {
-        None => return err(format!("{at}: \"Principal\" is missing (a bucket policy names who it applies to)")),
+        None => {
+            return err(format!(
+                "{at}: \"Principal\" is missing (a bucket policy names who it applies to)"
+            ));
+        }
         Some(Value::String(s)) if s == "*" => vec![s.clone()],
         Some(Value::Object(map)) if !map.is_empty() => {
             let mut names = Vec::new();
@@ -218,7 +225,10 @@ pub fn parse_bucket_policy(bucket: &str, doc: &Value) -> Result<BucketPolicy, Po
         }
     }
     if map.get("Version") != Some(&Value::String(policy::POLICY_VERSION.to_owned())) {
-        return err(format!("\"Version\" must be \"{}\"", policy::POLICY_VERSION));
+        return err(format!(
+            "\"Version\" must be \"{}\"",
+            policy::POLICY_VERSION
+        ));
     }
     let items: Vec<&Value> = match map.get("Statement") {
         Some(Value::Array(items)) if !items.is_empty() => items.iter().collect(),
@@ -312,7 +322,16 @@ mod tests {
         for ok in ["abc", "my-bucket.2026", "a1b"] {
             assert!(check_bucket_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "Abc", "-abc", "abc-", "a..b", "192.168.1.1", "a_b", &"a".repeat(64)] {
+        for bad in [
+            "ab",
+            "Abc",
+            "-abc",
+            "abc-",
+            "a..b",
+            "192.168.1.1",
+            "a_b",
+            &"a".repeat(64),
+        ] {
             assert!(check_bucket_name(bad).is_err(), "{bad}");
         }
     }
@@ -347,15 +366,27 @@ mod tests {
     #[test]
     fn malformed_bucket_policies_are_refused_with_a_reason() {
         let cases = [
-            (json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                "Action": "s3:GetObject", "Resource": "nrn:nuvem:s3:::b1/*"}]}), "Principal"),
-            (json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
-                "Action": "s3:GetObject", "Resource": "nrn:nuvem:s3:::other/*"}]}), "outside"),
-            (json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
-                "Action": "iam:ListUsers", "Resource": "nrn:nuvem:s3:::b1"}]}), "not an s3"),
-            (json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            (
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "s3:GetObject", "Resource": "nrn:nuvem:s3:::b1/*"}]}),
+                "Principal",
+            ),
+            (
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+                "Action": "s3:GetObject", "Resource": "nrn:nuvem:s3:::other/*"}]}),
+                "outside",
+            ),
+            (
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+                "Action": "iam:ListUsers", "Resource": "nrn:nuvem:s3:::b1"}]}),
+                "not an s3",
+            ),
+            (
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
                 "Principal": {"Nuvem": "alice"}, "Action": "s3:GetObject",
-                "Resource": "nrn:nuvem:s3:::b1/*"}]}), "principal"),
+                "Resource": "nrn:nuvem:s3:::b1/*"}]}),
+                "principal",
+            ),
         ];
         for (doc, needle) in cases {
             let e = parse_bucket_policy("b1", &doc).unwrap_err();

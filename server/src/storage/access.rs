@@ -25,7 +25,7 @@ pub(super) struct S3Caller(pub Option<Principal>);
 #[derive(Debug)]
 pub(super) enum Denied {
     NoSuchBucket(String),
-    AccessDenied(String),
+    Refused(String),
     Failed(Error),
 }
 
@@ -41,7 +41,7 @@ impl From<Denied> for S3Error {
             Denied::NoSuchBucket(b) => {
                 s3_error!(NoSuchBucket, "the bucket '{b}' does not exist")
             }
-            Denied::AccessDenied(m) => S3Error::with_message(S3ErrorCode::AccessDenied, m),
+            Denied::Refused(m) => S3Error::with_message(S3ErrorCode::AccessDenied, m),
             Denied::Failed(e) => s3_error_of(e),
         }
     }
@@ -135,15 +135,16 @@ impl Storage {
         let owner = caller.is_some_and(|p| p.account.id == row.account_id);
         // The owner's root may always mend the bucket policy: a Deny for everyone must not lock
         // the bucket for good (AWS keeps the same way out).
-        let mending = owner
-            && caller.is_some_and(|p| p.user.is_root)
-            && action.ends_with("BucketPolicy");
+        let mending =
+            owner && caller.is_some_and(|p| p.user.is_root) && action.ends_with("BucketPolicy");
         if let Decision::ExplicitDeny { sid, .. } = &from_bucket
             && !mending
         {
-            return Err(Denied::AccessDenied(format!(
+            return Err(Denied::Refused(format!(
                 "{name} may not {action} on {resource}: explicitly denied by the bucket policy{}",
-                sid.as_ref().map(|s| format!(" (statement {s})")).unwrap_or_default()
+                sid.as_ref()
+                    .map(|s| format!(" (statement {s})"))
+                    .unwrap_or_default()
             )));
         }
         let bucket_allows = matches!(from_bucket, Decision::Allow { .. });
@@ -151,14 +152,14 @@ impl Storage {
             return if bucket_allows {
                 Ok(())
             } else {
-                Err(Denied::AccessDenied(format!(
+                Err(Denied::Refused(format!(
                     "anonymous requests may not {action} on {resource}: the bucket policy does not allow it"
                 )))
             };
         };
         let own_side = self.iam.identity_decision(p, action, resource).await?;
         if let Decision::ExplicitDeny { policy, .. } = &own_side {
-            return Err(Denied::AccessDenied(format!(
+            return Err(Denied::Refused(format!(
                 "{name} may not {action} on {resource}: explicitly denied by policy '{policy}'"
             )));
         }
@@ -171,7 +172,7 @@ impl Storage {
         if allowed {
             return Ok(());
         }
-        Err(Denied::AccessDenied(if owner {
+        Err(Denied::Refused(if owner {
             format!(
                 "{name} may not {action} on {resource}: no policy of the user, its groups or the bucket allows it"
             )
@@ -228,9 +229,7 @@ impl S3Auth for Gatekeeper {
 }
 
 fn caller_of<T>(req: &S3Request<T>) -> Option<&Principal> {
-    req.extensions
-        .get::<S3Caller>()
-        .and_then(|c| c.0.as_ref())
+    req.extensions.get::<S3Caller>().and_then(|c| c.0.as_ref())
 }
 
 #[async_trait::async_trait]
@@ -290,7 +289,13 @@ impl S3Access for Gatekeeper {
             }
             // A batch delete is authorized key by key once its body is read (`delete_objects`).
             (Target::BucketThenInput, Some(b)) => {
-                if storage.store.bucket_get(b).await.map_err(s3_error_of)?.is_none() {
+                if storage
+                    .store
+                    .bucket_get(b)
+                    .await
+                    .map_err(s3_error_of)?
+                    .is_none()
+                {
                     return Err(Denied::NoSuchBucket(b.to_owned()).into());
                 }
             }
@@ -342,7 +347,12 @@ impl Gatekeeper {
             ));
         };
         self.0
-            .decide_on(caller, bucket, "s3:GetObject", &api::object_nrn(bucket, key))
+            .decide_on(
+                caller,
+                bucket,
+                "s3:GetObject",
+                &api::object_nrn(bucket, key),
+            )
             .await?;
         Ok(())
     }

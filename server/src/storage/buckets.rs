@@ -40,7 +40,7 @@ impl From<Denied> for BucketError {
     fn from(d: Denied) -> Self {
         match d {
             Denied::NoSuchBucket(b) => BucketError::NoSuchBucket(b),
-            Denied::AccessDenied(m) => BucketError::Denied(m),
+            Denied::Refused(m) => BucketError::Denied(m),
             Denied::Failed(e) => BucketError::Other(e),
         }
     }
@@ -210,7 +210,12 @@ impl Storage {
             Err(e) if e.code() == Some("NoSuchBucket") => {}
             Err(e) => return Err(engine_error(&e)),
         }
-        let uploads = self.engine.list_multipart_uploads().bucket(name).send().await;
+        let uploads = self
+            .engine
+            .list_multipart_uploads()
+            .bucket(name)
+            .send()
+            .await;
         if let Ok(out) = &uploads
             && !out.uploads().is_empty()
         {

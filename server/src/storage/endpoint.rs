@@ -109,7 +109,12 @@ async fn answer(
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let mut resp = hyper::service::Service::call(service, req).await?;
     let status = resp.status();
-    tracing::info!(request_id, %method, path, status = status.as_u16(), "s3 request");
+    // As on the API listener: at info only what failed; at debug every request.
+    if status.is_success() || status.is_redirection() {
+        tracing::debug!(request_id, %method, path, status = status.as_u16(), "s3 request");
+    } else {
+        tracing::info!(request_id, %method, path, status = status.as_u16(), "s3 request");
+    }
     if let Ok(value) = http::HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-amz-request-id", value);
     }

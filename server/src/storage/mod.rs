@@ -53,8 +53,9 @@ impl EngineConfig {
             access_key: String,
             secret_key: String,
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read the S3 engine file {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("cannot read the S3 engine file {}: {e}", path.display())
+        })?;
         let f: File = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("S3 engine file {}: {e}", path.display()))?;
         if !(f.endpoint.starts_with("http://") || f.endpoint.starts_with("https://")) {

@@ -12,6 +12,8 @@ mod openapi;
 mod reconcilers;
 mod sagas;
 mod security;
+mod storage;
+mod storage_iam;
 mod sweeps;
 mod upgrade;
 mod usage_events;
