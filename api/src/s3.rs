@@ -312,6 +312,24 @@ pub struct StorageInfo {
     pub region: String,
 }
 
+/// One bucket's usage: its size now, and what was counted since the server started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BucketUsage {
+    pub bucket: String,
+    pub size_bytes: u64,
+    pub object_count: u64,
+    /// PUT, COPY, POST and LIST requests.
+    pub requests_tier1: u64,
+    /// GET, HEAD and other requests (DELETE is free and not counted).
+    pub requests_tier2: u64,
+    pub bytes_out: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StorageUsage {
+    pub items: Vec<BucketUsage>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,16 @@ pub struct Nuvem {
 }
 
 impl Nuvem {
+    /// Object storage, or why it is off (no S3 engine configured).
+    pub fn storage(&self) -> error::Result<&storage::Storage> {
+        self.storage
+            .as_ref()
+            .ok_or_else(|| error::Error::ServiceUnavailable {
+                message: "object storage is off on this server: it has no S3 engine (the operator starts one with infra/seaweedfs.sh start, or sets --s3-engine-file)".to_owned(),
+                retry_after_seconds: 60,
+            })
+    }
+
     /// Every reconciler's last outcome (operator only).
     pub async fn reconciler_list(
         &self,

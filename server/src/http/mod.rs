@@ -8,6 +8,7 @@ pub mod extract;
 pub mod iam;
 pub mod metrics;
 pub mod ops;
+pub mod s3;
 pub mod vpc;
 
 use actix_web::body::MessageBody;
@@ -247,6 +248,7 @@ impl utoipa::Modify for BearerAuth {
         (name = "ec2", description = "Images, instance types, key pairs, instances, hosts"),
         (name = "vpc", description = "VPCs, subnets, security groups, interfaces, port forwards, trace"),
         (name = "ops", description = "Operating the platform: reconcilers (operator only)"),
+        (name = "s3", description = "Object storage: buckets, bucket policies, usage (objects go through the S3 endpoint)"),
     )
 )]
 pub struct ApiDoc;
@@ -258,7 +260,8 @@ fn operations(cfg: &mut ServiceConfig) {
         .configure(iam::routes)
         .configure(vpc::routes)
         .configure(ec2::routes)
-        .configure(ops::routes);
+        .configure(ops::routes)
+        .configure(s3::routes);
 }
 
 /// The OpenAPI document of the whole API: [`ApiDoc`] with the operations [`operations`]

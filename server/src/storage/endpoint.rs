@@ -35,6 +35,7 @@ impl S3Endpoint {
             .await
             .with_context(|| format!("cannot listen for S3 on {listen}"))?;
         let addr = listener.local_addr()?;
+        let _ = storage.endpoint_url.set(format!("http://{addr}"));
         let mut builder = S3ServiceBuilder::new(Gateway {
             storage: storage.clone(),
             engine: s3s_aws::Proxy::from(storage.engine.clone()),

@@ -13,6 +13,7 @@ mod access;
 mod buckets;
 mod endpoint;
 mod gateway;
+mod manage;
 pub mod meter;
 
 use std::path::Path;
@@ -109,6 +110,8 @@ pub struct Storage {
     /// The region Nuvem's endpoint answers for (the engine's).
     region: String,
     meter: std::sync::Arc<meter::Meter>,
+    /// `http://host:port` of the S3 endpoint, known once it is bound.
+    endpoint_url: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl Storage {
@@ -120,6 +123,7 @@ impl Storage {
             engine: engine.client(),
             region: engine.region.clone(),
             meter: Default::default(),
+            endpoint_url: Default::default(),
         }
     }
 
