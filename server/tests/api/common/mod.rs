@@ -65,7 +65,9 @@ pub fn s3_engine(test: &str) -> Option<std::path::PathBuf> {
     {
         Some(file) => Some(file.into()),
         None if in_ci() => {
-            panic!("{test}: NUVEM_TEST_S3_ENGINE must be set in CI (infra/test.sh starts SeaweedFS)")
+            panic!(
+                "{test}: NUVEM_TEST_S3_ENGINE must be set in CI (infra/test.sh starts SeaweedFS)"
+            )
         }
         None => {
             eprintln!(
