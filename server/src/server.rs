@@ -278,25 +278,6 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     // The host is made to match the database before the first request: after a crash, a reboot
     // or a kill -9, bridges, DHCP, firewall and guests come back as the database says. Then each
     // reconciler runs on its own timer.
-    let reconcilers = Reconcilers::new(vec![
-        Arc::new(vpc.clone()),
-        Arc::new(SagaReconciler(sagas.clone())),
-        Arc::new(compute.clone()),
-    ]);
-    reconcilers.run_or_fail("vpc").await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot set up the host network ({e}); run as root, or start with --network-driver simulated"
-        )
-    })?;
-    // Launches and other operations a crash interrupted are unwound or finished first.
-    reconcilers
-        .run_or_fail("sagas")
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot finish the operations a restart interrupted ({e})"))?;
-    reconcilers.run_or_fail("compute").await.map_err(|e| {
-        anyhow::anyhow!("cannot reconcile the guests with libvirt ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated")
-    })?;
-    reconcilers.start();
     let storage = match &config.s3_engine_file {
         Some(file) => {
             let engine = crate::storage::EngineConfig::load(file)?;
@@ -318,6 +299,35 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
             None
         }
     };
+    let mut loops: Vec<Arc<dyn crate::reconcile::Reconciler>> = vec![
+        Arc::new(vpc.clone()),
+        Arc::new(SagaReconciler(sagas.clone())),
+        Arc::new(compute.clone()),
+    ];
+    if let Some(s) = &storage {
+        loops.push(Arc::new(s.clone()));
+    }
+    let reconcilers = Reconcilers::new(loops);
+    reconcilers.run_or_fail("vpc").await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot set up the host network ({e}); run as root, or start with --network-driver simulated"
+        )
+    })?;
+    // Launches and other operations a crash interrupted are unwound or finished first.
+    reconcilers
+        .run_or_fail("sagas")
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot finish the operations a restart interrupted ({e})"))?;
+    reconcilers.run_or_fail("compute").await.map_err(|e| {
+        anyhow::anyhow!("cannot reconcile the guests with libvirt ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated")
+    })?;
+    if storage.is_some() {
+        // Buckets the engine lost are made again before the S3 endpoint takes requests.
+        reconcilers.run_or_fail("storage").await.map_err(|e| {
+            anyhow::anyhow!("cannot reach the S3 engine ({e}); is it running (infra/seaweedfs.sh start)?")
+        })?;
+    }
+    reconcilers.start();
     let s3 = match &storage {
         Some(s) => Some(crate::storage::S3Endpoint::start(s.clone(), &config.s3_listen).await?),
         None => None,

@@ -119,8 +119,12 @@ pub async fn record<B: MessageBody>(
     Ok(res)
 }
 
-pub async fn endpoint(metrics: web::Data<Metrics>) -> HttpResponse {
+pub async fn endpoint(metrics: web::Data<Metrics>, nuvem: web::Data<crate::Nuvem>) -> HttpResponse {
+    let mut text = metrics.render();
+    if let Some(storage) = &nuvem.storage {
+        text.push_str(&storage.meter().prometheus_text());
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render())
+        .body(text)
 }

@@ -286,6 +286,9 @@ impl Storage {
     /// its previous event.
     pub(super) fn report(&self, row: &BucketRow, change: Change, storage_bytes: u64) {
         let counted = self.meter.take(&row.name);
+        if change != Change::Deleted {
+            self.meter.set_stored(&row.name, storage_bytes);
+        }
         self.platform.usage.emit(UsageEvent {
             at: Utc::now(),
             account_id: row.account_id.clone(),

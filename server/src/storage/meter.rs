@@ -28,6 +28,8 @@ pub struct Counted {
 pub struct Meter {
     since_event: Mutex<HashMap<String, Counted>>,
     totals: Mutex<HashMap<String, Counted>>,
+    /// Each bucket's bytes stored at its last usage event.
+    stored: Mutex<HashMap<String, u64>>,
 }
 
 impl Meter {
@@ -61,6 +63,54 @@ impl Meter {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(bucket);
+        self.stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(bucket);
+    }
+
+    pub fn set_stored(&self, bucket: &str, bytes: u64) {
+        self.stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(bucket.to_owned(), bytes);
+    }
+
+    /// The Prometheus text of the counters: requests by bucket and class, bytes out, bytes
+    /// stored. Bucket names need no escaping (lowercase letters, digits, dots and hyphens).
+    pub fn prometheus_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let totals = self.totals();
+        out.push_str("# HELP nuvem_s3_requests_total S3 requests per bucket and price class (tier1: PUT, COPY, POST, LIST; tier2: GET, HEAD).\n# TYPE nuvem_s3_requests_total counter\n");
+        for (b, c) in &totals {
+            let _ = writeln!(
+                out,
+                "nuvem_s3_requests_total{{bucket=\"{b}\",class=\"tier1\"}} {}",
+                c.tier1
+            );
+            let _ = writeln!(
+                out,
+                "nuvem_s3_requests_total{{bucket=\"{b}\",class=\"tier2\"}} {}",
+                c.tier2
+            );
+        }
+        out.push_str("# HELP nuvem_s3_bytes_out_total Bytes sent to S3 clients per bucket.\n# TYPE nuvem_s3_bytes_out_total counter\n");
+        for (b, c) in &totals {
+            let _ = writeln!(
+                out,
+                "nuvem_s3_bytes_out_total{{bucket=\"{b}\"}} {}",
+                c.bytes_out
+            );
+        }
+        out.push_str("# HELP nuvem_s3_bucket_bytes Bytes stored per bucket, at the last metering run.\n# TYPE nuvem_s3_bucket_bytes gauge\n");
+        let stored = self.stored.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stored: Vec<_> = stored.iter().collect();
+        stored.sort();
+        for (b, bytes) in stored {
+            let _ = writeln!(out, "nuvem_s3_bucket_bytes{{bucket=\"{b}\"}} {bytes}");
+        }
+        out
     }
 
     /// Running totals per bucket since the server started.

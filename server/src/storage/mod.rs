@@ -15,6 +15,7 @@ mod endpoint;
 mod gateway;
 mod manage;
 pub mod meter;
+mod reconciler;
 
 use std::path::Path;
 

@@ -14,6 +14,7 @@ mod sagas;
 mod security;
 mod storage;
 mod storage_iam;
+mod storage_manage;
 mod sweeps;
 mod upgrade;
 mod usage_events;
