@@ -264,20 +264,6 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
             usage: usage.clone(),
         },
     );
-    sagas.register::<crate::vpc::change::NetworkChange>(vpc.clone());
-    sagas.register::<crate::compute::launch::LaunchSaga>(compute.clone());
-    sagas.register::<crate::account_deletion::AccountDeletion>(crate::account_deletion::Services {
-        iam: iam.clone(),
-        vpc: vpc.clone(),
-        compute: compute.clone(),
-    });
-    compute
-        .start()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot start the compute service ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated"))?;
-    // The host is made to match the database before the first request: after a crash, a reboot
-    // or a kill -9, bridges, DHCP, firewall and guests come back as the database says. Then each
-    // reconciler runs on its own timer.
     let storage = match &config.s3_engine_file {
         Some(file) => {
             let engine = crate::storage::EngineConfig::load(file)?;
@@ -299,6 +285,21 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
             None
         }
     };
+    sagas.register::<crate::vpc::change::NetworkChange>(vpc.clone());
+    sagas.register::<crate::compute::launch::LaunchSaga>(compute.clone());
+    sagas.register::<crate::account_deletion::AccountDeletion>(crate::account_deletion::Services {
+        iam: iam.clone(),
+        vpc: vpc.clone(),
+        compute: compute.clone(),
+        storage: storage.clone(),
+    });
+    compute
+        .start()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the compute service ({e}); is libvirtd running (infra/daemons.sh)? Or start with --hypervisor simulated"))?;
+    // The host is made to match the database before the first request: after a crash, a reboot
+    // or a kill -9, bridges, DHCP, firewall and guests come back as the database says. Then each
+    // reconciler runs on its own timer.
     let mut loops: Vec<Arc<dyn crate::reconcile::Reconciler>> = vec![
         Arc::new(vpc.clone()),
         Arc::new(SagaReconciler(sagas.clone())),
@@ -324,7 +325,9 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     if storage.is_some() {
         // Buckets the engine lost are made again before the S3 endpoint takes requests.
         reconcilers.run_or_fail("storage").await.map_err(|e| {
-            anyhow::anyhow!("cannot reach the S3 engine ({e}); is it running (infra/seaweedfs.sh start)?")
+            anyhow::anyhow!(
+                "cannot reach the S3 engine ({e}); is it running (infra/seaweedfs.sh start)?"
+            )
         })?;
     }
     reconcilers.start();

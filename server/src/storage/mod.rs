@@ -14,6 +14,7 @@ mod buckets;
 mod endpoint;
 mod gateway;
 mod manage;
+mod purge;
 pub mod meter;
 mod reconciler;
 

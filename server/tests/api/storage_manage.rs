@@ -270,3 +270,60 @@ fn sha256(data: &[u8]) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the SeaweedFS engine: run infra/test.sh"]
+async fn deleting_an_account_deletes_its_buckets_and_objects() {
+    let Some(cloud) =
+        Cloud::start_with_s3("deleting_an_account_deletes_its_buckets_and_objects").await
+    else {
+        return;
+    };
+    let s3 = cloud.s3_url();
+    let leaving = cloud.account("leaving").await;
+    let key = key_of(&leaving, "root").await;
+    let name = bucket("closed");
+    aws_ok(&s3, &key, &["s3", "mb", &format!("s3://{name}")]).await;
+    for k in ["a.bin", "dir/b.bin"] {
+        upload(&s3, &key, &format!("s3://{name}/{k}"), 2048).await;
+    }
+    // An upload left half-way holds parts too.
+    aws_ok(
+        &s3,
+        &key,
+        &[
+            "s3api",
+            "create-multipart-upload",
+            "--bucket",
+            &name,
+            "--key",
+            "half",
+        ],
+    )
+    .await;
+
+    cloud.admin.delete_account("leaving").await.unwrap();
+
+    // The name is free again, and what the new owner finds there is empty.
+    let next = cloud.account("next-owner").await;
+    let next_key = key_of(&next, "root").await;
+    aws_ok(&s3, &next_key, &["s3", "mb", &format!("s3://{name}")]).await;
+    let listed = aws_ok(
+        &s3,
+        &next_key,
+        &["s3api", "list-objects-v2", "--bucket", &name],
+    )
+    .await;
+    assert!(
+        !listed.contains("a.bin") && !listed.contains("b.bin"),
+        "{listed}"
+    );
+    let uploads = aws_ok(
+        &s3,
+        &next_key,
+        &["s3api", "list-multipart-uploads", "--bucket", &name],
+    )
+    .await;
+    assert!(!uploads.contains("half"), "{uploads}");
+    aws_ok(&s3, &next_key, &["s3", "rb", &format!("s3://{name}")]).await;
+}
