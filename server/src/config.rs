@@ -76,6 +76,10 @@ pub struct ServeArgs {
     /// is off].
     #[arg(long, env = "NUVEM_S3_ENGINE_FILE")]
     pub s3_engine_file: Option<PathBuf>,
+    /// The domain of virtual-host-style S3 requests, `<bucket>.<domain>` [default: localhost,
+    /// which resolves to the loopback address].
+    #[arg(long, env = "NUVEM_S3_DOMAIN")]
+    pub s3_domain: Option<String>,
 }
 
 /// Which hypervisor driver the compute service uses.
@@ -119,6 +123,7 @@ struct FileConfig {
     image_import_dir: Option<PathBuf>,
     s3_listen: Option<String>,
     s3_engine_file: Option<PathBuf>,
+    s3_domain: Option<String>,
 }
 
 /// The resolved configuration.
@@ -160,6 +165,8 @@ pub struct Config {
     pub s3_listen: String,
     /// The S3 engine's file; `None`: object storage is off.
     pub s3_engine_file: Option<PathBuf>,
+    /// Requests to `<bucket>.<s3_domain>` are virtual-host style.
+    pub s3_domain: String,
 }
 
 pub const DEFAULT_S3_LISTEN: &str = "127.0.0.1:9000";
@@ -279,6 +286,10 @@ impl Config {
                 .or(file.s3_listen)
                 .unwrap_or_else(|| DEFAULT_S3_LISTEN.to_owned()),
             s3_engine_file,
+            s3_domain: args
+                .s3_domain
+                .or(file.s3_domain)
+                .unwrap_or_else(|| "localhost".to_owned()),
             image_import_dir,
             sign_in_throttle: Default::default(),
             hashing_queue: DEFAULT_HASHING_QUEUE,
@@ -347,6 +358,7 @@ impl Config {
             image_import_dir: data_dir.join("import"),
             s3_listen: "127.0.0.1:0".to_owned(),
             s3_engine_file: None,
+            s3_domain: "localhost".to_owned(),
         }
     }
 }

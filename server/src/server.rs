@@ -332,7 +332,10 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     }
     reconcilers.start();
     let s3 = match &storage {
-        Some(s) => Some(crate::storage::S3Endpoint::start(s.clone(), &config.s3_listen).await?),
+        Some(s) => Some(
+            crate::storage::S3Endpoint::start(s.clone(), &config.s3_listen, &config.s3_domain)
+                .await?,
+        ),
         None => None,
     };
     let nuvem = Nuvem {

@@ -29,8 +29,9 @@ pub struct S3Endpoint {
 }
 
 impl S3Endpoint {
-    /// Binds `listen` and serves until [`S3Endpoint::stop`].
-    pub async fn start(storage: Storage, listen: &str) -> anyhow::Result<S3Endpoint> {
+    /// Binds `listen` and serves until [`S3Endpoint::stop`]. Requests to `<bucket>.<domain>`
+    /// are virtual-host style; any other host is path-style.
+    pub async fn start(storage: Storage, listen: &str, domain: &str) -> anyhow::Result<S3Endpoint> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen for S3 on {listen}"))?;
@@ -39,6 +40,9 @@ impl S3Endpoint {
         let mut builder = S3ServiceBuilder::new(Gateway {
             storage: storage.clone(),
             engine: s3s_aws::Proxy::from(storage.engine.clone()),
+        });
+        builder.set_host(Hosts {
+            domain: domain.to_ascii_lowercase(),
         });
         builder.set_auth(Gatekeeper(storage.clone()));
         builder.set_access(Gatekeeper(storage));
@@ -57,6 +61,26 @@ impl S3Endpoint {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+}
+
+/// Virtual-host style for `<bucket>.<domain>[:port]`, path-style for every other host (an IP
+/// address, `localhost`, a name without the domain).
+struct Hosts {
+    domain: String,
+}
+
+impl s3s::host::S3Host for Hosts {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> s3s::S3Result<s3s::host::VirtualHost<'a>> {
+        let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+        let bucket = name
+            .strip_suffix(self.domain.as_str())
+            .and_then(|rest| rest.strip_suffix('.'))
+            .filter(|b| !b.is_empty());
+        Ok(match bucket {
+            Some(b) => s3s::host::VirtualHost::new(host).with_bucket(b),
+            None => s3s::host::VirtualHost::new(host),
+        })
     }
 }
 

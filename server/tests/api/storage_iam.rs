@@ -196,6 +196,16 @@ async fn accounts_users_and_bucket_policies_decide_together() {
     let anonymous = reqwest::get(&url).await.unwrap();
     assert_eq!(anonymous.status(), 200);
     assert_eq!(anonymous.text().await.unwrap(), "for everyone");
+    // Virtual-host style: the bucket in the host name (`<bucket>.localhost` by default).
+    let port = s3.rsplit(':').next().unwrap();
+    let virtual_host = reqwest::Client::new()
+        .get(format!("{s3}/shared/notes.txt"))
+        .header(reqwest::header::HOST, format!("{name}.localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(virtual_host.status(), 200);
+    assert_eq!(virtual_host.text().await.unwrap(), "for everyone");
     let anonymous_put = reqwest::Client::new()
         .put(&url)
         .body("vandal")
