@@ -253,6 +253,27 @@ async fn aws_cli_works_against_nuvem_with_a_nuvem_key() {
         .await
         .expect("curl");
     assert_eq!(String::from_utf8_lossy(&refused.stdout), "403");
+    // An expired URL is refused with AccessDenied, as S3 answers.
+    let short = aws_ok(
+        &s3,
+        &key,
+        &[
+            "s3",
+            "presign",
+            &format!("s3://{b}/data/big.bin"),
+            "--expires-in",
+            "1",
+        ],
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let expired = reqwest::get(short.trim()).await.unwrap();
+    assert_eq!(expired.status(), 403);
+    let body = expired.text().await.unwrap();
+    assert!(
+        body.contains("<Code>AccessDenied</Code>") && body.contains("expired"),
+        "{body}"
+    );
 
     // Sync a directory up, change it, sync again: only what changed goes.
     let tree = dir.path().join("site");

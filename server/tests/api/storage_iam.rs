@@ -268,6 +268,27 @@ async fn wrong_unknown_and_disabled_keys_are_refused() {
         text(&out)
     );
 
+    // A request signed for another time is refused as too skewed (replay protection).
+    let other = key_of(&root, "root").await;
+    let skewed = reqwest::Client::new()
+        .get(format!("{s3}/"))
+        .header("x-amz-date", "20200101T000000Z")
+        .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+        .header(
+            "authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential={}/20200101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature={}",
+                other.id,
+                "0".repeat(64)
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(skewed.status(), 403);
+    let body = skewed.text().await.unwrap();
+    assert!(body.contains("<Code>RequestTimeTooSkewed</Code>"), "{body}");
+
     // No signature at all: anonymous, and nothing is listed to anonymous callers.
     let anonymous = reqwest::get(format!("{s3}/")).await.unwrap();
     assert_eq!(anonymous.status(), 403);
