@@ -103,6 +103,11 @@ async fn accept(
             },
             _ = stopped.changed() => break,
         };
+        // Small answers must not wait for the client's delayed ACK (Nagle's algorithm): without
+        // this, small GETs had a 40 ms tail.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "S3 endpoint: TCP_NODELAY refused");
+        }
         let service = service.clone();
         let handler = hyper::service::service_fn(move |req: http::Request<Incoming>| {
             let service = service.clone();
