@@ -6,16 +6,18 @@
 //! One file per job: `buckets` (create, delete, list, policies: the business rules both the S3
 //! endpoint and the management API call), `access` (which action each S3 operation needs and the
 //! decision with the bucket policy), `gateway` (the `s3s` service: the operations Nuvem owns and
-//! the ones it forwards), `endpoint` (the listener), `meter` (requests and bytes for billing and
-//! Prometheus). Nothing here knows actix-web.
+//! the ones it forwards), `endpoint` (the listener, path- and virtual-host style), `manage` (the
+//! management API's operations), `meter` (requests and bytes for billing and Prometheus),
+//! `reconciler` (buckets the engine lost, and the periodic metering), `purge` (account deletion).
+//! Nothing here knows actix-web.
 
 mod access;
 mod buckets;
 mod endpoint;
 mod gateway;
 mod manage;
-mod purge;
 pub mod meter;
+mod purge;
 mod reconciler;
 
 use std::path::Path;
