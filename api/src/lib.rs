@@ -12,6 +12,7 @@ pub mod iam;
 pub mod nrn;
 pub mod ops;
 pub mod policy;
+pub mod s3;
 pub mod validate;
 pub mod vpc;
 

@@ -63,6 +63,7 @@ pub fn known_actions(service: &str) -> Option<&'static [&'static str]> {
         "ec2" => Some(crate::ec2::ACTIONS),
         "ops" => Some(crate::ops::ACTIONS),
         "billing" => Some(crate::billing::ACTIONS),
+        "s3" => Some(crate::s3::ACTIONS),
         _ => None,
     }
 }
@@ -109,7 +110,9 @@ pub fn parse(doc: &Value) -> Result<PolicyDocument, PolicyError> {
     Ok(PolicyDocument { statements })
 }
 
-fn parse_statement(index: usize, value: &Value) -> Result<Statement, PolicyError> {
+/// Parses statement `index` (0-based) of an identity policy. Bucket policies call it after they
+/// take `Principal` out (`crate::s3::parse_bucket_policy`).
+pub fn parse_statement(index: usize, value: &Value) -> Result<Statement, PolicyError> {
     let at = format!("Statement {}", index + 1);
     let Value::Object(map) = value else {
         return err(format!("{at} must be a JSON object"));

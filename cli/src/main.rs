@@ -10,6 +10,7 @@ mod hint;
 mod iam;
 mod ops;
 mod output;
+mod s3;
 mod session;
 mod vpc;
 
@@ -59,6 +60,9 @@ enum Command {
     /// The background reconcilers: database against host (operator).
     #[command(subcommand)]
     Reconciler(ops::ReconcilerCmd),
+    /// Object storage: buckets, objects, presigned URLs, bucket policies, usage.
+    #[command(subcommand)]
+    S3(s3::S3Cmd),
     /// VPCs, the internet gateway, trace, reconcile.
     #[command(subcommand)]
     Vpc(vpc::VpcCmd),
@@ -173,6 +177,7 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         Command::InstanceType(cmd) => ec2::instance_type(&conn.client()?, out, cmd).await,
         Command::Host(cmd) => ec2::host(&conn.client()?, out, cmd).await,
         Command::Reconciler(cmd) => ops::reconciler(&conn.client()?, out, cmd).await,
+        Command::S3(cmd) => s3::s3(&conn.client()?, out, cmd).await,
         Command::Vpc(cmd) => vpc::vpc(&conn.client()?, out, cmd).await,
         Command::Subnet(cmd) => vpc::subnet(&conn.client()?, out, cmd).await,
         Command::Sg(cmd) => vpc::sg(&conn.client()?, out, cmd).await,

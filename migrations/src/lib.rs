@@ -10,6 +10,8 @@ mod m20261201_000004_security;
 mod m20261202_000005_platform;
 mod m20261202_000006_name_widths;
 mod m20261202_000007_billing;
+mod m20261202_000008_storage;
+mod m20261202_000009_usage_storage;
 
 pub struct Migrator;
 
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_platform::Migration),
             Box::new(m20261202_000006_name_widths::Migration),
             Box::new(m20261202_000007_billing::Migration),
+            Box::new(m20261202_000008_storage::Migration),
+            Box::new(m20261202_000009_usage_storage::Migration),
         ]
     }
 }

@@ -39,6 +39,7 @@ pub mod config;
 mod iam;
 mod meta;
 mod network;
+mod storage;
 
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@
 //! |-------------|----------------------------------------------------|
 //! | `instances` | compute terminates every instance of the account   |
 //! | `networks`  | the VPC service removes its interfaces and VPCs    |
+//! | `buckets`   | storage empties and removes the account's buckets  |
 //! | `iam`       | IAM removes the account, its users, groups, keys   |
 //!
 //! Nothing of a deletion can be taken back (a terminated instance stays terminated), so a step
@@ -26,6 +27,8 @@ pub struct Services {
     pub iam: Iam,
     pub vpc: Vpc,
     pub compute: Compute,
+    /// `None` when object storage is off: the account's bucket rows (if any) are left.
+    pub storage: Option<crate::storage::Storage>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,6 +67,11 @@ const STEPS: &[Step<Services, Deletion>] = &[
         undo: nothing_to_undo,
     },
     Step {
+        name: "buckets",
+        run: buckets,
+        undo: nothing_to_undo,
+    },
+    Step {
         name: "iam",
         run: iam,
         undo: nothing_to_undo,
@@ -83,6 +91,7 @@ pub async fn run(nuvem: &crate::Nuvem, account: &AccountRow) -> Result<()> {
                 iam: nuvem.iam.clone(),
                 vpc: nuvem.vpc.clone(),
                 compute: nuvem.compute.clone(),
+                storage: nuvem.storage.clone(),
             },
             deletion,
         )
@@ -100,4 +109,15 @@ fn networks<'a>(n: &'a Services, d: &'a mut Deletion) -> StepFuture<'a> {
 
 fn iam<'a>(n: &'a Services, d: &'a mut Deletion) -> StepFuture<'a> {
     Box::pin(n.iam.account_delete_rows(&d.account_id))
+}
+
+/// The account's buckets with every object in them: closing an account deletes its data, as in
+/// AWS.
+fn buckets<'a>(n: &'a Services, d: &'a mut Deletion) -> StepFuture<'a> {
+    Box::pin(async move {
+        match &n.storage {
+            Some(storage) => storage.account_purge(&d.account_id).await,
+            None => Ok(()),
+        }
+    })
 }

@@ -11,7 +11,7 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/nuvem";
 /// Flags of `nuvem-server serve` (each also read from its environment variable).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// TOML configuration file (keys: listen, data_dir, database_url, log, session_ttl_seconds, workers).
+    /// TOML configuration file (keys: listen, data_dir, database_url, log, session_ttl_seconds, workers, s3_listen, s3_engine_file, ...).
     #[arg(long, env = "NUVEM_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -75,6 +75,18 @@ pub struct ServeArgs {
     /// that differs from the catalog's becomes a change from then on.
     #[arg(long, env = "NUVEM_PRICES")]
     pub prices: Option<PathBuf>,
+    /// Address of Nuvem's S3 endpoint [default: 127.0.0.1:9000].
+    #[arg(long, env = "NUVEM_S3_LISTEN")]
+    pub s3_listen: Option<String>,
+    /// The S3 engine's file (TOML: endpoint, region, access_key, secret_key; 0600) [default:
+    /// <data-dir>/s3-engine/engine.toml, written by infra/seaweedfs.sh; without it object storage
+    /// is off].
+    #[arg(long, env = "NUVEM_S3_ENGINE_FILE")]
+    pub s3_engine_file: Option<PathBuf>,
+    /// The domain of virtual-host-style S3 requests, `<bucket>.<domain>` [default: localhost,
+    /// which resolves to the loopback address].
+    #[arg(long, env = "NUVEM_S3_DOMAIN")]
+    pub s3_domain: Option<String>,
 }
 
 /// Which hypervisor driver the compute service uses.
@@ -118,6 +130,9 @@ struct FileConfig {
     image_import_dir: Option<PathBuf>,
     billing_currency: Option<String>,
     prices: Option<PathBuf>,
+    s3_listen: Option<String>,
+    s3_engine_file: Option<PathBuf>,
+    s3_domain: Option<String>,
 }
 
 /// The resolved configuration.
@@ -159,6 +174,19 @@ pub struct Config {
     pub billing_currency: nuvem_api::billing::Currency,
     /// The operator's price file, applied at start.
     pub price_file: Option<PathBuf>,
+    /// Where Nuvem's S3 endpoint listens.
+    pub s3_listen: String,
+    /// The S3 engine's file; `None`: object storage is off.
+    pub s3_engine_file: Option<PathBuf>,
+    /// Requests to `<bucket>.<s3_domain>` are virtual-host style.
+    pub s3_domain: String,
+}
+
+pub const DEFAULT_S3_LISTEN: &str = "127.0.0.1:9000";
+
+/// Where `infra/seaweedfs.sh` keeps the embedded engine's file, under the data directory.
+pub fn default_s3_engine_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("s3-engine").join("engine.toml")
 }
 
 pub const DEFAULT_PORT_FORWARD_PORTS: &str = "20000-29999";
@@ -267,9 +295,22 @@ impl Config {
                 anyhow::anyhow!("billing_currency must be USD or BRL (got {c:?})")
             })?,
         };
+        let s3_engine_file = match args.s3_engine_file.or(file.s3_engine_file) {
+            Some(f) => Some(f),
+            None => Some(default_s3_engine_file(&data_dir)).filter(|f| f.exists()),
+        };
         Ok(Config {
             billing_currency,
             price_file: args.prices.or(file.prices),
+            s3_listen: args
+                .s3_listen
+                .or(file.s3_listen)
+                .unwrap_or_else(|| DEFAULT_S3_LISTEN.to_owned()),
+            s3_engine_file,
+            s3_domain: args
+                .s3_domain
+                .or(file.s3_domain)
+                .unwrap_or_else(|| "localhost".to_owned()),
             image_import_dir,
             sign_in_throttle: Default::default(),
             hashing_queue: DEFAULT_HASHING_QUEUE,
@@ -338,6 +379,9 @@ impl Config {
             image_import_dir: data_dir.join("import"),
             billing_currency: nuvem_api::billing::Currency::Usd,
             price_file: None,
+            s3_listen: "127.0.0.1:0".to_owned(),
+            s3_engine_file: None,
+            s3_domain: "localhost".to_owned(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod platform;
 pub mod reconcile;
 pub mod saga;
 pub mod server;
+pub mod storage;
 pub mod store;
 pub mod usage;
 pub mod vpc;
@@ -29,6 +30,8 @@ pub struct Nuvem {
     pub compute: compute::Compute,
     /// Metering and bills; subscribed to `usage`.
     pub billing: billing::Billing,
+    /// Object storage; `None` when no S3 engine is configured.
+    pub storage: Option<storage::Storage>,
     /// Lifecycle changes of what costs, as the services report them (metering subscribes).
     pub usage: usage::Usage,
     /// Multi-step operations, persisted so that a restart finishes or unwinds them.
@@ -38,6 +41,16 @@ pub struct Nuvem {
 }
 
 impl Nuvem {
+    /// Object storage, or why it is off (no S3 engine configured).
+    pub fn storage(&self) -> error::Result<&storage::Storage> {
+        self.storage
+            .as_ref()
+            .ok_or_else(|| error::Error::ServiceUnavailable {
+                message: "object storage is off on this server: it has no S3 engine (the operator starts one with infra/seaweedfs.sh start, or sets --s3-engine-file)".to_owned(),
+                retry_after_seconds: 60,
+            })
+    }
+
     /// Every reconciler's last outcome (operator only).
     pub async fn reconciler_list(
         &self,

@@ -21,8 +21,14 @@ enum Command {
 
 fn init_logging(filter: &str) {
     use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // s3s logs a span per signature check at info: quiet unless asked for by name.
+    let filter = if filter.contains("s3s") {
+        filter.to_owned()
+    } else {
+        format!("{filter},s3s=warn")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,s3s=warn"));
     // At info, a request that only read and succeeded (the console and `launch --wait` poll)
     // writes no line; at debug every request does.
     let every_request = filter

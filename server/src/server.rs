@@ -33,6 +33,8 @@ pub struct Running {
     /// What this start did about the operator account.
     pub bootstrap: Bootstrap,
     pub data_dir: PathBuf,
+    /// Nuvem's S3 endpoint, when object storage is on.
+    pub s3: Option<crate::storage::S3Endpoint>,
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -50,8 +52,16 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
+    /// `http://host:port` of the S3 endpoint, when object storage is on.
+    pub fn s3_url(&self) -> Option<String> {
+        self.s3.as_ref().map(|s| s.url())
+    }
+
     /// Stops accepting, lets requests in flight finish, and waits.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
+        if let Some(s3) = self.s3.take() {
+            s3.stop().await;
+        }
         self.nuvem.reconcilers.shutdown();
         self.nuvem.compute.shutdown();
         self.handle.stop(true).await;
@@ -60,8 +70,11 @@ impl Running {
     }
 
     /// Runs until the server stops (SIGINT/SIGTERM trigger a graceful stop).
-    pub async fn wait(self) -> anyhow::Result<()> {
+    pub async fn wait(mut self) -> anyhow::Result<()> {
         self.task.await??;
+        if let Some(s3) = self.s3.take() {
+            s3.stop().await;
+        }
         self.nuvem.reconcilers.shutdown();
         self.nuvem.compute.shutdown();
         release(&self.nuvem).await;
@@ -263,12 +276,34 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     );
     billing.register(Arc::new(compute.clone()));
     billing.register(Arc::new(vpc.clone()));
+    let storage = match &config.s3_engine_file {
+        Some(file) => {
+            let engine = crate::storage::EngineConfig::load(file)?;
+            tracing::info!(engine = %engine.endpoint, "object storage on, with this S3 engine");
+            Some(crate::storage::Storage::new(
+                store.clone(),
+                iam.clone(),
+                &engine,
+                Platform {
+                    sagas: sagas.clone(),
+                    usage: usage.clone(),
+                },
+            ))
+        }
+        None => {
+            tracing::info!(
+                "object storage off: no S3 engine file (start one with infra/seaweedfs.sh start)"
+            );
+            None
+        }
+    };
     sagas.register::<crate::vpc::change::NetworkChange>(vpc.clone());
     sagas.register::<crate::compute::launch::LaunchSaga>(compute.clone());
     sagas.register::<crate::account_deletion::AccountDeletion>(crate::account_deletion::Services {
         iam: iam.clone(),
         vpc: vpc.clone(),
         compute: compute.clone(),
+        storage: storage.clone(),
     });
     compute
         .start()
@@ -277,12 +312,16 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     // The host is made to match the database before the first request: after a crash, a reboot
     // or a kill -9, bridges, DHCP, firewall and guests come back as the database says. Then each
     // reconciler runs on its own timer.
-    let reconcilers = Reconcilers::new(vec![
+    let mut loops: Vec<Arc<dyn crate::reconcile::Reconciler>> = vec![
         Arc::new(vpc.clone()),
         Arc::new(SagaReconciler(sagas.clone())),
         Arc::new(compute.clone()),
         Arc::new(billing.clone()),
-    ]);
+    ];
+    if let Some(s) = &storage {
+        loops.push(Arc::new(s.clone()));
+    }
+    let reconcilers = Reconcilers::new(loops);
     reconcilers.run_or_fail("vpc").await.map_err(|e| {
         anyhow::anyhow!(
             "cannot set up the host network ({e}); run as root, or start with --network-driver simulated"
@@ -302,13 +341,29 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
         .run_or_fail("billing")
         .await
         .map_err(|e| anyhow::anyhow!("cannot reconcile the usage ledger ({e})"))?;
+    if storage.is_some() {
+        // Buckets the engine lost are made again before the S3 endpoint takes requests.
+        reconcilers.run_or_fail("storage").await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot reach the S3 engine ({e}); is it running (infra/seaweedfs.sh start)?"
+            )
+        })?;
+    }
     reconcilers.start();
+    let s3 = match &storage {
+        Some(s) => Some(
+            crate::storage::S3Endpoint::start(s.clone(), &config.s3_listen, &config.s3_domain)
+                .await?,
+        ),
+        None => None,
+    };
     let nuvem = Nuvem {
         store,
         iam,
         vpc,
         compute,
         billing,
+        storage,
         usage,
         sagas,
         reconcilers,
@@ -334,6 +389,7 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
         nuvem,
         bootstrap,
         data_dir: config.data_dir,
+        s3,
         handle,
         task,
     })

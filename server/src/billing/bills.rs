@@ -110,33 +110,25 @@ impl Billing {
             .await?;
         let events: Vec<Event> = rows
             .into_iter()
-            .filter_map(
-                |(
-                    at,
-                    service,
-                    resource_type,
-                    resource_id,
-                    change,
-                    vcpus,
-                    memory_mib,
-                    disk_gib,
-                    sku,
-                )| {
-                    Some(Event {
-                        at,
-                        change: super::change_parse(&change)?,
-                        service,
-                        resource_type,
-                        resource_id,
-                        dimensions: Dimensions {
-                            vcpus: vcpus.max(0) as u32,
-                            memory_mib: memory_mib.max(0) as u64,
-                            disk_gib: disk_gib.max(0) as u64,
-                            sku,
-                        },
-                    })
-                },
-            )
+            .filter_map(|r| {
+                Some(Event {
+                    at: r.meter_at,
+                    change: super::change_parse(&r.change)?,
+                    service: r.service,
+                    resource_type: r.resource_type,
+                    resource_id: r.resource_id,
+                    dimensions: Dimensions {
+                        vcpus: r.vcpus.max(0) as u32,
+                        memory_mib: r.memory_mib.max(0) as u64,
+                        disk_gib: r.disk_gib.max(0) as u64,
+                        sku: r.sku,
+                        storage_bytes: r.storage_bytes.max(0) as u64,
+                        requests_tier1: r.requests_tier1.max(0) as u64,
+                        requests_tier2: r.requests_tier2.max(0) as u64,
+                        bytes_out: r.bytes_out.max(0) as u64,
+                    },
+                })
+            })
             .collect();
         Ok(rating::intervals(&events))
     }

@@ -16,6 +16,9 @@ pub enum Accrues {
     Running,
     /// From creation (or first start) to deletion.
     Exists,
+    /// Counted, not timed: each event carries what was used since the previous one (requests,
+    /// bytes out); `scale` gives it in the line's units.
+    Counted,
 }
 
 #[derive(Debug)]
@@ -108,9 +111,73 @@ pub const METERS: &[Meter] = &[
     },
 ];
 
+const GIB: u64 = 1 << 30;
+
+fn stored_gib(d: &Dimensions) -> Decimal {
+    Decimal::from(d.storage_bytes) / Decimal::from(GIB)
+}
+
+fn thousand_tier1(d: &Dimensions) -> Decimal {
+    Decimal::from(d.requests_tier1) / Decimal::from(1000)
+}
+
+fn thousand_tier2(d: &Dimensions) -> Decimal {
+    Decimal::from(d.requests_tier2) / Decimal::from(1000)
+}
+
+fn gib_out(d: &Dimensions) -> Decimal {
+    Decimal::from(d.bytes_out) / Decimal::from(GIB)
+}
+
+/// Object storage, as the storage service reports each bucket (created, resized with its bytes
+/// stored and the requests and bytes out since, deleted).
+const S3_BUCKET: Meter = Meter {
+    service: "s3",
+    resource_type: "bucket",
+    lines: &[
+        Line {
+            usage_type: "storage",
+            accrues: Accrues::Exists,
+            sku: |_| "s3.storage".to_owned(),
+            scale: stored_gib,
+            unit: "GiB-month",
+            seconds_per_unit: MONTH,
+            minimum_seconds: 0,
+        },
+        Line {
+            usage_type: "requests-put",
+            accrues: Accrues::Counted,
+            sku: |_| "s3.requests.put".to_owned(),
+            scale: thousand_tier1,
+            unit: "1000 requests",
+            seconds_per_unit: 1,
+            minimum_seconds: 0,
+        },
+        Line {
+            usage_type: "requests-get",
+            accrues: Accrues::Counted,
+            sku: |_| "s3.requests.get".to_owned(),
+            scale: thousand_tier2,
+            unit: "1000 requests",
+            seconds_per_unit: 1,
+            minimum_seconds: 0,
+        },
+        Line {
+            usage_type: "bytes-out",
+            accrues: Accrues::Counted,
+            sku: |_| "s3.bytes-out".to_owned(),
+            scale: gib_out,
+            unit: "GiB",
+            seconds_per_unit: 1,
+            minimum_seconds: 0,
+        },
+    ],
+};
+
 pub fn meter_for(service: &str, resource_type: &str) -> Option<&'static Meter> {
     METERS
         .iter()
+        .chain(std::iter::once(&S3_BUCKET))
         .find(|m| m.service == service && m.resource_type == resource_type)
 }
 

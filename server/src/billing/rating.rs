@@ -129,9 +129,25 @@ pub fn intervals(events: &[Event]) -> Vec<Interval> {
         }
         let after = (st.exists, st.running);
         for line in meter.lines {
+            if line.accrues == Accrues::Counted {
+                // What was used since the previous event, at this event's time.
+                if !(line.scale)(&e.dimensions).is_zero() {
+                    done.push(Interval {
+                        service: e.service.clone(),
+                        resource_type: e.resource_type.clone(),
+                        resource_id: e.resource_id.clone(),
+                        line,
+                        dimensions: e.dimensions.clone(),
+                        start: e.at,
+                        end: Some(e.at),
+                        from_start: false,
+                    });
+                }
+                continue;
+            }
             let on = |(exists, running): (bool, bool)| match line.accrues {
                 Accrues::Running => running,
-                Accrues::Exists => exists,
+                Accrues::Exists | Accrues::Counted => exists,
             };
             let okey = (key.0.clone(), key.1.clone(), line.usage_type);
             let was = on(before);
@@ -189,6 +205,41 @@ pub fn line_items(
     }
     let mut acc: BTreeMap<(String, String, String, String, Decimal), Acc> = BTreeMap::new();
     for span in spans {
+        if span.line.accrues == Accrues::Counted {
+            if span.start < from || span.start >= to || span.start > now {
+                continue;
+            }
+            let sku = (span.line.sku)(&span.dimensions);
+            let unit_price = prices.at(&sku, span.start);
+            let key = (
+                span.resource_id.clone(),
+                span.line.usage_type.to_owned(),
+                sku.clone(),
+                span.service.clone(),
+                unit_price,
+            );
+            let entry = acc.entry(key).or_insert_with(|| Acc {
+                item: LineItem {
+                    service: span.service.clone(),
+                    resource_type: span.resource_type.clone(),
+                    resource_id: span.resource_id.clone(),
+                    usage_type: span.line.usage_type.to_owned(),
+                    sku: sku.clone(),
+                    quantity: Decimal::ZERO,
+                    unit: span.line.unit.to_owned(),
+                    unit_price,
+                    amount: Decimal::ZERO,
+                    seconds: 0,
+                    from: span.start,
+                    to: span.start,
+                },
+                units: Decimal::ZERO,
+            });
+            entry.units += (span.line.scale)(&span.dimensions);
+            entry.item.from = entry.item.from.min(span.start);
+            entry.item.to = entry.item.to.max(span.start);
+            continue;
+        }
         let s = span.start.max(from);
         let e = span.billed_end(now).min(to);
         if e <= s {
@@ -268,7 +319,7 @@ pub fn running_rates(
 ) -> Vec<RunningResource> {
     spans
         .iter()
-        .filter(|s| s.end.is_none() && s.start <= now)
+        .filter(|s| s.end.is_none() && s.start <= now && s.line.accrues != Accrues::Counted)
         .map(|s| {
             let sku = (s.line.sku)(&s.dimensions);
             let scale = (s.line.scale)(&s.dimensions);
@@ -358,6 +409,77 @@ mod tests {
                 * "0.08".parse::<Decimal>().expect("d"),
         );
         assert_eq!(disk.amount, expected);
+    }
+
+    #[test]
+    fn object_storage_accrues_bytes_stored_and_counts_requests_and_bytes_out() {
+        let bucket = |at: &str, change, stored: u64, puts: u64, gets: u64, out: u64| Event {
+            at: t(at),
+            service: "s3".into(),
+            resource_type: "bucket".into(),
+            resource_id: "photos".into(),
+            change,
+            dimensions: Dimensions {
+                storage_bytes: stored,
+                requests_tier1: puts,
+                requests_tier2: gets,
+                bytes_out: out,
+                ..Default::default()
+            },
+        };
+        let gib = 1u64 << 30;
+        let events = [
+            bucket("2026-12-01T00:00:00Z", Change::Created, 0, 0, 0, 0),
+            bucket("2026-12-01T01:00:00Z", Change::Resized, 2 * gib, 2000, 0, 0),
+            bucket(
+                "2026-12-01T11:00:00Z",
+                Change::Resized,
+                2 * gib,
+                0,
+                5000,
+                gib,
+            ),
+            bucket("2026-12-01T12:00:00Z", Change::Deleted, 0, 0, 1000, 0),
+        ];
+        let mut prices = PriceBook::default();
+        for (sku, p) in [
+            ("s3.storage", "0.023"),
+            ("s3.requests.put", "0.005"),
+            ("s3.requests.get", "0.0004"),
+            ("s3.bytes-out", "0.09"),
+        ] {
+            prices.add(sku, t("1970-01-01T00:00:00Z"), p.parse().expect("d"));
+        }
+        let items = line_items(
+            &intervals(&events),
+            &prices,
+            t("2026-12-01T00:00:00Z"),
+            t("2027-01-01T00:00:00Z"),
+            t("2026-12-02T00:00:00Z"),
+        );
+        let of = |u: &str| {
+            items
+                .iter()
+                .filter(|i| i.usage_type == u)
+                .map(|i| i.quantity)
+                .sum::<Decimal>()
+        };
+        // 2 GiB for 11 hours of a 730-hour month.
+        assert_eq!(
+            of("storage"),
+            (Decimal::from(22) / Decimal::from(730))
+                .round_dp(6)
+                .normalize()
+        );
+        assert_eq!(of("requests-put"), Decimal::from(2));
+        assert_eq!(of("requests-get"), Decimal::from(6));
+        assert_eq!(of("bytes-out"), Decimal::ONE);
+        let amount = |u: &str| items.iter().find(|i| i.usage_type == u).expect(u).amount;
+        assert_eq!(
+            amount("requests-put"),
+            "0.01".parse::<Decimal>().expect("d")
+        );
+        assert_eq!(amount("bytes-out"), "0.09".parse::<Decimal>().expect("d"));
     }
 
     #[test]

@@ -122,6 +122,9 @@ pub async fn record<B: MessageBody>(
 pub async fn endpoint(metrics: web::Data<Metrics>, nuvem: web::Data<crate::Nuvem>) -> HttpResponse {
     let mut text = metrics.render();
     text.push_str(&nuvem.billing.metrics_text());
+    if let Some(storage) = &nuvem.storage {
+        text.push_str(&storage.meter().prometheus_text());
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text)

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod iam;
 pub mod metrics;
 pub mod ops;
+pub mod s3;
 pub mod vpc;
 
 use actix_web::body::MessageBody;
@@ -249,6 +250,7 @@ impl utoipa::Modify for BearerAuth {
         (name = "vpc", description = "VPCs, subnets, security groups, interfaces, port forwards, trace"),
         (name = "ops", description = "Operating the platform: reconcilers (operator only)"),
         (name = "billing", description = "Metering and pay-as-you-go: prices, bills, budgets, the demo clock, CapEx/OpEx"),
+        (name = "s3", description = "Object storage: buckets, bucket policies, usage (objects go through the S3 endpoint)"),
     )
 )]
 pub struct ApiDoc;
@@ -261,7 +263,8 @@ fn operations(cfg: &mut ServiceConfig) {
         .configure(vpc::routes)
         .configure(ec2::routes)
         .configure(ops::routes)
-        .configure(billing::routes);
+        .configure(billing::routes)
+        .configure(s3::routes);
 }
 
 /// The OpenAPI document of the whole API: [`ApiDoc`] with the operations [`operations`]

@@ -102,3 +102,52 @@ fn access_key_view(row: &AccessKeyRow, user: &str) -> api::AccessKey {
         last_used_at: row.last_used_at,
     }
 }
+
+/// What the S3 endpoint verifies a SigV4 signature with.
+#[derive(Debug)]
+pub enum SigningKey {
+    /// No access key has this id.
+    Unknown,
+    /// The key exists but is disabled: refused at once, whatever the signature.
+    Inactive,
+    Active(String),
+}
+
+impl Iam {
+    /// The decrypted secret of an access key, for verifying a request signed with it (the S3
+    /// endpoint signs nothing itself: it recomputes the caller's signature).
+    pub async fn access_key_signing_secret(&self, id: &str) -> Result<SigningKey> {
+        let Some(key) = self.store.access_key_get(id).await? else {
+            return Ok(SigningKey::Unknown);
+        };
+        if key.status != api::AccessKeyStatus::Active {
+            return Ok(SigningKey::Inactive);
+        }
+        let secret = self
+            .keys
+            .decrypt_secret(&key.secret_ciphertext)
+            .map_err(Error::internal)?;
+        Ok(SigningKey::Active(secret))
+    }
+
+    /// The principal of a request whose signature with access key `id` was verified.
+    pub async fn principal_for_access_key(&self, id: &str) -> Result<Principal> {
+        let key = self
+            .store
+            .access_key_get(id)
+            .await?
+            .filter(|k| k.status == api::AccessKeyStatus::Active)
+            .ok_or_else(|| {
+                Error::Unauthenticated(format!("access key {id} is unknown or disabled"))
+            })?;
+        let now = Utc::now();
+        if key
+            .last_used_at
+            .is_none_or(|t| (now - t).num_seconds() >= super::sessions::LAST_USED_GRANULARITY)
+        {
+            self.store.access_key_touch(&key.id, now).await?;
+        }
+        self.principal(&key.user_id, &key.account_id, Some(&key))
+            .await
+    }
+}

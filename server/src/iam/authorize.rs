@@ -111,6 +111,36 @@ impl Iam {
         }
     }
 
+    /// What the caller's identity policies say about `action` on `resource`, whoever owns it: the
+    /// S3 endpoint combines it with the bucket's policy (cross-account access needs both). Root
+    /// may do everything its own side can grant.
+    pub async fn identity_decision(
+        &self,
+        p: &Principal,
+        action: &str,
+        resource: &str,
+    ) -> Result<Decision> {
+        if p.user.is_root {
+            return Ok(Decision::Allow {
+                policy: "root".to_owned(),
+                sid: None,
+            });
+        }
+        let rows = self
+            .store
+            .policy_list_effective_for_user(&p.user.id)
+            .await?;
+        let mut docs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            docs.push((row.name.as_str(), parse_stored_policy(row)?));
+        }
+        Ok(policy::evaluate(
+            docs.iter().map(|(n, d)| (*n, d)),
+            action,
+            resource,
+        ))
+    }
+
     /// Refuses every principal outside the operator account, whatever its policies say.
     pub fn require_operator(&self, p: &Principal, action: &str) -> Result<()> {
         if p.account.is_operator {

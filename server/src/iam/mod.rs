@@ -33,6 +33,7 @@ use crypto::Keys;
 use hashing::PasswordHasher;
 use throttle::SignInThrottle;
 
+pub use access_keys::SigningKey;
 pub use accounts::Bootstrap;
 pub use authorize::Principal;
 pub use sessions::{SessionPolicy, SessionRef};

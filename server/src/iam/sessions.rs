@@ -46,7 +46,7 @@ impl Default for SessionPolicy {
 const MIN_SESSION_SECONDS: u32 = 60;
 const MAX_SESSION_SECONDS: u32 = 43_200;
 /// An access key's last-used time is written at most this often (seconds), to spare the database.
-const LAST_USED_GRANULARITY: i64 = 60;
+pub(super) const LAST_USED_GRANULARITY: i64 = 60;
 
 impl Iam {
     pub(super) fn issue_session(

@@ -12,6 +12,7 @@ pub mod entity;
 mod iam;
 pub mod saga;
 pub mod security;
+pub mod storage;
 pub mod vpc;
 
 use std::time::Duration;

@@ -265,7 +265,17 @@ fn stored_controls(path: &str, value: &Value) -> Vec<String> {
 }
 
 async fn odd_input_never_answers_500(backend: Backend) {
-    let Some(cloud) = Cloud::start(backend).await else {
+    // Object storage's operations are swept when an S3 engine is there (infra/test.sh); without
+    // one they answer 503 (storage off) whatever the input, and are left out.
+    let engine = std::env::var("NUVEM_TEST_S3_ENGINE")
+        .ok()
+        .filter(|f| !f.is_empty());
+    let storage_on = engine.is_some();
+    let Some(cloud) = Cloud::start_configured(backend, move |c| {
+        c.s3_engine_file = engine.map(Into::into);
+    })
+    .await
+    else {
         return;
     };
     let account = "odd";
@@ -285,7 +295,10 @@ async fn odd_input_never_answers_500(backend: Backend) {
 
     // Signing out would end the sweeping session; the rest runs as the account's root, and the
     // operator's calls as the operator.
-    for op in operations().iter().filter(|o| o.id != "logout") {
+    for op in operations()
+        .iter()
+        .filter(|o| o.id != "logout" && (storage_on || !o.path.starts_with("/v1/s3")))
+    {
         let token = match (op.authenticated, OPERATOR_ONLY.contains(&op.id.as_str())) {
             (false, _) => None,
             (true, true) => Some(operator_token.as_str()),

@@ -11,18 +11,23 @@ use crate::error::Result;
 use crate::store::Store;
 use crate::store::entity::billing::{usage_event, usage_sample};
 
-/// (meter_at, service, resource_type, resource_id, change, vcpus, memory_mib, disk_gib, sku)
-pub type RatingRow = (
-    DateTime<Utc>,
-    String,
-    String,
-    String,
-    String,
-    i32,
-    i64,
-    i64,
-    Option<String>,
-);
+/// What rating needs of one ledger event.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct RatingRow {
+    pub meter_at: DateTime<Utc>,
+    pub service: String,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub change: String,
+    pub vcpus: i32,
+    pub memory_mib: i64,
+    pub disk_gib: i64,
+    pub sku: Option<String>,
+    pub storage_bytes: i64,
+    pub requests_tier1: i64,
+    pub requests_tier2: i64,
+    pub bytes_out: i64,
+}
 
 impl Store {
     pub async fn usage_event_append(&self, row: UsageEventRow) -> Result<UsageEventRow> {
@@ -68,7 +73,7 @@ impl Store {
     }
 
     /// What rating needs of an account's events before `until`, oldest first: fewer columns
-    /// than [`Store::usage_event_list`], read as plain tuples (a month can hold 100,000 rows).
+    /// than [`Store::usage_event_list`], read into a plain struct (a month can hold 100,000 rows).
     pub async fn usage_event_list_for_rating(
         &self,
         account_id: &str,
@@ -87,12 +92,16 @@ impl Store {
                 C::MemoryMib,
                 C::DiskGib,
                 C::Sku,
+                C::StorageBytes,
+                C::RequestsTier1,
+                C::RequestsTier2,
+                C::BytesOut,
             ])
             .filter(C::AccountId.eq(account_id))
             .filter(C::MeterAt.lt(until))
             .order_by_asc(C::MeterAt)
             .order_by_asc(C::Id)
-            .into_tuple()
+            .into_model::<RatingRow>()
             .all(&self.db)
             .await?)
     }

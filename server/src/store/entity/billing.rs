@@ -28,6 +28,11 @@ pub mod usage_event {
         pub memory_mib: i64,
         pub disk_gib: i64,
         pub sku: Option<String>,
+        /// Object storage: bytes stored; requests by class and bytes out since the last event.
+        pub storage_bytes: i64,
+        pub requests_tier1: i64,
+        pub requests_tier2: i64,
+        pub bytes_out: i64,
         /// When it happened on the account's metering clock (real time unless a demo clock runs).
         pub meter_at: DateTimeUtc,
         /// When it was written, in real time.

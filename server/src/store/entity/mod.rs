@@ -4,6 +4,7 @@ pub mod access_key;
 pub mod account;
 pub mod account_quota;
 pub mod billing;
+pub mod bucket;
 pub mod compute;
 pub mod group;
 pub mod group_member;

@@ -56,6 +56,37 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// The S3 engine of the tests (`NUVEM_TEST_S3_ENGINE`: the engine file `infra/seaweedfs.sh start`
+/// prints; `infra/test.sh` starts one); `None` means skip, never in CI, where it is an error.
+pub fn s3_engine(test: &str) -> Option<std::path::PathBuf> {
+    match std::env::var("NUVEM_TEST_S3_ENGINE")
+        .ok()
+        .filter(|f| !f.is_empty())
+    {
+        Some(file) => Some(file.into()),
+        None if in_ci() => {
+            panic!(
+                "{test}: NUVEM_TEST_S3_ENGINE must be set in CI (infra/test.sh starts SeaweedFS)"
+            )
+        }
+        None => {
+            eprintln!(
+                "SKIPPED {test}: NUVEM_TEST_S3_ENGINE is not set (run: export NUVEM_TEST_S3_ENGINE=$(infra/seaweedfs.sh start /tmp/nuvem-test-s3))"
+            );
+            None
+        }
+    }
+}
+
+/// The directory holding the `aws` CLI and the `python` with boto3 (`infra/seaweedfs.sh install`).
+pub fn s3_clients_bin() -> std::path::PathBuf {
+    std::env::var("NUVEM_TEST_S3_CLIENTS")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/opt/nuvem/s3-clients/bin".to_owned())
+        .into()
+}
+
 /// The one definition of "in CI": `CI=true` (set by `.ci/run` and defaulted by `infra/test.sh`).
 /// There, a test that cannot run fails instead of skipping. `e2e/src/lib.rs` has an identical
 /// copy (`nuvem_e2e::in_ci`); keep the two the same.
@@ -195,6 +226,17 @@ impl Cloud {
             sims,
             dir: Some(dir),
         })
+    }
+
+    /// A server with object storage on the test S3 engine; `None`: skip (see [`s3_engine`]).
+    pub async fn start_with_s3(test: &str) -> Option<Cloud> {
+        let engine = s3_engine(test)?;
+        Self::start_configured(Backend::Sqlite, move |c| c.s3_engine_file = Some(engine)).await
+    }
+
+    /// `http://127.0.0.1:PORT` of the server's S3 endpoint.
+    pub fn s3_url(&self) -> String {
+        self.server().s3_url().expect("object storage is on")
     }
 
     /// The simulated network and hypervisor the server runs on, to inject failures and guest

@@ -1,0 +1,414 @@
+//! Object storage (S3): its IAM actions, bucket names, bucket policies (the IAM grammar plus
+//! `Principal`) and the management API's types. The S3 protocol itself is not here: students use
+//! the `aws` CLI, boto3 or `aws-sdk-s3` against Nuvem's S3 endpoint.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::policy::{self, Decision, Effect, PolicyDocument, PolicyError, Statement};
+
+/// The S3 actions Nuvem authorizes, as AWS names them.
+pub const ACTIONS: &[&str] = &[
+    "s3:AbortMultipartUpload",
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteObject",
+    "s3:DeleteObjectTagging",
+    "s3:GetBucketLocation",
+    "s3:GetBucketPolicy",
+    "s3:GetObject",
+    "s3:GetObjectTagging",
+    "s3:ListAllMyBuckets",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+    "s3:PutBucketPolicy",
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+];
+
+/// `nrn:nuvem:s3:::<bucket>`: buckets are global, so the NRN names no account (as AWS's ARN).
+pub fn bucket_nrn(bucket: &str) -> String {
+    format!("nrn:nuvem:s3:::{bucket}")
+}
+
+/// `nrn:nuvem:s3:::<bucket>/<key>`.
+pub fn object_nrn(bucket: &str, key: &str) -> String {
+    format!("nrn:nuvem:s3:::{bucket}/{key}")
+}
+
+/// AWS's rules for bucket names (the ones every region enforces today): 3 to 63 characters of
+/// lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit, no
+/// two dots in a row, not shaped like an IP address.
+pub fn check_bucket_name(name: &str) -> Result<(), String> {
+    let n = name.len();
+    if !(3..=63).contains(&n) {
+        return Err(format!(
+            "bucket name '{name}' is {n} characters long; it must be 3 to 63"
+        ));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return Err(format!(
+            "bucket name '{name}' may hold only lowercase letters, digits, dots and hyphens"
+        ));
+    }
+    let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !edge_ok(name.as_bytes()[0]) || !edge_ok(name.as_bytes()[n - 1]) {
+        return Err(format!(
+            "bucket name '{name}' must begin and end with a letter or a digit"
+        ));
+    }
+    if name.contains("..") || name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err(format!(
+            "bucket name '{name}' must not hold two dots in a row or look like an IP address"
+        ));
+    }
+    Ok(())
+}
+
+/// Who a bucket-policy statement applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyPrincipal {
+    /// `"*"`: everyone, anonymous callers included.
+    Anyone,
+    /// An account id: every principal of that account (its own policies decide among them).
+    Account(String),
+    /// One user: `nrn:nuvem:iam:<account>:user/<name>`.
+    User(String),
+}
+
+/// The caller a bucket policy is evaluated for.
+#[derive(Debug, Clone, Copy)]
+pub enum Caller<'a> {
+    Anonymous,
+    User {
+        account_id: &'a str,
+        user_nrn: &'a str,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketPolicy {
+    /// Each statement with the principals it names.
+    pub statements: Vec<(Vec<PolicyPrincipal>, Statement)>,
+}
+
+impl BucketPolicy {
+    /// AWS's evaluation restricted to the statements whose `Principal` names the caller.
+    pub fn evaluate(&self, caller: Caller<'_>, action: &str, resource: &str) -> Decision {
+        let statements = self
+            .statements
+            .iter()
+            .filter(|(who, _)| who.iter().any(|p| p.matches(caller)))
+            .map(|(_, st)| st.clone())
+            .collect();
+        let doc = PolicyDocument { statements };
+        policy::evaluate([("bucket policy", &doc)], action, resource)
+    }
+
+    /// Whether any statement allows anonymous callers to `s3:GetObject` (a public bucket).
+    pub fn allows_public_read(&self) -> bool {
+        self.statements.iter().any(|(who, st)| {
+            st.effect == Effect::Allow
+                && who.contains(&PolicyPrincipal::Anyone)
+                && st
+                    .actions
+                    .iter()
+                    .any(|a| policy::action_matches(a, "s3:GetObject"))
+        })
+    }
+}
+
+impl PolicyPrincipal {
+    fn matches(&self, caller: Caller<'_>) -> bool {
+        match (self, caller) {
+            (PolicyPrincipal::Anyone, _) => true,
+            (PolicyPrincipal::Account(a), Caller::User { account_id, .. }) => a == account_id,
+            (PolicyPrincipal::User(u), Caller::User { user_nrn, .. }) => u == user_nrn,
+            (_, Caller::Anonymous) => false,
+        }
+    }
+}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, PolicyError> {
+    Err(PolicyError(msg.into()))
+}
+
+fn parse_principal(at: &str, value: &str) -> Result<PolicyPrincipal, PolicyError> {
+    if value == "*" {
+        return Ok(PolicyPrincipal::Anyone);
+    }
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(PolicyPrincipal::Account(value.to_owned()));
+    }
+    if let Some(n) = crate::nrn::parse(value)
+        && n.service == "iam"
+    {
+        if n.resource == "root" {
+            return Ok(PolicyPrincipal::Account(n.account.to_owned()));
+        }
+        if n.resource.starts_with("user/") && !value.contains('*') {
+            return Ok(PolicyPrincipal::User(value.to_owned()));
+        }
+    }
+    err(format!(
+        "{at}: principal \"{value}\" must be \"*\", a 12-digit account id, nrn:nuvem:iam:<account>:root or nrn:nuvem:iam:<account>:user/<name>"
+    ))
+}
+
+fn principals(at: &str, value: Option<&Value>) -> Result<Vec<PolicyPrincipal>, PolicyError> {
+    let strings = |v: &Value| -> Result<Vec<String>, PolicyError> {
+        match v {
+            Value::String(s) => Ok(vec![s.clone()]),
+            Value::Array(items) if !items.is_empty() => items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => Ok(s.clone()),
+                    other => err(format!("{at}: a principal must be a string, not {other}")),
+                })
+                .collect(),
+            other => err(format!(
+                "{at}: principals must be a string or a list of strings, not {other}"
+            )),
+        }
+    };
+    let names = match value {
+        None => {
+            return err(format!(
+                "{at}: \"Principal\" is missing (a bucket policy names who it applies to)"
+            ));
+        }
+        Some(Value::String(s)) if s == "*" => vec![s.clone()],
+        Some(Value::Object(map)) if !map.is_empty() => {
+            let mut names = Vec::new();
+            for (kind, v) in map {
+                // "AWS" is accepted too, so that policies copied from AWS's documentation read.
+                if kind != "Nuvem" && kind != "AWS" {
+                    return err(format!(
+                        "{at}: principal type \"{kind}\" is not known; use {{\"Nuvem\": ...}} or \"*\""
+                    ));
+                }
+                names.extend(strings(v)?);
+            }
+            names
+        }
+        Some(other) => {
+            return err(format!(
+                "{at}: \"Principal\" must be \"*\" or {{\"Nuvem\": \"<account id or user NRN>\"}}, not {other}"
+            ));
+        }
+    };
+    names.iter().map(|n| parse_principal(at, n)).collect()
+}
+
+/// Parses a bucket policy of `bucket`: the IAM grammar, plus `Principal` in every statement, and
+/// every resource inside the bucket (`nrn:nuvem:s3:::<bucket>` or `.../<key pattern>`).
+pub fn parse_bucket_policy(bucket: &str, doc: &Value) -> Result<BucketPolicy, PolicyError> {
+    let Value::Object(map) = doc else {
+        return err("the policy must be a JSON object with \"Version\" and \"Statement\"");
+    };
+    let size = doc.to_string().len();
+    if size > MAX_BUCKET_POLICY {
+        return err(format!(
+            "the policy is {size} bytes; a bucket policy may hold at most {MAX_BUCKET_POLICY}"
+        ));
+    }
+    for key in map.keys() {
+        if !matches!(key.as_str(), "Version" | "Statement" | "Id") {
+            return err(format!("unknown top-level key \"{key}\""));
+        }
+    }
+    if map.get("Version") != Some(&Value::String(policy::POLICY_VERSION.to_owned())) {
+        return err(format!(
+            "\"Version\" must be \"{}\"",
+            policy::POLICY_VERSION
+        ));
+    }
+    let items: Vec<&Value> = match map.get("Statement") {
+        Some(Value::Array(items)) if !items.is_empty() => items.iter().collect(),
+        Some(obj @ Value::Object(_)) => vec![obj],
+        _ => return err("\"Statement\" must be an object or a non-empty list of objects"),
+    };
+    let own = bucket_nrn(bucket);
+    let mut statements = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let at = format!("Statement {}", i + 1);
+        let Value::Object(st) = item else {
+            return err(format!("{at} must be a JSON object"));
+        };
+        let who = principals(&at, st.get("Principal"))?;
+        let mut rest = st.clone();
+        rest.remove("Principal");
+        let statement = policy::parse_statement(i, &Value::Object(rest))?;
+        for r in &statement.resources {
+            let inside = r == &own || r.starts_with(&format!("{own}/"));
+            if !inside {
+                return err(format!(
+                    "{at}: resource \"{r}\" is outside this bucket; use \"{own}\" or \"{own}/<key pattern>\""
+                ));
+            }
+        }
+        if let Some(a) = statement.actions.iter().find(|a| {
+            let service = a.split(':').next().unwrap_or_default();
+            *a != "*" && !policy::action_matches(service, "s3")
+        }) {
+            return err(format!("{at}: action \"{a}\" is not an s3 action"));
+        }
+        statements.push((who, statement));
+    }
+    Ok(BucketPolicy { statements })
+}
+
+/// AWS's default limit of buckets per account.
+pub const MAX_BUCKETS_PER_ACCOUNT: usize = 100;
+
+/// AWS's limit on a bucket policy's size.
+pub const MAX_BUCKET_POLICY: usize = 20 * 1024;
+
+/// A bucket, as the management API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Bucket {
+    pub name: String,
+    /// The account that owns it.
+    pub account_id: String,
+    pub created_at: DateTime<Utc>,
+    /// Bytes stored (the sum of the objects' sizes).
+    pub size_bytes: u64,
+    pub object_count: u64,
+    /// Whether its policy lets anonymous callers read objects.
+    pub public_read: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BucketList {
+    pub items: Vec<Bucket>,
+}
+
+/// `POST /v1/s3/buckets`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBucketRequest {
+    pub name: String,
+}
+
+/// A bucket's policy document, as JSON (the IAM grammar plus `Principal`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BucketPolicyBody {
+    #[schema(value_type = Object)]
+    pub policy: Value,
+}
+
+/// Where the S3 endpoint is, for clients configuring `aws` or an SDK.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StorageInfo {
+    /// `http://host:port` of Nuvem's S3 endpoint (path-style).
+    pub endpoint: String,
+    pub region: String,
+}
+
+/// One bucket's usage: its size now, and what was counted since the server started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BucketUsage {
+    pub bucket: String,
+    pub size_bytes: u64,
+    pub object_count: u64,
+    /// PUT, COPY, POST and LIST requests.
+    pub requests_tier1: u64,
+    /// GET, HEAD and other requests (DELETE is free and not counted).
+    pub requests_tier2: u64,
+    pub bytes_out: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StorageUsage {
+    pub items: Vec<BucketUsage>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bucket_names_follow_aws() {
+        for ok in ["abc", "my-bucket.2026", "a1b"] {
+            assert!(check_bucket_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "Abc",
+            "-abc",
+            "abc-",
+            "a..b",
+            "192.168.1.1",
+            "a_b",
+            &"a".repeat(64),
+        ] {
+            assert!(check_bucket_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bucket_policy_principals_and_evaluation() {
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Nuvem": "222222222222"},
+             "Action": "s3:GetObject", "Resource": "nrn:nuvem:s3:::b1/shared/*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+             "Resource": "nrn:nuvem:s3:::b1/*"}]});
+        let p = parse_bucket_policy("b1", &doc).unwrap();
+        let b = Caller::User {
+            account_id: "222222222222",
+            user_nrn: "nrn:nuvem:iam:222222222222:user/bob",
+        };
+        assert!(matches!(
+            p.evaluate(b, "s3:GetObject", "nrn:nuvem:s3:::b1/shared/x"),
+            Decision::Allow { .. }
+        ));
+        assert_eq!(
+            p.evaluate(b, "s3:GetObject", "nrn:nuvem:s3:::b1/private/x"),
+            Decision::ImplicitDeny
+        );
+        assert!(matches!(
+            p.evaluate(Caller::Anonymous, "s3:DeleteObject", "nrn:nuvem:s3:::b1/k"),
+            Decision::ExplicitDeny { .. }
+        ));
+        assert!(!p.allows_public_read());
+    }
+
+    #[test]
+    fn malformed_bucket_policies_are_refused_with_a_reason() {
+        let cases = [
+            (
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "s3:GetObject", "Resource": "nrn:nuvem:s3:::b1/*"}]}),
+                "Principal",
+            ),
+            (
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+                "Action": "s3:GetObject", "Resource": "nrn:nuvem:s3:::other/*"}]}),
+                "outside",
+            ),
+            (
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+                "Action": "iam:ListUsers", "Resource": "nrn:nuvem:s3:::b1"}]}),
+                "not an s3",
+            ),
+            (
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Nuvem": "alice"}, "Action": "s3:GetObject",
+                "Resource": "nrn:nuvem:s3:::b1/*"}]}),
+                "principal",
+            ),
+        ];
+        for (doc, needle) in cases {
+            let e = parse_bucket_policy("b1", &doc).unwrap_err();
+            assert!(e.0.contains(needle), "{needle}: {e}");
+        }
+    }
+}
