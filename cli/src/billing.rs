@@ -20,6 +20,7 @@ pub enum BillingCmd {
         sku: String,
         /// The price per unit, as a decimal (0.0125).
         price: String,
+        /// USD or BRL.
         #[arg(long, default_value = "USD")]
         currency: String,
         /// When it applies (RFC 3339, e.g. 2026-12-24T00:00:00Z); now when omitted.
@@ -41,15 +42,19 @@ pub enum BillingCmd {
     },
     /// The running month so far, the rate of what runs now, and the forecast to month end.
     Estimate {
+        /// Another account (operator).
         #[arg(long)]
         account: Option<String>,
+        /// USD or BRL [default: the server's billing currency].
         #[arg(long)]
         currency: Option<String>,
     },
     /// A live meter: the running month's cost, ticking while resources run (Ctrl-C stops).
     Watch {
+        /// Another account (operator).
         #[arg(long)]
         account: Option<String>,
+        /// USD or BRL [default: the server's billing currency].
         #[arg(long)]
         currency: Option<String>,
         /// Seconds between readings.
@@ -82,6 +87,7 @@ pub enum BillingCmd {
         /// The server's vCPUs.
         #[arg(long, default_value_t = 32)]
         server_vcpus: u32,
+        /// USD or BRL.
         #[arg(long, default_value = "USD")]
         currency: String,
         /// The month whose usage is compared (YYYY-MM); the running month when omitted.
@@ -117,6 +123,7 @@ impl MonthArgs {
 pub enum BudgetCmd {
     /// The budget, this month's spending against it, and its alerts.
     Show {
+        /// Another account (operator).
         #[arg(long)]
         account: Option<String>,
     },
@@ -124,6 +131,7 @@ pub enum BudgetCmd {
     Set {
         /// The amount, as a decimal (50.00).
         amount: String,
+        /// USD or BRL.
         #[arg(long, default_value = "USD")]
         currency: String,
         /// Alert thresholds in percent, ascending.
@@ -132,11 +140,13 @@ pub enum BudgetCmd {
         /// At 100 %, stop the account's running instances.
         #[arg(long)]
         hard_limit: bool,
+        /// Another account (operator).
         #[arg(long)]
         account: Option<String>,
     },
     /// Remove the budget.
     Delete {
+        /// Another account (operator).
         #[arg(long)]
         account: Option<String>,
     },
@@ -146,6 +156,7 @@ pub enum BudgetCmd {
 pub enum ClockCmd {
     /// The account's clock: factor, paused, now.
     Show {
+        /// Another account (operator).
         #[arg(long)]
         account: Option<String>,
     },
@@ -156,8 +167,10 @@ pub enum ClockCmd {
         /// 1 is real time; 3600 makes one second one hour.
         #[arg(long)]
         factor: Option<u32>,
+        /// Freeze the clock (metered time stands still).
         #[arg(long, conflicts_with = "resume")]
         pause: bool,
+        /// Let a paused clock run again.
         #[arg(long)]
         resume: bool,
         /// Jump ahead by a duration: 90s, 30m, 2h, 3d.

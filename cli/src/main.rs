@@ -288,6 +288,8 @@ mod tests {
                     "0",
                 ]),
                 "reconciler run" => args.push("vpc"),
+                "billing set-price" => args.extend(["ec2.disk", "0.1"]),
+                "billing clock set" => args.extend(["turma", "--factor", "60"]),
                 _ => {}
             }
             assert_eq!(known(&args), *command, "{args:?}");
