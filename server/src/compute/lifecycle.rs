@@ -95,6 +95,9 @@ impl Compute {
             row.state_reason = reason;
             row.pinned_cpus = CoreList::default();
             me.store.instance_save(&mut row).await?;
+            // Stopped is what callers wait for: a start right after must not find it busy while
+            // the usage event is written.
+            me.busy.lock().expect("busy").remove(&row.id);
             me.report(&row, Change::Stopped).await;
             Ok(())
         });
@@ -172,6 +175,7 @@ impl Compute {
                 }
             }
             me.store.instance_save(&mut row).await?;
+            me.busy.lock().expect("busy").remove(&row.id);
             if ok {
                 me.report(&row, Change::Started).await;
             }
