@@ -191,6 +191,59 @@ pub fn round_money(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// Line items being summed: one per resource, usage type, SKU and unit price.
+#[derive(Default)]
+struct Accumulator {
+    lines: BTreeMap<(String, String, String, String, Decimal), Acc>,
+}
+
+struct Acc {
+    item: LineItem,
+    /// Unrounded quantity: amounts are rounded once, from it.
+    units: Decimal,
+}
+
+impl Accumulator {
+    fn add(
+        &mut self,
+        span: &Interval,
+        sku: &str,
+        unit_price: Decimal,
+        (a, b): (DateTime<Utc>, DateTime<Utc>),
+        units: Decimal,
+        seconds: i64,
+    ) {
+        let key = (
+            span.resource_id.clone(),
+            span.line.usage_type.to_owned(),
+            sku.to_owned(),
+            span.service.clone(),
+            unit_price,
+        );
+        let entry = self.lines.entry(key).or_insert_with(|| Acc {
+            item: LineItem {
+                service: span.service.clone(),
+                resource_type: span.resource_type.clone(),
+                resource_id: span.resource_id.clone(),
+                usage_type: span.line.usage_type.to_owned(),
+                sku: sku.to_owned(),
+                quantity: Decimal::ZERO,
+                unit: span.line.unit.to_owned(),
+                unit_price,
+                amount: Decimal::ZERO,
+                seconds: 0,
+                from: a,
+                to: b,
+            },
+            units: Decimal::ZERO,
+        });
+        entry.units += units;
+        entry.item.seconds += seconds;
+        entry.item.from = entry.item.from.min(a);
+        entry.item.to = entry.item.to.max(b);
+    }
+}
+
 /// The line items of the spans within `[from, to)`, counted up to `now` for spans still open.
 pub fn line_items(
     spans: &[Interval],
@@ -199,11 +252,7 @@ pub fn line_items(
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Vec<LineItem> {
-    struct Acc {
-        item: LineItem,
-        units: Decimal,
-    }
-    let mut acc: BTreeMap<(String, String, String, String, Decimal), Acc> = BTreeMap::new();
+    let mut acc = Accumulator::default();
     for span in spans {
         if span.line.accrues == Accrues::Counted {
             if span.start < from || span.start >= to || span.start > now {
@@ -211,33 +260,8 @@ pub fn line_items(
             }
             let sku = (span.line.sku)(&span.dimensions);
             let unit_price = prices.at(&sku, span.start);
-            let key = (
-                span.resource_id.clone(),
-                span.line.usage_type.to_owned(),
-                sku.clone(),
-                span.service.clone(),
-                unit_price,
-            );
-            let entry = acc.entry(key).or_insert_with(|| Acc {
-                item: LineItem {
-                    service: span.service.clone(),
-                    resource_type: span.resource_type.clone(),
-                    resource_id: span.resource_id.clone(),
-                    usage_type: span.line.usage_type.to_owned(),
-                    sku: sku.clone(),
-                    quantity: Decimal::ZERO,
-                    unit: span.line.unit.to_owned(),
-                    unit_price,
-                    amount: Decimal::ZERO,
-                    seconds: 0,
-                    from: span.start,
-                    to: span.start,
-                },
-                units: Decimal::ZERO,
-            });
-            entry.units += (span.line.scale)(&span.dimensions);
-            entry.item.from = entry.item.from.min(span.start);
-            entry.item.to = entry.item.to.max(span.start);
+            let units = (span.line.scale)(&span.dimensions);
+            acc.add(span, &sku, unit_price, (span.start, span.start), units, 0);
             continue;
         }
         let s = span.start.max(from);
@@ -258,37 +282,11 @@ pub fn line_items(
             }
             let unit_price = prices.at(&sku, a);
             let units = scale * Decimal::from(seconds) / Decimal::from(span.line.seconds_per_unit);
-            let key = (
-                span.resource_id.clone(),
-                span.line.usage_type.to_owned(),
-                sku.clone(),
-                span.service.clone(),
-                unit_price,
-            );
-            let entry = acc.entry(key).or_insert_with(|| Acc {
-                item: LineItem {
-                    service: span.service.clone(),
-                    resource_type: span.resource_type.clone(),
-                    resource_id: span.resource_id.clone(),
-                    usage_type: span.line.usage_type.to_owned(),
-                    sku: sku.clone(),
-                    quantity: Decimal::ZERO,
-                    unit: span.line.unit.to_owned(),
-                    unit_price,
-                    amount: Decimal::ZERO,
-                    seconds: 0,
-                    from: a,
-                    to: b,
-                },
-                units: Decimal::ZERO,
-            });
-            entry.units += units;
-            entry.item.seconds += seconds;
-            entry.item.from = entry.item.from.min(a);
-            entry.item.to = entry.item.to.max(b);
+            acc.add(span, &sku, unit_price, (a, b), units, seconds);
         }
     }
     let mut items: Vec<LineItem> = acc
+        .lines
         .into_values()
         .map(|mut a| {
             a.item.quantity = a
