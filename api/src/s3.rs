@@ -330,6 +330,68 @@ pub struct StorageUsage {
     pub items: Vec<BucketUsage>,
 }
 
+/// A bucket's static website: `PUT|GET|DELETE /v1/s3/buckets/{bucket}/website`. Served
+/// anonymously on the website listener while the bucket's policy allows public reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BucketWebsite {
+    /// The object answered for a path that ends in `/` (AWS's `IndexDocument.Suffix`).
+    pub index_document: String,
+    /// The object answered, with status 404, when a key does not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_document: Option<String>,
+}
+
+/// One object in a listing (`GET /v1/s3/buckets/{bucket}/objects`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObjectSummary {
+    pub key: String,
+    pub size_bytes: u64,
+    pub last_modified: DateTime<Utc>,
+    pub etag: String,
+}
+
+/// A page of a bucket's objects, grouped into folders by the delimiter as S3's ListObjectsV2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ObjectList {
+    pub bucket: String,
+    pub prefix: String,
+    pub objects: Vec<ObjectSummary>,
+    /// The "folders": prefixes ending in the delimiter, one level below `prefix`.
+    pub common_prefixes: Vec<String>,
+    /// Pass as `continuation` for the next page; absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_continuation: Option<String>,
+}
+
+/// `POST /v1/s3/buckets/{bucket}/presign`: a URL anyone can use until it expires, signed with one
+/// of the caller's own access keys (so it carries exactly the caller's rights).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresignRequest {
+    pub key: String,
+    /// `GET` (download) or `PUT` (upload).
+    #[serde(default = "presign_get")]
+    pub method: String,
+    /// 1 s to 7 days (604,800 s), as S3 allows.
+    #[serde(default = "presign_default_expiry")]
+    pub expires_secs: u64,
+}
+
+fn presign_get() -> String {
+    "GET".into()
+}
+
+fn presign_default_expiry() -> u64 {
+    3600
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PresignedUrl {
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,4 +60,28 @@ impl Client {
     pub async fn storage_usage(&self) -> Result<s3::StorageUsage> {
         self.get(&["v1", "s3", "usage"]).await
     }
+    /// The bucket's static-website settings (`NotFound` when it has none).
+    pub async fn get_bucket_website(&self, bucket: &str) -> Result<s3::BucketWebsite> {
+        self.get(&["v1", "s3", "buckets", bucket, "website"]).await
+    }
+
+    /// Turns on (or changes) static website hosting for the bucket.
+    pub async fn put_bucket_website(
+        &self,
+        bucket: &str,
+        website: &s3::BucketWebsite,
+    ) -> Result<s3::BucketWebsite> {
+        self.call::<(), _, s3::BucketWebsite>(
+            Method::PUT,
+            &["v1", "s3", "buckets", bucket, "website"],
+            None,
+            Some(website),
+        )
+        .await
+    }
+
+    pub async fn delete_bucket_website(&self, bucket: &str) -> Result<()> {
+        self.delete(&["v1", "s3", "buckets", bucket, "website"])
+            .await
+    }
 }
