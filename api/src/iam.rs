@@ -377,9 +377,16 @@ pub const QUOTAS: &[(&str, &str)] = &[
     ("instances", "instances that are not terminated"),
     (
         "vcpus",
-        "vCPUs of instances that hold capacity (pending, running, stopping)",
+        "vCPUs of instances that hold capacity (pending, running, stopping), and of app replicas (rounded up)",
     ),
-    ("memory_mib", "memory (MiB) of instances that hold capacity"),
+    (
+        "memory_mib",
+        "memory (MiB) of instances that hold capacity, and of app replicas",
+    ),
+    (
+        "app_replicas",
+        "replicas of container apps, all apps together",
+    ),
 ];
 
 /// One number per quota of [`QUOTAS`]: an account's limits, or what it uses. The operator's
@@ -396,6 +403,7 @@ pub struct QuotaValues {
     pub instances: u64,
     pub vcpus: u64,
     pub memory_mib: u64,
+    pub app_replicas: u64,
 }
 
 impl Default for QuotaValues {
@@ -412,6 +420,7 @@ impl Default for QuotaValues {
             instances: 20,
             vcpus: 16,
             memory_mib: 16_384,
+            app_replicas: 10,
         }
     }
 }
@@ -429,6 +438,7 @@ impl QuotaValues {
             "instances" => self.instances,
             "vcpus" => self.vcpus,
             "memory_mib" => self.memory_mib,
+            "app_replicas" => self.app_replicas,
             _ => return None,
         })
     }

@@ -5,6 +5,7 @@
 //! two things. Pure validation rules (names, passwords, policy documents) live here too, so that the
 //! console can check a form before it is sent and the server enforces exactly the same rule.
 
+pub mod apps;
 pub mod billing;
 pub mod ec2;
 pub mod error;

@@ -64,6 +64,8 @@ pub fn known_actions(service: &str) -> Option<&'static [&'static str]> {
         "ops" => Some(crate::ops::ACTIONS),
         "billing" => Some(crate::billing::ACTIONS),
         "s3" => Some(crate::s3::ACTIONS),
+        "apps" => Some(crate::apps::APP_ACTIONS),
+        "elb" => Some(crate::apps::ELB_ACTIONS),
         _ => None,
     }
 }

@@ -87,6 +87,13 @@ pub struct ServeArgs {
     /// which resolves to the loopback address].
     #[arg(long, env = "NUVEM_S3_DOMAIN")]
     pub s3_domain: Option<String>,
+    /// `docker` (dockerd on its local socket), `simulated` (for development) or `off`: container
+    /// apps and load balancers [default: docker; off with a warning when dockerd does not answer].
+    #[arg(long, env = "NUVEM_CONTAINER_ENGINE")]
+    pub container_engine: Option<ContainerEngineDriver>,
+    /// Host ports load balancers may listen on, as FIRST-LAST [default: 30000-30999].
+    #[arg(long, env = "NUVEM_LOAD_BALANCER_PORTS")]
+    pub load_balancer_ports: Option<String>,
 }
 
 /// Which hypervisor driver the compute service uses.
@@ -95,6 +102,15 @@ pub struct ServeArgs {
 pub enum HypervisorDriver {
     Libvirt,
     Simulated,
+}
+
+/// Which container engine the apps service uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerEngineDriver {
+    Docker,
+    Simulated,
+    Off,
 }
 
 /// Which host-network driver the VPC service uses.
@@ -133,6 +149,8 @@ struct FileConfig {
     s3_listen: Option<String>,
     s3_engine_file: Option<PathBuf>,
     s3_domain: Option<String>,
+    container_engine: Option<ContainerEngineDriver>,
+    load_balancer_ports: Option<String>,
 }
 
 /// The resolved configuration.
@@ -180,7 +198,12 @@ pub struct Config {
     pub s3_engine_file: Option<PathBuf>,
     /// Requests to `<bucket>.<s3_domain>` are virtual-host style.
     pub s3_domain: String,
+    pub container_engine: ContainerEngineDriver,
+    /// The host ports load balancers may listen on (inclusive).
+    pub load_balancer_ports: (u16, u16),
 }
+
+pub const DEFAULT_LOAD_BALANCER_PORTS: &str = "30000-30999";
 
 pub const DEFAULT_S3_LISTEN: &str = "127.0.0.1:9000";
 
@@ -311,6 +334,17 @@ impl Config {
                 .s3_domain
                 .or(file.s3_domain)
                 .unwrap_or_else(|| "localhost".to_owned()),
+            container_engine: args
+                .container_engine
+                .or(file.container_engine)
+                .unwrap_or(ContainerEngineDriver::Docker),
+            load_balancer_ports: parse_port_range(
+                args.load_balancer_ports
+                    .as_deref()
+                    .or(file.load_balancer_ports.as_deref())
+                    .unwrap_or(DEFAULT_LOAD_BALANCER_PORTS),
+            )
+            .map_err(|e| anyhow::anyhow!("load_balancer_ports: {e}"))?,
             image_import_dir,
             sign_in_throttle: Default::default(),
             hashing_queue: DEFAULT_HASHING_QUEUE,
@@ -382,6 +416,8 @@ impl Config {
             s3_listen: "127.0.0.1:0".to_owned(),
             s3_engine_file: None,
             s3_domain: "localhost".to_owned(),
+            container_engine: ContainerEngineDriver::Simulated,
+            load_balancer_ports: (30000, 30999),
         }
     }
 }

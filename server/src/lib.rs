@@ -4,6 +4,7 @@
 //! rules) → [`store`] (state). See `docs/architecture.md`.
 
 pub mod account_deletion;
+pub mod apps;
 pub mod billing;
 pub mod compute;
 pub mod config;
@@ -32,6 +33,8 @@ pub struct Nuvem {
     pub billing: billing::Billing,
     /// Object storage; `None` when no S3 engine is configured.
     pub storage: Option<storage::Storage>,
+    /// Container apps and load balancers; `None` when no container engine answers.
+    pub apps: Option<apps::Apps>,
     /// Lifecycle changes of what costs, as the services report them (metering subscribes).
     pub usage: usage::Usage,
     /// Multi-step operations, persisted so that a restart finishes or unwinds them.
@@ -47,6 +50,16 @@ impl Nuvem {
             .as_ref()
             .ok_or_else(|| error::Error::ServiceUnavailable {
                 message: "object storage is off on this server: it has no S3 engine (the operator starts one with infra/seaweedfs.sh start, or sets --s3-engine-file)".to_owned(),
+                retry_after_seconds: 60,
+            })
+    }
+
+    /// Container apps, or why they are off (no container engine).
+    pub fn apps(&self) -> error::Result<&apps::Apps> {
+        self.apps
+            .as_ref()
+            .ok_or_else(|| error::Error::ServiceUnavailable {
+                message: "container apps are off on this server: dockerd did not answer when it started (the operator starts it with infra/daemons.sh start, then restarts Nuvem)".to_owned(),
                 retry_after_seconds: 60,
             })
     }

@@ -165,7 +165,25 @@ fn prepare_sqlite(url: &str) -> anyhow::Result<()> {
 }
 
 /// The drivers the configuration names: the host's own (Linux, libvirt) or the simulated twins.
-fn configured_drivers(config: &Config) -> anyhow::Result<Drivers> {
+async fn configured_drivers(config: &Config) -> anyhow::Result<Drivers> {
+    use crate::config::ContainerEngineDriver;
+    use crate::drivers::containers::{ContainerEngine, Docker, SimEngine};
+    use crate::drivers::proxy::{Haproxy, LoadBalancerProxy, SimProxy};
+    let containers: Option<Arc<dyn ContainerEngine>> = match config.container_engine {
+        ContainerEngineDriver::Docker => match Docker::connect().await {
+            Ok(d) => Some(Arc::new(d)),
+            Err(e) => {
+                tracing::warn!(error = %e, "container apps are off: dockerd does not answer (start it with infra/daemons.sh start)");
+                None
+            }
+        },
+        ContainerEngineDriver::Simulated => Some(Arc::new(SimEngine::default())),
+        ContainerEngineDriver::Off => None,
+    };
+    let proxy: Arc<dyn LoadBalancerProxy> = match config.container_engine {
+        ContainerEngineDriver::Docker => Arc::new(Haproxy::new(&config.data_dir)?),
+        _ => Arc::new(SimProxy::default()),
+    };
     Ok(Drivers {
         net: match config.network_driver {
             NetworkDriver::Linux => Arc::new(LinuxNetwork::new(&config.data_dir)?),
@@ -175,6 +193,8 @@ fn configured_drivers(config: &Config) -> anyhow::Result<Drivers> {
             HypervisorDriver::Libvirt => Arc::new(Libvirt::new(&config.libvirt_uri)),
             HypervisorDriver::Simulated => Arc::new(SimHypervisor::default()),
         },
+        containers,
+        proxy,
     })
 }
 
@@ -221,7 +241,7 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     }
     let drivers = match drivers {
         Some(d) => d,
-        None => configured_drivers(&config)?,
+        None => configured_drivers(&config).await?,
     };
     // Multi-step operations of every service, with their progress in the database.
     let sagas = Sagas::new(store.clone());
@@ -297,6 +317,28 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
             None
         }
     };
+    let apps = drivers.containers.clone().map(|engine| {
+        crate::apps::Apps::new(
+            store.clone(),
+            iam.clone(),
+            vpc.clone(),
+            engine,
+            drivers.proxy.clone(),
+            crate::apps::ListenerPolicy {
+                address: forward_address,
+                ports: config.load_balancer_ports,
+            },
+            Platform {
+                sagas: sagas.clone(),
+                usage: usage.clone(),
+            },
+        )
+    });
+    if let Some(a) = &apps {
+        sagas.register::<crate::apps::deploy::CreateSaga>(a.clone());
+        sagas.register::<crate::apps::deploy::DeleteSaga>(a.clone());
+        sagas.register::<crate::apps::RolloutSaga>(a.clone());
+    }
     sagas.register::<crate::vpc::change::NetworkChange>(vpc.clone());
     sagas.register::<crate::compute::launch::LaunchSaga>(compute.clone());
     sagas.register::<crate::account_deletion::AccountDeletion>(crate::account_deletion::Services {
@@ -320,6 +362,9 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     ];
     if let Some(s) = &storage {
         loops.push(Arc::new(s.clone()));
+    }
+    if let Some(a) = &apps {
+        loops.push(Arc::new(a.clone()));
     }
     let reconcilers = Reconcilers::new(loops);
     reconcilers.run_or_fail("vpc").await.map_err(|e| {
@@ -349,6 +394,14 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
             )
         })?;
     }
+    if apps.is_some() {
+        // Replicas that died while the server was down are back, and the balancers match the
+        // database, before the first request.
+        reconcilers
+            .run_or_fail("apps")
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reconcile the container apps ({e}); is dockerd running (infra/daemons.sh start)? Or start with --container-engine off"))?;
+    }
     reconcilers.start();
     let s3 = match &storage {
         Some(s) => Some(
@@ -364,6 +417,7 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
         compute,
         billing,
         storage,
+        apps,
         usage,
         sagas,
         reconcilers,

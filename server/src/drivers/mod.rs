@@ -3,15 +3,20 @@
 //! each (`mod`: the trait and its types, `real`, `sim`). Drivers know nothing of HTTP, IAM,
 //! accounts or the database: what they build comes from [`crate::netspec`] and the services.
 
+pub mod cgroup;
+pub mod containers;
 pub mod host_ports;
 pub mod hypervisor;
 pub mod keys;
 pub mod net;
+pub mod proxy;
 
 use std::sync::Arc;
 
+use containers::{ContainerEngine, SimEngine};
 use hypervisor::{Hypervisor, SimHypervisor};
 use net::{HostNetwork, SimNetwork};
+use proxy::{LoadBalancerProxy, SimProxy};
 
 /// The drivers one server runs on: the services get them as trait objects and never learn which
 /// implementation is behind. `server::start` builds them from the configuration.
@@ -19,6 +24,9 @@ use net::{HostNetwork, SimNetwork};
 pub struct Drivers {
     pub net: Arc<dyn HostNetwork>,
     pub hypervisor: Arc<dyn Hypervisor>,
+    /// `None`: container apps are off (no engine configured, or dockerd did not answer).
+    pub containers: Option<Arc<dyn ContainerEngine>>,
+    pub proxy: Arc<dyn LoadBalancerProxy>,
 }
 
 /// The simulated twins behind [`Drivers::simulated`], kept with their concrete types so that a
@@ -28,6 +36,8 @@ pub struct Drivers {
 pub struct SimDrivers {
     pub net: Arc<SimNetwork>,
     pub hypervisor: Arc<SimHypervisor>,
+    pub containers: Arc<SimEngine>,
+    pub proxy: Arc<SimProxy>,
 }
 
 impl Drivers {
@@ -37,6 +47,8 @@ impl Drivers {
         let drivers = Drivers {
             net: sims.net.clone(),
             hypervisor: sims.hypervisor.clone(),
+            containers: Some(sims.containers.clone()),
+            proxy: sims.proxy.clone(),
         };
         (drivers, sims)
     }

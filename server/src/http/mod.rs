@@ -1,6 +1,7 @@
 //! The actix-web application: routes, the authentication extractor, request ids, the mapping of
 //! extractor errors to the API's error body, OpenAPI, Swagger UI and `/metrics`.
 
+pub mod apps;
 pub mod auth;
 pub mod billing;
 pub mod ec2;
@@ -251,6 +252,8 @@ impl utoipa::Modify for BearerAuth {
         (name = "ops", description = "Operating the platform: reconcilers (operator only)"),
         (name = "billing", description = "Metering and pay-as-you-go: prices, bills, budgets, the demo clock, CapEx/OpEx"),
         (name = "s3", description = "Object storage: buckets, bucket policies, usage (objects go through the S3 endpoint)"),
+        (name = "apps", description = "Container apps: images, apps, replicas, scaling, logs, events, internals"),
+        (name = "elb", description = "Load balancers: listeners, targets and their health (HAProxy)"),
     )
 )]
 pub struct ApiDoc;
@@ -264,7 +267,8 @@ fn operations(cfg: &mut ServiceConfig) {
         .configure(ec2::routes)
         .configure(ops::routes)
         .configure(billing::routes)
-        .configure(s3::routes);
+        .configure(s3::routes)
+        .configure(apps::routes);
 }
 
 /// The OpenAPI document of the whole API: [`ApiDoc`] with the operations [`operations`]

@@ -5,6 +5,7 @@
 //! resource), `compute`, `vpc`, `security` (sign-out, quotas) and `saga` (the saga log); `column`
 //! holds the typed columns (states read strictly, JSON).
 
+pub mod apps;
 pub mod billing;
 pub mod column;
 pub mod compute;

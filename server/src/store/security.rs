@@ -88,6 +88,16 @@ impl Store {
             .iter()
             .filter(|i| super::compute::ACTIVE_STATES.contains(&i.state.as_str()))
             .collect();
+        // Replicas hold capacity as instances do: their CPU limits (rounded up) and memory.
+        let (mut app_replicas, mut app_vcpus, mut app_memory) = (0u64, 0u64, 0u64);
+        for app in self.app_list(account_id).await? {
+            let n = app.replicas_desired.max(0) as u64;
+            if let Ok(spec) = serde_json::from_str::<nuvem_api::apps::AppSpec>(&app.spec) {
+                app_replicas += n;
+                app_vcpus += n * spec.cpu.ceil() as u64;
+                app_memory += n * u64::from(spec.memory_mib);
+            }
+        }
         Ok(AccountUsage {
             vpcs: vpcs.len() as u64,
             vpc_addresses: vpcs.iter().map(|v| cidr_addresses(&v.cidr)).sum(),
@@ -99,8 +109,13 @@ impl Store {
                 .iter()
                 .filter(|i| i.state != nuvem_api::ec2::InstanceState::Terminated)
                 .count() as u64,
-            vcpus: active.iter().map(|i| i.vcpus.max(0) as u64).sum(),
-            memory_mib: active.iter().map(|i| i.memory_mib.max(0) as u64).sum(),
+            vcpus: active.iter().map(|i| i.vcpus.max(0) as u64).sum::<u64>() + app_vcpus,
+            memory_mib: active
+                .iter()
+                .map(|i| i.memory_mib.max(0) as u64)
+                .sum::<u64>()
+                + app_memory,
+            app_replicas,
         })
     }
 }

@@ -16,6 +16,7 @@
 //! `trace`, `reconciler`.
 
 pub mod change;
+mod containers;
 mod host;
 mod interfaces;
 mod metering;

@@ -68,4 +68,7 @@ pub trait HostNetwork: Send + Sync + 'static {
     fn host_networks(&self) -> DriverResult<Vec<(String, Cidr)>>;
     /// Plugs an interface into a network namespace through a veth pair.
     fn plug_netns(&self, plug: &NetnsPlug) -> DriverResult<()>;
+    /// Plugs an interface into the network namespace of a process (a container), named
+    /// `plug.netns` for the length of the plug only.
+    fn plug_process(&self, plug: &NetnsPlug, pid: u32) -> DriverResult<()>;
 }

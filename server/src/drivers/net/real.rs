@@ -409,4 +409,14 @@ impl HostNetwork for LinuxNetwork {
             let _ = self.link_delete(&plug.device);
         })
     }
+
+    fn plug_process(&self, plug: &NetnsPlug, pid: u32) -> DriverResult<()> {
+        // `ip netns attach` names the process's namespace in /run/netns so that `ip -n` reaches
+        // it; the name is removed right after (the namespace lives as long as the process).
+        let _ = run("ip", &["netns", "delete", &plug.netns]);
+        run("ip", &["netns", "attach", &plug.netns, &pid.to_string()])?;
+        let plugged = self.plug_netns(plug);
+        let _ = run("ip", &["netns", "delete", &plug.netns]);
+        plugged
+    }
 }

@@ -132,6 +132,10 @@ impl HostNetwork for SimNetwork {
             .collect())
     }
 
+    fn plug_process(&self, plug: &NetnsPlug, _pid: u32) -> DriverResult<()> {
+        self.plug_netns(plug)
+    }
+
     fn plug_netns(&self, plug: &NetnsPlug) -> DriverResult<()> {
         self.state
             .lock()

@@ -3,6 +3,7 @@
 pub mod access_key;
 pub mod account;
 pub mod account_quota;
+pub mod apps;
 pub mod billing;
 pub mod bucket;
 pub mod compute;
