@@ -11,7 +11,7 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/nuvem";
 /// Flags of `nuvem-server serve` (each also read from its environment variable).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// TOML configuration file (keys: listen, data_dir, database_url, log, session_ttl_seconds, workers, s3_listen, s3_engine_file, ...).
+    /// TOML configuration file (keys: listen, data_dir, database_url, log, session_ttl_seconds, workers, s3_listen, s3_website_listen, s3_engine_file, ...).
     #[arg(long, env = "NUVEM_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -87,6 +87,10 @@ pub struct ServeArgs {
     /// which resolves to the loopback address].
     #[arg(long, env = "NUVEM_S3_DOMAIN")]
     pub s3_domain: Option<String>,
+    /// Address of the static-website endpoint: anonymous GET and HEAD of buckets with website
+    /// settings, `/<bucket>/<key>` or `<bucket>.s3-website.<s3-domain>` [default: 127.0.0.1:9080].
+    #[arg(long, env = "NUVEM_S3_WEBSITE_LISTEN")]
+    pub s3_website_listen: Option<String>,
 }
 
 /// Which hypervisor driver the compute service uses.
@@ -133,6 +137,7 @@ struct FileConfig {
     s3_listen: Option<String>,
     s3_engine_file: Option<PathBuf>,
     s3_domain: Option<String>,
+    s3_website_listen: Option<String>,
 }
 
 /// The resolved configuration.
@@ -180,9 +185,12 @@ pub struct Config {
     pub s3_engine_file: Option<PathBuf>,
     /// Requests to `<bucket>.<s3_domain>` are virtual-host style.
     pub s3_domain: String,
+    /// Where the static-website endpoint listens.
+    pub s3_website_listen: String,
 }
 
 pub const DEFAULT_S3_LISTEN: &str = "127.0.0.1:9000";
+pub const DEFAULT_S3_WEBSITE_LISTEN: &str = "127.0.0.1:9080";
 
 /// Where `infra/seaweedfs.sh` keeps the embedded engine's file, under the data directory.
 pub fn default_s3_engine_file(data_dir: &Path) -> PathBuf {
@@ -311,6 +319,10 @@ impl Config {
                 .s3_domain
                 .or(file.s3_domain)
                 .unwrap_or_else(|| "localhost".to_owned()),
+            s3_website_listen: args
+                .s3_website_listen
+                .or(file.s3_website_listen)
+                .unwrap_or_else(|| DEFAULT_S3_WEBSITE_LISTEN.to_owned()),
             image_import_dir,
             sign_in_throttle: Default::default(),
             hashing_queue: DEFAULT_HASHING_QUEUE,
@@ -382,6 +394,7 @@ impl Config {
             s3_listen: "127.0.0.1:0".to_owned(),
             s3_engine_file: None,
             s3_domain: "localhost".to_owned(),
+            s3_website_listen: "127.0.0.1:0".to_owned(),
         }
     }
 }

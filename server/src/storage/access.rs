@@ -21,6 +21,10 @@ use crate::store::storage::BucketRow;
 #[derive(Clone)]
 pub(super) struct S3Caller(pub Option<Principal>);
 
+/// The keys of a batch delete the caller may not delete, with why: answered in its `Errors`.
+#[derive(Clone, Default)]
+pub(super) struct RefusedKeys(pub Vec<s3s::dto::Error>);
+
 /// Why a request is refused.
 #[derive(Debug)]
 pub(super) enum Denied {
@@ -94,6 +98,9 @@ fn rule(op: &str) -> Option<(&'static str, Target)> {
         "GetBucketPolicy" => ("s3:GetBucketPolicy", Bucket),
         "PutBucketPolicy" => ("s3:PutBucketPolicy", Bucket),
         "DeleteBucketPolicy" => ("s3:DeleteBucketPolicy", Bucket),
+        "GetBucketWebsite" => ("s3:GetBucketWebsite", Bucket),
+        "PutBucketWebsite" => ("s3:PutBucketWebsite", Bucket),
+        "DeleteBucketWebsite" => ("s3:DeleteBucketWebsite", Bucket),
         "GetObject" | "HeadObject" => ("s3:GetObject", Object),
         "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
             ("s3:PutObject", Object)
@@ -311,14 +318,40 @@ impl S3Access for Gatekeeper {
         Ok(())
     }
 
+    /// Each key of a batch delete is decided on its own, as AWS does: the keys the caller may
+    /// not delete are taken out of the request and reported in the answer's `Errors` list
+    /// (`gateway::delete_objects`); the others are deleted.
     async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
         let bucket = req.input.bucket.clone();
-        for object in &req.input.delete.objects {
+        let row = self
+            .0
+            .store
+            .bucket_get(&bucket)
+            .await
+            .map_err(s3_error_of)?
+            .ok_or_else(|| S3Error::from(Denied::NoSuchBucket(bucket.clone())))?;
+        let caller = caller_of(req).cloned();
+        let mut refused = Vec::new();
+        let mut allowed = Vec::new();
+        for object in std::mem::take(&mut req.input.delete.objects) {
             let resource = api::object_nrn(&bucket, &object.key);
-            self.0
-                .decide_on(caller_of(req), &bucket, "s3:DeleteObject", &resource)
-                .await?;
+            match self
+                .0
+                .decide(caller.as_ref(), &row, "s3:DeleteObject", &resource)
+                .await
+            {
+                Ok(()) => allowed.push(object),
+                Err(Denied::Refused(message)) => refused.push(s3s::dto::Error {
+                    code: Some(S3ErrorCode::AccessDenied.as_str().to_owned()),
+                    key: Some(object.key),
+                    message: Some(message),
+                    version_id: object.version_id,
+                }),
+                Err(other) => return Err(other.into()),
+            }
         }
+        req.input.delete.objects = allowed;
+        req.extensions.insert(RefusedKeys(refused));
         Ok(())
     }
 

@@ -34,7 +34,7 @@ impl Storage {
         }
     }
 
-    async fn authorized_bucket(
+    pub(super) async fn authorized_bucket(
         &self,
         p: &Principal,
         name: &str,
@@ -50,7 +50,7 @@ impl Storage {
 
     async fn view(&self, row: &BucketRow) -> Result<api::Bucket> {
         let (bytes, count) = self.bucket_size(&row.name).await?;
-        Ok(bucket_view(row, bytes, count))
+        Ok(bucket_view(row, bytes, count, self.website_url(row)))
     }
 
     /// The caller's account's buckets, with their sizes (from the engine).
@@ -74,7 +74,7 @@ impl Storage {
         self.identity_allows(p, "s3:CreateBucket", &api::bucket_nrn(&req.name))
             .await?;
         let row = self.bucket_claim(p, &req.name).await?;
-        Ok(bucket_view(&row, 0, 0))
+        Ok(bucket_view(&row, 0, 0, None))
     }
 
     pub async fn bucket_get(&self, p: &Principal, name: &str) -> Result<api::Bucket> {

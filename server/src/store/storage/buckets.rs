@@ -49,6 +49,29 @@ impl Store {
         Ok(())
     }
 
+    /// Sets (`Some((index, error))`) or removes (`None`) the bucket's website documents.
+    pub async fn bucket_set_website(
+        &self,
+        name: &str,
+        website: Option<(String, Option<String>)>,
+    ) -> Result<()> {
+        let (index, error) = match website {
+            Some((index, error)) => (Some(index), error),
+            None => (None, None),
+        };
+        let row = bucket::ActiveModel {
+            name: Set(name.to_owned()),
+            website_index: Set(index),
+            website_error: Set(error),
+            ..Default::default()
+        };
+        bucket::Entity::update(row)
+            .filter(bucket::Column::Name.eq(name))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
     pub async fn bucket_delete(&self, name: &str) -> Result<()> {
         bucket::Entity::delete_by_id(name).exec(&self.db).await?;
         Ok(())
