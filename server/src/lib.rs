@@ -5,6 +5,7 @@
 
 pub mod account_deletion;
 pub mod billing;
+pub mod cache;
 pub mod compute;
 pub mod config;
 pub mod drivers;

@@ -45,7 +45,7 @@ impl Storage {
             .decide_on(Some(p), name, action, &api::bucket_nrn(name))
             .await
             .map_err(BucketError::from)?;
-        Ok(row)
+        Ok(row.row.clone())
     }
 
     async fn view(&self, row: &BucketRow) -> Result<api::Bucket> {

@@ -123,6 +123,8 @@ pub struct Storage {
     endpoint_url: std::sync::Arc<std::sync::OnceLock<String>>,
     /// The website listener's domain and port, known once it is bound.
     website_base: std::sync::Arc<std::sync::OnceLock<website::WebsiteBase>>,
+    /// Buckets as the access checks read them, on every request (see `crate::cache`).
+    buckets: std::sync::Arc<crate::cache::Cached<std::sync::Arc<access::KnownBucket>>>,
 }
 
 impl Storage {
@@ -136,6 +138,7 @@ impl Storage {
             meter: Default::default(),
             endpoint_url: Default::default(),
             website_base: Default::default(),
+            buckets: Default::default(),
         }
     }
 

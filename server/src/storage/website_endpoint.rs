@@ -15,11 +15,10 @@ use nuvem_api::s3 as api;
 use s3s::{Body, HttpError, HttpResponse};
 
 use super::Storage;
-use super::access::Denied;
+use super::access::{Denied, KnownBucket};
 use super::listener::Listener;
 use super::meter::RequestClass;
 use super::website::{WebsiteBase, website_of};
-use crate::store::storage::BucketRow;
 
 impl Storage {
     /// Binds `listen` for the static websites of every bucket that has website settings; sites
@@ -139,8 +138,8 @@ impl Sites {
         if wanted.key.is_empty() && !wanted.path.ends_with('/') {
             return redirect(&format!("{}/", wanted.path));
         }
-        let row = match self.storage.store.bucket_get(&wanted.bucket).await {
-            Ok(Some(row)) => row,
+        let known = match self.storage.known_bucket(&wanted.bucket).await {
+            Ok(Some(known)) => known,
             Ok(None) => {
                 let msg = format!("the bucket '{}' does not exist", wanted.bucket);
                 return page(
@@ -156,7 +155,8 @@ impl Sites {
                 return unavailable(request_id, head);
             }
         };
-        let Some(site) = website_of(&row) else {
+        let row = &known.row;
+        let Some(site) = website_of(row) else {
             let msg = format!(
                 "the bucket '{}' has no website configuration (set one with `cloudctl s3 website`)",
                 row.name
@@ -176,7 +176,7 @@ impl Sites {
             wanted.key.clone()
         };
         let conditions = Conditions::of(req.headers());
-        match self.fetch(&row, &key, head, &conditions).await {
+        match self.fetch(&known, &key, head, &conditions).await {
             Fetched::Served(resp) => resp,
             Fetched::NotModified(headers) => {
                 let mut resp = http::Response::new(Body::empty());
@@ -185,7 +185,7 @@ impl Sites {
                 resp
             }
             Fetched::Denied(msg) => self
-                .error_document(&row, &site, StatusCode::FORBIDDEN, "AccessDenied", &msg)
+                .error_document(&known, &site, StatusCode::FORBIDDEN, "AccessDenied", &msg)
                 .await
                 .unwrap_or_else(|| {
                     page(
@@ -201,14 +201,15 @@ impl Sites {
                 // folder, so that the page's relative links resolve.
                 if !is_folder {
                     let index = format!("{key}/{}", site.index_document);
-                    if let Fetched::Served(_) =
-                        self.fetch(&row, &index, true, &Conditions::default()).await
+                    if let Fetched::Served(_) = self
+                        .fetch(&known, &index, true, &Conditions::default())
+                        .await
                     {
                         return redirect(&format!("{}/", wanted.path));
                     }
                 }
                 let msg = format!("the key '{key}' does not exist");
-                self.error_document(&row, &site, StatusCode::NOT_FOUND, "NoSuchKey", &msg)
+                self.error_document(&known, &site, StatusCode::NOT_FOUND, "NoSuchKey", &msg)
                     .await
                     .unwrap_or_else(|| {
                         page(StatusCode::NOT_FOUND, "NoSuchKey", &msg, request_id, head)
@@ -282,11 +283,12 @@ impl Sites {
     }
 
     /// An object, if anonymous callers may read it, from the engine (streamed).
-    async fn fetch(&self, row: &BucketRow, key: &str, head: bool, c: &Conditions) -> Fetched {
+    async fn fetch(&self, known: &KnownBucket, key: &str, head: bool, c: &Conditions) -> Fetched {
+        let row = &known.row;
         let resource = api::object_nrn(&row.name, key);
         match self
             .storage
-            .decide(None, row, "s3:GetObject", &resource)
+            .decide(None, known, "s3:GetObject", &resource)
             .await
         {
             Ok(()) => {}
@@ -347,14 +349,14 @@ impl Sites {
     /// read; `None`: the caller answers with a plain page.
     async fn error_document(
         &self,
-        row: &BucketRow,
+        known: &KnownBucket,
         site: &api::BucketWebsite,
         status: StatusCode,
         code: &str,
         message: &str,
     ) -> Option<HttpResponse> {
         let key = site.error_document.as_deref()?;
-        match self.fetch(row, key, false, &Conditions::default()).await {
+        match self.fetch(known, key, false, &Conditions::default()).await {
             Fetched::Served(mut resp) => {
                 *resp.status_mut() = status;
                 tracing::debug!(code, message, "website: answered with the error document");
