@@ -15,10 +15,12 @@ pub const ACTIONS: &[&str] = &[
     "s3:CreateBucket",
     "s3:DeleteBucket",
     "s3:DeleteBucketPolicy",
+    "s3:DeleteBucketWebsite",
     "s3:DeleteObject",
     "s3:DeleteObjectTagging",
     "s3:GetBucketLocation",
     "s3:GetBucketPolicy",
+    "s3:GetBucketWebsite",
     "s3:GetObject",
     "s3:GetObjectTagging",
     "s3:ListAllMyBuckets",
@@ -26,6 +28,7 @@ pub const ACTIONS: &[&str] = &[
     "s3:ListBucketMultipartUploads",
     "s3:ListMultipartUploadParts",
     "s3:PutBucketPolicy",
+    "s3:PutBucketWebsite",
     "s3:PutObject",
     "s3:PutObjectTagging",
 ];
@@ -283,6 +286,10 @@ pub struct Bucket {
     pub object_count: u64,
     /// Whether its policy lets anonymous callers read objects.
     pub public_read: bool,
+    /// Where its static website is served, when it has website settings (it answers only
+    /// while the bucket policy lets anonymous callers read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -340,6 +347,47 @@ pub struct BucketWebsite {
     /// The object answered, with status 404, when a key does not exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_document: Option<String>,
+}
+
+/// The longest object key S3 accepts, in bytes.
+pub const MAX_OBJECT_KEY: usize = 1024;
+
+impl BucketWebsite {
+    /// AWS's rules: the index document is a non-empty suffix without `/` (appended to every
+    /// path that ends in `/`); the error document is an object key.
+    pub fn check(&self) -> Result<(), String> {
+        let index = &self.index_document;
+        if index.is_empty() {
+            return Err(
+                "the index document must not be empty: name the object served for a folder, such as index.html".to_owned(),
+            );
+        }
+        if index.contains('/') {
+            return Err(format!(
+                "the index document '{index}' must not contain '/': it is a suffix appended to every path ending in '/' (use index.html, not site/index.html)"
+            ));
+        }
+        if index.len() > MAX_OBJECT_KEY {
+            return Err(format!(
+                "the index document is {} bytes long; at most {MAX_OBJECT_KEY}",
+                index.len()
+            ));
+        }
+        if let Some(error) = &self.error_document {
+            if error.is_empty() {
+                return Err(
+                    "the error document must not be empty: name an object key, such as error.html, or leave it out".to_owned(),
+                );
+            }
+            if error.len() > MAX_OBJECT_KEY {
+                return Err(format!(
+                    "the error document is {} bytes long; an object key holds at most {MAX_OBJECT_KEY}",
+                    error.len()
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One object in a listing (`GET /v1/s3/buckets/{bucket}/objects`).
@@ -414,6 +462,30 @@ mod tests {
         ] {
             assert!(check_bucket_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn website_documents_follow_aws() {
+        let site = |index: &str, error: Option<&str>| BucketWebsite {
+            index_document: index.to_owned(),
+            error_document: error.map(str::to_owned),
+        };
+        assert!(site("index.html", None).check().is_ok());
+        assert!(site("index.html", Some("errors/404.html")).check().is_ok());
+        assert!(site("", None).check().unwrap_err().contains("empty"));
+        assert!(
+            site("a/index.html", None)
+                .check()
+                .unwrap_err()
+                .contains("'/'")
+        );
+        assert!(
+            site("index.html", Some(""))
+                .check()
+                .unwrap_err()
+                .contains("error document")
+        );
+        assert!(site(&"x".repeat(1025), None).check().is_err());
     }
 
     #[test]

@@ -1,11 +1,17 @@
-//! `cloudctl s3`: buckets and bucket policies through Nuvem's API; objects (`cp`, `rm`,
-//! `presign`) through Nuvem's S3 endpoint with `aws-sdk-s3`, signed with the profile's access key.
+//! `cloudctl s3`: buckets, bucket policies and website settings through Nuvem's API; objects
+//! (`cp`, `mv`, `sync`, `rm`, `presign`) through Nuvem's S3 endpoint with `aws-sdk-s3`, signed
+//! with the profile's access key. One file per job below: `transfer` (one file up or down,
+//! streamed, with a progress bar), `tree` (directories: recursive copies and sync), `website`.
+
+mod transfer;
+mod tree;
+mod website;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use nuvem_api::s3::{Bucket, BucketUsage};
 use nuvem_sdk::{Client, Credentials};
 
@@ -28,12 +34,41 @@ pub enum S3Cmd {
         /// A bucket (s3://name or s3://name/prefix) to list the objects of.
         target: Option<String>,
     },
-    /// Copy a file to s3://bucket/key, or s3://bucket/key to a file (streamed).
+    /// Copy a file to s3://bucket/key, s3://bucket/key to a file, or one object to another
+    /// (streamed; multipart above 8 MiB); with --recursive, a directory or a prefix.
     Cp {
-        /// A local file or s3://bucket/key.
+        /// A local file (directory with --recursive) or s3://bucket/key (prefix).
         from: String,
-        /// A local file or s3://bucket/key.
+        /// A local file (directory with --recursive) or s3://bucket/key (prefix).
         to: String,
+        #[command(flatten)]
+        options: CopyOptions,
+    },
+    /// Move: copy as `cp` does, then delete the source (the local file or the object).
+    Mv {
+        /// A local file (directory with --recursive) or s3://bucket/key (prefix).
+        from: String,
+        /// A local file (directory with --recursive) or s3://bucket/key (prefix).
+        to: String,
+        #[command(flatten)]
+        options: CopyOptions,
+    },
+    /// Make DST like SRC (a local directory and s3://bucket/prefix, either way): copies the
+    /// files that are new, or differ in size, or are newer at the source, as `aws s3 sync`.
+    Sync {
+        /// A local directory or s3://bucket/prefix.
+        source: String,
+        /// A local directory or s3://bucket/prefix.
+        destination: String,
+        /// Also delete what is at the destination but not at the source.
+        #[arg(long)]
+        delete: bool,
+        /// Show what would be copied and deleted, and change nothing.
+        #[arg(long)]
+        dryrun: bool,
+        /// Do not draw progress bars (they are drawn only on a terminal, for large files).
+        #[arg(long)]
+        no_progress: bool,
     },
     /// Delete an object.
     Rm {
@@ -51,10 +86,23 @@ pub enum S3Cmd {
     /// A bucket's policy: show, set from a file, or delete.
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// A bucket's static website: show it, turn it on with --index-document, or --off.
+    Website(website::WebsiteArgs),
     /// Your buckets' usage: size, requests by price class, bytes out.
     Usage,
     /// The S3 endpoint and region, for `aws --endpoint-url` and the SDKs.
     Info,
+}
+
+/// How `cp` and `mv` treat their arguments.
+#[derive(Args)]
+pub struct CopyOptions {
+    /// Copy a whole directory or every object under a prefix.
+    #[arg(short, long)]
+    recursive: bool,
+    /// Do not draw progress bars (they are drawn only on a terminal, for large files).
+    #[arg(long)]
+    no_progress: bool,
 }
 
 #[derive(Subcommand)]
@@ -96,6 +144,30 @@ fn object(target: &str) -> anyhow::Result<(String, String)> {
     Ok((b, k))
 }
 
+/// A local path or an object location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Location {
+    Local(PathBuf),
+    /// A bucket and a key (or a prefix), as written after `s3://`.
+    S3 {
+        bucket: String,
+        key: String,
+    },
+}
+
+impl Location {
+    fn parse(text: &str) -> anyhow::Result<Location> {
+        if !text.starts_with("s3://") {
+            return Ok(Location::Local(PathBuf::from(text)));
+        }
+        let (bucket, key) = split(text);
+        if bucket.is_empty() {
+            bail!("{text}: expected s3://bucket/key");
+        }
+        Ok(Location::S3 { bucket, key })
+    }
+}
+
 /// An S3 client on Nuvem's endpoint, signed with the profile's access key: the S3 protocol has
 /// no session tokens of Nuvem's.
 async fn s3_client(c: &Client) -> anyhow::Result<aws_sdk_s3::Client> {
@@ -126,7 +198,7 @@ async fn s3_client(c: &Client) -> anyhow::Result<aws_sdk_s3::Client> {
     Ok(aws_sdk_s3::Client::from_conf(config))
 }
 
-fn s3_err<E>(e: aws_sdk_s3::error::SdkError<E>) -> anyhow::Error
+pub(crate) fn s3_err<E>(e: aws_sdk_s3::error::SdkError<E>) -> anyhow::Error
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -176,7 +248,40 @@ pub async fn s3(c: &Client, out: &Out, cmd: &S3Cmd) -> anyhow::Result<()> {
             ));
             Ok(())
         }
-        S3Cmd::Cp { from, to } => copy(&s3_client(c).await?, out, from, to).await,
+        S3Cmd::Cp { from, to, options } => {
+            let (from, to) = (Location::parse(from)?, Location::parse(to)?);
+            let s3 = s3_client(c).await?;
+            if options.recursive {
+                tree::copy_tree(&s3, out, &from, &to, options, false).await
+            } else {
+                transfer::cp(&s3, out, &from, &to, !options.no_progress).await
+            }
+        }
+        S3Cmd::Mv { from, to, options } => {
+            let (from, to) = (Location::parse(from)?, Location::parse(to)?);
+            let s3 = s3_client(c).await?;
+            if options.recursive {
+                tree::copy_tree(&s3, out, &from, &to, options, true).await
+            } else {
+                transfer::mv(&s3, out, &from, &to, !options.no_progress).await
+            }
+        }
+        S3Cmd::Sync {
+            source,
+            destination,
+            delete,
+            dryrun,
+            no_progress,
+        } => {
+            let (from, to) = (Location::parse(source)?, Location::parse(destination)?);
+            let how = tree::SyncOptions {
+                delete: *delete,
+                dryrun: *dryrun,
+                no_progress: *no_progress,
+            };
+            tree::sync(&s3_client(c).await?, out, &from, &to, &how).await
+        }
+        S3Cmd::Website(args) => website::website(c, out, args).await,
         S3Cmd::Rm { target } => {
             let (bucket, key) = object(target)?;
             let s3 = s3_client(c).await?;
@@ -236,62 +341,6 @@ pub async fn s3(c: &Client, out: &Out, cmd: &S3Cmd) -> anyhow::Result<()> {
     }
 }
 
-/// Uploads and downloads stream: neither side holds the whole object in memory.
-async fn copy(s3: &aws_sdk_s3::Client, out: &Out, from: &str, to: &str) -> anyhow::Result<()> {
-    match (from.starts_with("s3://"), to.starts_with("s3://")) {
-        (false, true) => {
-            let (bucket, mut key) = split(to);
-            if key.is_empty() || key.ends_with('/') {
-                let name = std::path::Path::new(from)
-                    .file_name()
-                    .context("the source has no file name")?;
-                key.push_str(&name.to_string_lossy());
-            }
-            let body = aws_sdk_s3::primitives::ByteStream::from_path(from)
-                .await
-                .with_context(|| format!("cannot read {from}"))?;
-            s3.put_object()
-                .bucket(&bucket)
-                .key(&key)
-                .body(body)
-                .send()
-                .await
-                .map_err(s3_err)?;
-            out.message(&format!("upload: {from} to s3://{bucket}/{key}"));
-        }
-        (true, false) => {
-            let (bucket, key) = object(from)?;
-            let got = s3
-                .get_object()
-                .bucket(&bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(s3_err)?;
-            let mut file = tokio::fs::File::create(to)
-                .await
-                .with_context(|| format!("cannot create {to}"))?;
-            let mut body = got.body.into_async_read();
-            tokio::io::copy(&mut body, &mut file).await?;
-            out.message(&format!("download: {from} to {to}"));
-        }
-        (true, true) => {
-            let (sb, sk) = object(from)?;
-            let (db, dk) = object(to)?;
-            s3.copy_object()
-                .bucket(&db)
-                .key(&dk)
-                .copy_source(format!("{sb}/{sk}"))
-                .send()
-                .await
-                .map_err(s3_err)?;
-            out.message(&format!("copy: {from} to {to}"));
-        }
-        (false, false) => bail!("one side of cp must be s3://bucket/key"),
-    }
-    Ok(())
-}
-
 impl Tabular for Bucket {
     const COLUMNS: &'static [&'static str] =
         &["BUCKET", "CREATED", "OBJECTS", "BYTES", "PUBLIC READ"];
@@ -316,6 +365,10 @@ impl Detail for Bucket {
             ("Objects", self.object_count.to_string()),
             ("Bytes", self.size_bytes.to_string()),
             ("Public read", self.public_read.to_string()),
+            (
+                "Website",
+                self.website_url.clone().unwrap_or_else(|| "-".to_owned()),
+            ),
         ]
     }
 }

@@ -12,6 +12,7 @@ mod m20261202_000006_name_widths;
 mod m20261202_000007_billing;
 mod m20261202_000008_storage;
 mod m20261202_000009_usage_storage;
+mod m20261202_000010_bucket_websites;
 mod m20261202_000011_apps;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_billing::Migration),
             Box::new(m20261202_000008_storage::Migration),
             Box::new(m20261202_000009_usage_storage::Migration),
+            Box::new(m20261202_000010_bucket_websites::Migration),
             Box::new(m20261202_000011_apps::Migration),
         ]
     }

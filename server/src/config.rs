@@ -11,7 +11,7 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/nuvem";
 /// Flags of `nuvem-server serve` (each also read from its environment variable).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
-    /// TOML configuration file (keys: listen, data_dir, database_url, log, session_ttl_seconds, workers, s3_listen, s3_engine_file, ...).
+    /// TOML configuration file (keys: listen, data_dir, database_url, log, session_ttl_seconds, workers, s3_listen, s3_website_listen, s3_engine_file, ...).
     #[arg(long, env = "NUVEM_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -94,6 +94,10 @@ pub struct ServeArgs {
     /// Host ports load balancers may listen on, as FIRST-LAST [default: 30000-30999].
     #[arg(long, env = "NUVEM_LOAD_BALANCER_PORTS")]
     pub load_balancer_ports: Option<String>,
+    /// Address of the static-website endpoint: anonymous GET and HEAD of buckets with website
+    /// settings, `/<bucket>/<key>` or `<bucket>.s3-website.<s3-domain>` [default: 127.0.0.1:9080].
+    #[arg(long, env = "NUVEM_S3_WEBSITE_LISTEN")]
+    pub s3_website_listen: Option<String>,
 }
 
 /// Which hypervisor driver the compute service uses.
@@ -151,6 +155,7 @@ struct FileConfig {
     s3_domain: Option<String>,
     container_engine: Option<ContainerEngineDriver>,
     load_balancer_ports: Option<String>,
+    s3_website_listen: Option<String>,
 }
 
 /// The resolved configuration.
@@ -201,11 +206,14 @@ pub struct Config {
     pub container_engine: ContainerEngineDriver,
     /// The host ports load balancers may listen on (inclusive).
     pub load_balancer_ports: (u16, u16),
+    /// Where the static-website endpoint listens.
+    pub s3_website_listen: String,
 }
 
 pub const DEFAULT_LOAD_BALANCER_PORTS: &str = "30000-30999";
 
 pub const DEFAULT_S3_LISTEN: &str = "127.0.0.1:9000";
+pub const DEFAULT_S3_WEBSITE_LISTEN: &str = "127.0.0.1:9080";
 
 /// Where `infra/seaweedfs.sh` keeps the embedded engine's file, under the data directory.
 pub fn default_s3_engine_file(data_dir: &Path) -> PathBuf {
@@ -345,6 +353,10 @@ impl Config {
                     .unwrap_or(DEFAULT_LOAD_BALANCER_PORTS),
             )
             .map_err(|e| anyhow::anyhow!("load_balancer_ports: {e}"))?,
+            s3_website_listen: args
+                .s3_website_listen
+                .or(file.s3_website_listen)
+                .unwrap_or_else(|| DEFAULT_S3_WEBSITE_LISTEN.to_owned()),
             image_import_dir,
             sign_in_throttle: Default::default(),
             hashing_queue: DEFAULT_HASHING_QUEUE,
@@ -418,6 +430,7 @@ impl Config {
             s3_domain: "localhost".to_owned(),
             container_engine: ContainerEngineDriver::Simulated,
             load_balancer_ports: (30000, 30999),
+            s3_website_listen: "127.0.0.1:0".to_owned(),
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod account_deletion;
 pub mod apps;
 pub mod billing;
+pub mod cache;
 pub mod compute;
 pub mod config;
 pub mod drivers;

@@ -34,7 +34,9 @@ pub struct Running {
     pub bootstrap: Bootstrap,
     pub data_dir: PathBuf,
     /// Nuvem's S3 endpoint, when object storage is on.
-    pub s3: Option<crate::storage::S3Endpoint>,
+    pub s3: Option<crate::storage::Listener>,
+    /// The static-website endpoint, when object storage is on.
+    pub s3_website: Option<crate::storage::Listener>,
     handle: actix_web::dev::ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -57,11 +59,14 @@ impl Running {
         self.s3.as_ref().map(|s| s.url())
     }
 
+    /// `http://host:port` of the static-website endpoint, when object storage is on.
+    pub fn s3_website_url(&self) -> Option<String> {
+        self.s3_website.as_ref().map(|s| s.url())
+    }
+
     /// Stops accepting, lets requests in flight finish, and waits.
     pub async fn stop(mut self) {
-        if let Some(s3) = self.s3.take() {
-            s3.stop().await;
-        }
+        stop_listeners(self.s3.take(), self.s3_website.take()).await;
         self.nuvem.reconcilers.shutdown();
         self.nuvem.compute.shutdown();
         self.handle.stop(true).await;
@@ -72,13 +77,21 @@ impl Running {
     /// Runs until the server stops (SIGINT/SIGTERM trigger a graceful stop).
     pub async fn wait(mut self) -> anyhow::Result<()> {
         self.task.await??;
-        if let Some(s3) = self.s3.take() {
-            s3.stop().await;
-        }
+        stop_listeners(self.s3.take(), self.s3_website.take()).await;
         self.nuvem.reconcilers.shutdown();
         self.nuvem.compute.shutdown();
         release(&self.nuvem).await;
         Ok(())
+    }
+}
+
+/// Stops object storage's listeners (the S3 and website endpoints), when it is on.
+async fn stop_listeners(
+    s3: Option<crate::storage::Listener>,
+    site: Option<crate::storage::Listener>,
+) {
+    for listener in [s3, site].into_iter().flatten() {
+        listener.stop().await;
     }
 }
 
@@ -403,12 +416,15 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
             .map_err(|e| anyhow::anyhow!("cannot reconcile the container apps ({e}); is dockerd running (infra/daemons.sh start)? Or start with --container-engine off"))?;
     }
     reconcilers.start();
-    let s3 = match &storage {
-        Some(s) => Some(
-            crate::storage::S3Endpoint::start(s.clone(), &config.s3_listen, &config.s3_domain)
-                .await?,
+    let (s3, s3_website) = match &storage {
+        Some(s) => (
+            Some(s.serve_s3(&config.s3_listen, &config.s3_domain).await?),
+            Some(
+                s.serve_websites(&config.s3_website_listen, &config.s3_domain)
+                    .await?,
+            ),
         ),
-        None => None,
+        None => (None, None),
     };
     let nuvem = Nuvem {
         store,
@@ -444,6 +460,7 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
         bootstrap,
         data_dir: config.data_dir,
         s3,
+        s3_website,
         handle,
         task,
     })

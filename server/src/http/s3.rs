@@ -117,6 +117,56 @@ pub async fn bucket_policy_delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The bucket's static-website settings (`NotFound` when it has none).
+#[utoipa::path(tag = "s3", params(("bucket" = String, Path, description = "Bucket name")),
+    responses((status = 200, body = BucketWebsite), Errors), security(("bearer" = [])))]
+#[get("/v1/s3/buckets/{bucket}/website")]
+pub async fn bucket_website_get(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<Json<BucketWebsite>> {
+    Ok(Json(
+        nuvem.storage()?.bucket_website_get(&caller, &path).await?,
+    ))
+}
+
+/// Host a static website from the bucket: its index and error documents. It is served
+/// anonymously on the website endpoint while the bucket policy allows public reads.
+#[utoipa::path(tag = "s3", params(("bucket" = String, Path, description = "Bucket name")),
+    request_body = BucketWebsite,
+    responses((status = 200, body = BucketWebsite), Errors), security(("bearer" = [])))]
+#[put("/v1/s3/buckets/{bucket}/website")]
+pub async fn bucket_website_put(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+    body: Json<BucketWebsite>,
+) -> Result<Json<BucketWebsite>> {
+    Ok(Json(
+        nuvem
+            .storage()?
+            .bucket_website_put(&caller, &path, body.into_inner())
+            .await?,
+    ))
+}
+
+/// Stop hosting the bucket's website (its objects stay).
+#[utoipa::path(tag = "s3", params(("bucket" = String, Path, description = "Bucket name")),
+    responses((status = 204), Errors), security(("bearer" = [])))]
+#[delete("/v1/s3/buckets/{bucket}/website")]
+pub async fn bucket_website_delete(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+    path: Path<String>,
+) -> Result<HttpResponse> {
+    nuvem
+        .storage()?
+        .bucket_website_delete(&caller, &path)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Your buckets' usage: size now, requests by price class and bytes out since the server started.
 #[utoipa::path(tag = "s3", responses((status = 200, body = StorageUsage), Errors),
     security(("bearer" = [])))]
@@ -134,5 +184,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(bucket_policy_get);
     cfg.service(bucket_policy_put);
     cfg.service(bucket_policy_delete);
+    cfg.service(bucket_website_get);
+    cfg.service(bucket_website_put);
+    cfg.service(bucket_website_delete);
     cfg.service(storage_usage);
 }

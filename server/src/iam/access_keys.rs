@@ -113,41 +113,80 @@ pub enum SigningKey {
     Active(String),
 }
 
+/// What the S3 path needs of an access key, cached (`crate::cache`): its state, the secret to
+/// verify signatures with, and its principal.
+#[derive(Debug)]
+pub(super) struct KeyEntry {
+    /// `None`: the key is disabled.
+    active: Option<(String, Principal)>,
+    /// When it was last marked used (the mark is written at most once a minute).
+    last_used: std::sync::Mutex<Option<chrono::DateTime<Utc>>>,
+}
+
 impl Iam {
+    /// An access key's cached entry; `None`: no key has this id (not cached, so a key made
+    /// later is found).
+    async fn key_entry(&self, id: &str) -> Result<Option<std::sync::Arc<KeyEntry>>> {
+        let generation = self.store.iam_generation();
+        if let Some(entry) = self.caches.keys.get(id, generation) {
+            return Ok(Some(entry));
+        }
+        let Some(key) = self.store.access_key_get(id).await? else {
+            return Ok(None);
+        };
+        let active = if key.status == api::AccessKeyStatus::Active {
+            let secret = self
+                .keys
+                .decrypt_secret(&key.secret_ciphertext)
+                .map_err(Error::internal)?;
+            let principal = self
+                .principal(&key.user_id, &key.account_id, Some(&key))
+                .await?;
+            Some((secret, principal))
+        } else {
+            None
+        };
+        let entry = std::sync::Arc::new(KeyEntry {
+            active,
+            last_used: std::sync::Mutex::new(key.last_used_at),
+        });
+        self.caches.keys.put(id, generation, entry.clone());
+        Ok(Some(entry))
+    }
+
     /// The decrypted secret of an access key, for verifying a request signed with it (the S3
     /// endpoint signs nothing itself: it recomputes the caller's signature).
     pub async fn access_key_signing_secret(&self, id: &str) -> Result<SigningKey> {
-        let Some(key) = self.store.access_key_get(id).await? else {
-            return Ok(SigningKey::Unknown);
-        };
-        if key.status != api::AccessKeyStatus::Active {
-            return Ok(SigningKey::Inactive);
-        }
-        let secret = self
-            .keys
-            .decrypt_secret(&key.secret_ciphertext)
-            .map_err(Error::internal)?;
-        Ok(SigningKey::Active(secret))
+        Ok(match self.key_entry(id).await? {
+            None => SigningKey::Unknown,
+            Some(entry) => match &entry.active {
+                None => SigningKey::Inactive,
+                Some((secret, _)) => SigningKey::Active(secret.clone()),
+            },
+        })
     }
 
     /// The principal of a request whose signature with access key `id` was verified.
     pub async fn principal_for_access_key(&self, id: &str) -> Result<Principal> {
-        let key = self
-            .store
-            .access_key_get(id)
-            .await?
-            .filter(|k| k.status == api::AccessKeyStatus::Active)
-            .ok_or_else(|| {
-                Error::Unauthenticated(format!("access key {id} is unknown or disabled"))
-            })?;
+        let entry = self.key_entry(id).await?;
+        let Some((_, principal)) = entry.as_ref().and_then(|e| e.active.as_ref()) else {
+            return Err(Error::Unauthenticated(format!(
+                "access key {id} is unknown or disabled"
+            )));
+        };
         let now = Utc::now();
-        if key
-            .last_used_at
-            .is_none_or(|t| (now - t).num_seconds() >= super::sessions::LAST_USED_GRANULARITY)
-        {
-            self.store.access_key_touch(&key.id, now).await?;
+        let due = entry.as_ref().is_some_and(|e| {
+            let mut last = e.last_used.lock().unwrap_or_else(|p| p.into_inner());
+            let due = last
+                .is_none_or(|t| (now - t).num_seconds() >= super::sessions::LAST_USED_GRANULARITY);
+            if due {
+                *last = Some(now);
+            }
+            due
+        });
+        if due {
+            self.store.access_key_touch(id, now).await?;
         }
-        self.principal(&key.user_id, &key.account_id, Some(&key))
-            .await
+        Ok(principal.clone())
     }
 }

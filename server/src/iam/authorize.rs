@@ -5,6 +5,8 @@ use nuvem_api::iam as api;
 use nuvem_api::policy::{self, Decision};
 use nuvem_api::{nrn::nrn, validate};
 
+use std::sync::Arc;
+
 use super::{Iam, SessionRef, check_name};
 use crate::error::{Error, Result};
 use crate::store::{AccessKeyRow, AccountRow, PolicyRow, UserRow};
@@ -89,15 +91,8 @@ impl Iam {
         if p.user.is_root {
             return Ok(());
         }
-        let rows = self
-            .store
-            .policy_list_effective_for_user(&p.user.id)
-            .await?;
-        let mut docs = Vec::with_capacity(rows.len());
-        for row in &rows {
-            docs.push((row.name.as_str(), parse_stored_policy(row)?));
-        }
-        match policy::evaluate(docs.iter().map(|(n, d)| (*n, d)), action, resource) {
+        let docs = self.effective_policies(&p.user.id).await?;
+        match policy::evaluate(docs.iter().map(|(n, d)| (n.as_str(), d)), action, resource) {
             Decision::Allow { .. } => Ok(()),
             Decision::ExplicitDeny { policy, sid } => Err(Error::AccessDenied(format!(
                 "{} is not allowed to {action} on {resource}: explicitly denied by policy '{policy}'{}",
@@ -126,19 +121,31 @@ impl Iam {
                 sid: None,
             });
         }
-        let rows = self
-            .store
-            .policy_list_effective_for_user(&p.user.id)
-            .await?;
-        let mut docs = Vec::with_capacity(rows.len());
-        for row in &rows {
-            docs.push((row.name.as_str(), parse_stored_policy(row)?));
-        }
+        let docs = self.effective_policies(&p.user.id).await?;
         Ok(policy::evaluate(
-            docs.iter().map(|(n, d)| (*n, d)),
+            docs.iter().map(|(n, d)| (n.as_str(), d)),
             action,
             resource,
         ))
+    }
+
+    /// The user's effective policies, parsed; cached until the next IAM write.
+    async fn effective_policies(
+        &self,
+        user_id: &str,
+    ) -> Result<Arc<Vec<(String, policy::PolicyDocument)>>> {
+        let generation = self.store.iam_generation();
+        if let Some(docs) = self.caches.policies.get(user_id, generation) {
+            return Ok(docs);
+        }
+        let rows = self.store.policy_list_effective_for_user(user_id).await?;
+        let mut docs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            docs.push((row.name.clone(), parse_stored_policy(row)?));
+        }
+        let docs = Arc::new(docs);
+        self.caches.policies.put(user_id, generation, docs.clone());
+        Ok(docs)
     }
 
     /// Refuses every principal outside the operator account, whatever its policies say.

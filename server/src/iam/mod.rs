@@ -46,6 +46,15 @@ pub struct Iam {
     hasher: Arc<PasswordHasher>,
     throttle: Arc<SignInThrottle>,
     quotas: quotas::QuotaDefaults,
+    caches: Arc<Caches>,
+}
+
+/// What the S3 path reads on every request, cached under the store's IAM generation.
+#[derive(Default)]
+struct Caches {
+    keys: crate::cache::Cached<Arc<access_keys::KeyEntry>>,
+    /// A user's effective policies (its own and its groups'), parsed.
+    policies: crate::cache::Cached<Arc<Vec<(String, nuvem_api::policy::PolicyDocument)>>>,
 }
 
 fn page_limit(params: &ListParams) -> Result<u64> {
@@ -85,6 +94,7 @@ impl Iam {
             throttle: Arc::new(SignInThrottle::new(sessions.throttle)),
             sessions,
             quotas,
+            caches: Default::default(),
         }
     }
 

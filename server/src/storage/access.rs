@@ -4,6 +4,8 @@
 //! explicit Deny anywhere wins; inside the owner's account an Allow from either side suffices;
 //! across accounts both sides must allow; anonymous callers only through the bucket policy.
 
+use std::sync::Arc;
+
 use nuvem_api::policy::Decision;
 use nuvem_api::s3::{self as api, Caller};
 use s3s::access::{S3Access, S3AccessContext};
@@ -20,6 +22,10 @@ use crate::store::storage::BucketRow;
 /// The caller of an S3 request, found by `check` and read by the operations.
 #[derive(Clone)]
 pub(super) struct S3Caller(pub Option<Principal>);
+
+/// The keys of a batch delete the caller may not delete, with why: answered in its `Errors`.
+#[derive(Clone, Default)]
+pub(super) struct RefusedKeys(pub Vec<s3s::dto::Error>);
 
 /// Why a request is refused.
 #[derive(Debug)]
@@ -94,6 +100,9 @@ fn rule(op: &str) -> Option<(&'static str, Target)> {
         "GetBucketPolicy" => ("s3:GetBucketPolicy", Bucket),
         "PutBucketPolicy" => ("s3:PutBucketPolicy", Bucket),
         "DeleteBucketPolicy" => ("s3:DeleteBucketPolicy", Bucket),
+        "GetBucketWebsite" => ("s3:GetBucketWebsite", Bucket),
+        "PutBucketWebsite" => ("s3:PutBucketWebsite", Bucket),
+        "DeleteBucketWebsite" => ("s3:DeleteBucketWebsite", Bucket),
         "GetObject" | "HeadObject" => ("s3:GetObject", Object),
         "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
             ("s3:PutObject", Object)
@@ -110,15 +119,40 @@ fn rule(op: &str) -> Option<(&'static str, Target)> {
     })
 }
 
+/// A bucket as the access checks read it: its row and its parsed policy. Cached under the
+/// store's bucket generation (`crate::cache`), so a policy put or removed counts at once.
+#[derive(Debug)]
+pub(super) struct KnownBucket {
+    pub row: BucketRow,
+    pub policy: Option<api::BucketPolicy>,
+}
+
 impl Storage {
-    /// May `caller` do `action` on `resource` of bucket `row`?
+    /// The bucket named `name`, from the cache or the database; `None`: no such bucket (not
+    /// cached, so a bucket made later is found).
+    pub(super) async fn known_bucket(&self, name: &str) -> Result<Option<Arc<KnownBucket>>, Error> {
+        let generation = self.store.bucket_generation();
+        if let Some(known) = self.buckets.get(name, generation) {
+            return Ok(Some(known));
+        }
+        let Some(row) = self.store.bucket_get(name).await? else {
+            return Ok(None);
+        };
+        let policy = Self::bucket_policy_of(&row)?;
+        let known = Arc::new(KnownBucket { row, policy });
+        self.buckets.put(name, generation, known.clone());
+        Ok(Some(known))
+    }
+
+    /// May `caller` do `action` on `resource` of `bucket`?
     pub(super) async fn decide(
         &self,
         caller: Option<&Principal>,
-        row: &BucketRow,
+        bucket: &KnownBucket,
         action: &str,
         resource: &str,
     ) -> Result<(), Denied> {
+        let row = &bucket.row;
         let user_nrn = caller.map(|p| p.user_nrn());
         let who = match (caller, &user_nrn) {
             (Some(p), Some(nrn)) => Caller::User {
@@ -128,7 +162,7 @@ impl Storage {
             _ => Caller::Anonymous,
         };
         let name = user_nrn.as_deref().unwrap_or("an anonymous caller");
-        let from_bucket = match Self::bucket_policy_of(row)? {
+        let from_bucket = match &bucket.policy {
             Some(policy) => policy.evaluate(who, action, resource),
             None => Decision::ImplicitDeny,
         };
@@ -195,14 +229,13 @@ impl Storage {
         bucket: &str,
         action: &str,
         resource: &str,
-    ) -> Result<BucketRow, Denied> {
-        let row = self
-            .store
-            .bucket_get(bucket)
+    ) -> Result<Arc<KnownBucket>, Denied> {
+        let known = self
+            .known_bucket(bucket)
             .await?
             .ok_or_else(|| Denied::NoSuchBucket(bucket.to_owned()))?;
-        self.decide(caller, &row, action, resource).await?;
-        Ok(row)
+        self.decide(caller, &known, action, resource).await?;
+        Ok(known)
     }
 }
 
@@ -290,8 +323,7 @@ impl S3Access for Gatekeeper {
             // A batch delete is authorized key by key once its body is read (`delete_objects`).
             (Target::BucketThenInput, Some(b)) => {
                 if storage
-                    .store
-                    .bucket_get(b)
+                    .known_bucket(b)
                     .await
                     .map_err(s3_error_of)?
                     .is_none()
@@ -311,14 +343,39 @@ impl S3Access for Gatekeeper {
         Ok(())
     }
 
+    /// Each key of a batch delete is decided on its own, as AWS does: the keys the caller may
+    /// not delete are taken out of the request and reported in the answer's `Errors` list
+    /// (`gateway::delete_objects`); the others are deleted.
     async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
         let bucket = req.input.bucket.clone();
-        for object in &req.input.delete.objects {
+        let known = self
+            .0
+            .known_bucket(&bucket)
+            .await
+            .map_err(s3_error_of)?
+            .ok_or_else(|| S3Error::from(Denied::NoSuchBucket(bucket.clone())))?;
+        let caller = caller_of(req).cloned();
+        let mut refused = Vec::new();
+        let mut allowed = Vec::new();
+        for object in std::mem::take(&mut req.input.delete.objects) {
             let resource = api::object_nrn(&bucket, &object.key);
-            self.0
-                .decide_on(caller_of(req), &bucket, "s3:DeleteObject", &resource)
-                .await?;
+            match self
+                .0
+                .decide(caller.as_ref(), &known, "s3:DeleteObject", &resource)
+                .await
+            {
+                Ok(()) => allowed.push(object),
+                Err(Denied::Refused(message)) => refused.push(s3s::dto::Error {
+                    code: Some(S3ErrorCode::AccessDenied.as_str().to_owned()),
+                    key: Some(object.key),
+                    message: Some(message),
+                    version_id: object.version_id,
+                }),
+                Err(other) => return Err(other.into()),
+            }
         }
+        req.input.delete.objects = allowed;
+        req.extensions.insert(RefusedKeys(refused));
         Ok(())
     }
 

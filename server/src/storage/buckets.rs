@@ -24,6 +24,10 @@ pub enum BucketError {
     NotEmpty(String),
     MalformedPolicy(String),
     NoSuchPolicy(String),
+    /// Website settings that break S3's rules.
+    InvalidWebsite(String),
+    /// The bucket has no website settings.
+    NoSuchWebsite(String),
     Denied(String),
     /// The engine failed or could not be reached.
     Engine(String),
@@ -49,9 +53,9 @@ impl From<Denied> for BucketError {
 impl From<BucketError> for Error {
     fn from(e: BucketError) -> Self {
         match e {
-            BucketError::InvalidName(m) | BucketError::MalformedPolicy(m) => {
-                Error::InvalidRequest(m)
-            }
+            BucketError::InvalidName(m)
+            | BucketError::MalformedPolicy(m)
+            | BucketError::InvalidWebsite(m) => Error::InvalidRequest(m),
             BucketError::AlreadyExists(b) | BucketError::AlreadyOwnedByYou(b) => {
                 Error::AlreadyExists(format!("bucket '{b}' already exists"))
             }
@@ -59,6 +63,9 @@ impl From<BucketError> for Error {
             BucketError::NoSuchPolicy(b) => {
                 Error::NotFound(format!("bucket '{b}' has no bucket policy"))
             }
+            BucketError::NoSuchWebsite(b) => Error::NotFound(format!(
+                "bucket '{b}' has no website configuration (NoSuchWebsiteConfiguration): set one with PUT /v1/s3/buckets/{b}/website"
+            )),
             BucketError::NotEmpty(b) => Error::DependencyViolation(format!(
                 "bucket '{b}' is not empty: delete its objects (and abort its multipart uploads) first"
             )),
@@ -97,6 +104,11 @@ impl From<BucketError> for S3Error {
                 S3ErrorCode::NoSuchBucketPolicy,
                 format!("the bucket '{b}' has no bucket policy"),
             ),
+            BucketError::InvalidWebsite(m) => (S3ErrorCode::InvalidArgument, m),
+            BucketError::NoSuchWebsite(b) => (
+                S3ErrorCode::NoSuchWebsiteConfiguration,
+                format!("the bucket '{b}' has no website configuration"),
+            ),
             BucketError::Denied(m) => (S3ErrorCode::AccessDenied, m),
             BucketError::Engine(m) => {
                 tracing::warn!(error = %m, "the S3 engine failed");
@@ -119,7 +131,12 @@ fn engine_error<E: ProvideErrorMetadata + std::fmt::Debug>(e: &E) -> BucketError
     ))
 }
 
-pub(super) fn bucket_view(row: &BucketRow, size_bytes: u64, object_count: u64) -> api::Bucket {
+pub(super) fn bucket_view(
+    row: &BucketRow,
+    size_bytes: u64,
+    object_count: u64,
+    website_url: Option<String>,
+) -> api::Bucket {
     let public_read = row
         .policy
         .as_deref()
@@ -133,6 +150,7 @@ pub(super) fn bucket_view(row: &BucketRow, size_bytes: u64, object_count: u64) -
         size_bytes,
         object_count,
         public_read,
+        website_url,
     }
 }
 
@@ -165,6 +183,8 @@ impl Storage {
             name: name.to_owned(),
             account_id: p.account.id.clone(),
             policy: None,
+            website_index: None,
+            website_error: None,
             created_at: Utc::now(),
         };
         let row = match self.store.bucket_create(row).await {

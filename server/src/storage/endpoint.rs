@@ -3,64 +3,41 @@
 //! carries a request id (`x-amz-request-id`, and `<RequestId>` in error bodies, which the AWS
 //! SDKs show); the id is in the log line of the request too.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::Context;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{Body, HttpError, HttpResponse};
-use tokio::sync::watch;
 
 use super::Storage;
 use super::access::Gatekeeper;
 use super::gateway::Gateway;
+use super::listener::Listener;
 
 /// Error bodies are a few hundred bytes; anything larger is passed on untouched.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// A running S3 listener.
-pub struct S3Endpoint {
-    pub addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl S3Endpoint {
-    /// Binds `listen` and serves until [`S3Endpoint::stop`]. Requests to `<bucket>.<domain>`
-    /// are virtual-host style; any other host is path-style.
-    pub async fn start(storage: Storage, listen: &str, domain: &str) -> anyhow::Result<S3Endpoint> {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen for S3 on {listen}"))?;
-        let addr = listener.local_addr()?;
-        let _ = storage.endpoint_url.set(format!("http://{addr}"));
+impl Storage {
+    /// Binds `listen` for Nuvem's S3 endpoint and serves it until the listener is stopped.
+    /// Requests to `<bucket>.<domain>` are virtual-host style; any other host is path-style.
+    pub async fn serve_s3(&self, listen: &str, domain: &str) -> anyhow::Result<Listener> {
         let mut builder = S3ServiceBuilder::new(Gateway {
-            storage: storage.clone(),
-            engine: s3s_aws::Proxy::from(storage.engine.clone()),
+            storage: self.clone(),
+            engine: s3s_aws::Proxy::from(self.engine.clone()),
         });
         builder.set_host(Hosts {
             domain: domain.to_ascii_lowercase(),
         });
-        builder.set_auth(Gatekeeper(storage.clone()));
-        builder.set_access(Gatekeeper(storage));
+        builder.set_auth(Gatekeeper(self.clone()));
+        builder.set_access(Gatekeeper(self.clone()));
         let service = Arc::new(builder.build());
-        let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(accept(listener, service, stopped));
-        tracing::info!(%addr, "S3 endpoint listening");
-        Ok(S3Endpoint { addr, stop, task })
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Stops accepting, lets requests in flight finish (at most 10 s), and waits.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+        let listener = Listener::start(listen, "S3 endpoint", move |req| {
+            let service = service.clone();
+            async move { answer(&service, req).await }
+        })
+        .await?;
+        let _ = self.endpoint_url.set(listener.url());
+        Ok(listener)
     }
 }
 
@@ -81,53 +58,6 @@ impl s3s::host::S3Host for Hosts {
             Some(b) => s3s::host::VirtualHost::new(host).with_bucket(b),
             None => s3s::host::VirtualHost::new(host),
         })
-    }
-}
-
-async fn accept(
-    listener: tokio::net::TcpListener,
-    service: Arc<S3Service>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                Err(e) => {
-                    // Out of descriptors and the like: wait a little rather than spin.
-                    tracing::warn!(error = %e, "S3 endpoint: accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            _ = stopped.changed() => break,
-        };
-        // Small answers must not wait for the client's delayed ACK (Nagle's algorithm): without
-        // this, small GETs had a 40 ms tail.
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "S3 endpoint: TCP_NODELAY refused");
-        }
-        let service = service.clone();
-        let handler = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-            let service = service.clone();
-            async move { answer(&service, req).await }
-        });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .serve_connection(TokioIo::new(stream), handler);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "S3 connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("S3 endpoint: connections still open after 10 s were dropped");
     }
 }
 

@@ -9,7 +9,7 @@ use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use s3s_aws::Proxy;
 
 use super::Storage;
-use super::access::S3Caller;
+use super::access::{RefusedKeys, S3Caller};
 use super::buckets::BucketError;
 use super::meter::RequestClass::{self, Free, Tier1, Tier2};
 use crate::iam::Principal;
@@ -58,7 +58,6 @@ gateway! {
         copy_object(CopyObjectInput) -> CopyObjectOutput: Tier1;
         create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput: Tier1;
         delete_object(DeleteObjectInput) -> DeleteObjectOutput: Free;
-        delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput: Free;
         delete_object_tagging(DeleteObjectTaggingInput) -> DeleteObjectTaggingOutput: Free;
         get_object_tagging(GetObjectTaggingInput) -> GetObjectTaggingOutput: Tier2;
         head_bucket(HeadBucketInput) -> HeadBucketOutput: Tier2;
@@ -71,6 +70,35 @@ gateway! {
         put_object_tagging(PutObjectTaggingInput) -> PutObjectTaggingOutput: Tier1;
         upload_part(UploadPartInput) -> UploadPartOutput: Tier1;
         upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput: Tier1;
+    }
+
+    /// Only the keys the access check let through reach the engine; the refused ones are
+    /// reported as errors beside the engine's own (a batch of refused keys alone never reaches
+    /// it: S3 refuses an empty list).
+    async fn delete_objects(
+        &self,
+        mut req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let bucket = req.input.bucket.clone();
+        let refused = req
+            .extensions
+            .remove::<RefusedKeys>()
+            .unwrap_or_default()
+            .0;
+        let mut answer = if req.input.delete.objects.is_empty() {
+            S3Response::new(DeleteObjectsOutput::default())
+        } else {
+            self.engine.delete_objects(req).await?
+        };
+        self.count(&bucket, Free, 0);
+        if !refused.is_empty() {
+            answer
+                .output
+                .errors
+                .get_or_insert_with(Vec::new)
+                .extend(refused);
+        }
+        Ok(answer)
     }
 
     /// Bytes out are counted as the engine announces them (a range GET sends only its range).
@@ -190,6 +218,62 @@ gateway! {
             .await
             .map_err(super::access::s3_error_of)?;
         Ok(S3Response::new(DeleteBucketPolicyOutput {}))
+    }
+
+    /// Index and error documents only: redirects and routing rules are not offered.
+    async fn put_bucket_website(
+        &self,
+        req: S3Request<PutBucketWebsiteInput>,
+    ) -> S3Result<S3Response<PutBucketWebsiteOutput>> {
+        let row = self.bucket_row(&req.input.bucket).await?;
+        let config = &req.input.website_configuration;
+        if config.redirect_all_requests_to.is_some() || config.routing_rules.is_some() {
+            return Err(s3_error!(
+                NotImplemented,
+                "Nuvem's websites have an index and an error document; redirects and routing rules are not offered"
+            ));
+        }
+        let Some(index) = config.index_document.as_ref() else {
+            return Err(BucketError::InvalidWebsite(
+                "a website needs an index document (IndexDocument/Suffix, such as index.html)"
+                    .to_owned(),
+            )
+            .into());
+        };
+        let website = nuvem_api::s3::BucketWebsite {
+            index_document: index.suffix.clone(),
+            error_document: config.error_document.as_ref().map(|e| e.key.clone()),
+        };
+        self.storage
+            .bucket_website_store(&row, Some(&website))
+            .await?;
+        Ok(S3Response::new(PutBucketWebsiteOutput {}))
+    }
+
+    async fn get_bucket_website(
+        &self,
+        req: S3Request<GetBucketWebsiteInput>,
+    ) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
+        let row = self.bucket_row(&req.input.bucket).await?;
+        let Some(website) = super::website::website_of(&row) else {
+            return Err(BucketError::NoSuchWebsite(row.name).into());
+        };
+        Ok(S3Response::new(GetBucketWebsiteOutput {
+            index_document: Some(IndexDocument {
+                suffix: website.index_document,
+            }),
+            error_document: website.error_document.map(|key| ErrorDocument { key }),
+            ..Default::default()
+        }))
+    }
+
+    async fn delete_bucket_website(
+        &self,
+        req: S3Request<DeleteBucketWebsiteInput>,
+    ) -> S3Result<S3Response<DeleteBucketWebsiteOutput>> {
+        let row = self.bucket_row(&req.input.bucket).await?;
+        self.storage.bucket_website_store(&row, None).await?;
+        Ok(S3Response::new(DeleteBucketWebsiteOutput {}))
     }
 }
 

@@ -34,7 +34,7 @@ impl Storage {
         }
     }
 
-    async fn authorized_bucket(
+    pub(super) async fn authorized_bucket(
         &self,
         p: &Principal,
         name: &str,
@@ -45,12 +45,12 @@ impl Storage {
             .decide_on(Some(p), name, action, &api::bucket_nrn(name))
             .await
             .map_err(BucketError::from)?;
-        Ok(row)
+        Ok(row.row.clone())
     }
 
     async fn view(&self, row: &BucketRow) -> Result<api::Bucket> {
         let (bytes, count) = self.bucket_size(&row.name).await?;
-        Ok(bucket_view(row, bytes, count))
+        Ok(bucket_view(row, bytes, count, self.website_url(row)))
     }
 
     /// The caller's account's buckets, with their sizes (from the engine).
@@ -74,7 +74,7 @@ impl Storage {
         self.identity_allows(p, "s3:CreateBucket", &api::bucket_nrn(&req.name))
             .await?;
         let row = self.bucket_claim(p, &req.name).await?;
-        Ok(bucket_view(&row, 0, 0))
+        Ok(bucket_view(&row, 0, 0, None))
     }
 
     pub async fn bucket_get(&self, p: &Principal, name: &str) -> Result<api::Bucket> {

@@ -6,19 +6,24 @@
 //! One file per job: `buckets` (create, delete, list, policies: the business rules both the S3
 //! endpoint and the management API call), `access` (which action each S3 operation needs and the
 //! decision with the bucket policy), `gateway` (the `s3s` service: the operations Nuvem owns and
-//! the ones it forwards), `endpoint` (the listener, path- and virtual-host style), `manage` (the
-//! management API's operations), `meter` (requests and bytes for billing and Prometheus),
-//! `reconciler` (buckets the engine lost, and the periodic metering), `purge` (account deletion).
+//! the ones it forwards), `endpoint` (the S3 listener, path- and virtual-host style), `listener`
+//! (the HTTP server both listeners run on), `manage` (the management API's operations), `website`
+//! (a bucket's static-website settings) and `website_endpoint` (the sites, served anonymously),
+//! `meter` (requests and bytes for billing and Prometheus), `reconciler` (buckets the engine
+//! lost, and the periodic metering), `purge` (account deletion).
 //! Nothing here knows actix-web.
 
 mod access;
 mod buckets;
 mod endpoint;
 mod gateway;
+mod listener;
 mod manage;
 pub mod meter;
 mod purge;
 mod reconciler;
+mod website;
+mod website_endpoint;
 
 use std::path::Path;
 
@@ -28,7 +33,7 @@ use crate::iam::Iam;
 use crate::platform::Platform;
 use crate::store::Store;
 
-pub use endpoint::S3Endpoint;
+pub use listener::Listener;
 
 /// Where the S3 engine is and the one identity Nuvem uses on it. Read from a TOML file (0600),
 /// never from flags: a secret on a command line is visible to every user in `ps`.
@@ -116,6 +121,10 @@ pub struct Storage {
     meter: std::sync::Arc<meter::Meter>,
     /// `http://host:port` of the S3 endpoint, known once it is bound.
     endpoint_url: std::sync::Arc<std::sync::OnceLock<String>>,
+    /// The website listener's domain and port, known once it is bound.
+    website_base: std::sync::Arc<std::sync::OnceLock<website::WebsiteBase>>,
+    /// Buckets as the access checks read them, on every request (see `crate::cache`).
+    buckets: std::sync::Arc<crate::cache::Cached<std::sync::Arc<access::KnownBucket>>>,
 }
 
 impl Storage {
@@ -128,6 +137,8 @@ impl Storage {
             region: engine.region.clone(),
             meter: Default::default(),
             endpoint_url: Default::default(),
+            website_base: Default::default(),
+            buckets: Default::default(),
         }
     }
 

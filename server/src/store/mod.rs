@@ -46,6 +46,16 @@ fn page<T>(mut rows: Vec<T>, limit: u64, name: impl Fn(&T) -> &str) -> Page<T> {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    generations: std::sync::Arc<Generations>,
+}
+
+/// Counters of the writes that caches of the S3 path depend on (see `crate::cache`): one for
+/// IAM (accounts, users, groups, memberships, policies, attachments, access keys), one for
+/// buckets (owner, policy, website). Bumped after each such write.
+#[derive(Default)]
+struct Generations {
+    iam: std::sync::atomic::AtomicU64,
+    buckets: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -71,7 +81,41 @@ impl Store {
             db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
         }
         Migrator::up(&db, None).await?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            generations: Default::default(),
+        })
+    }
+
+    /// Changes at every IAM write that can change who may do what; read before a lookup whose
+    /// result is cached.
+    pub fn iam_generation(&self) -> u64 {
+        self.generations
+            .iam
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Changes at every write of a bucket row.
+    pub fn bucket_generation(&self) -> u64 {
+        self.generations
+            .buckets
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Passes a write's result through, after counting it as an IAM change (failed writes
+    /// too: a half-known outcome must not leave a cache trusted).
+    fn iam_changed<T>(&self, result: T) -> T {
+        self.generations
+            .iam
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        result
+    }
+
+    fn buckets_changed<T>(&self, result: T) -> T {
+        self.generations
+            .buckets
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        result
     }
 
     pub fn backend_name(&self) -> &'static str {

@@ -16,6 +16,7 @@ mod security;
 mod storage;
 mod storage_iam;
 mod storage_manage;
+mod storage_website;
 mod sweeps;
 mod upgrade;
 mod usage_events;

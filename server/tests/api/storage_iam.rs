@@ -293,3 +293,146 @@ async fn wrong_unknown_and_disabled_keys_are_refused() {
     let anonymous = reqwest::get(format!("{s3}/")).await.unwrap();
     assert_eq!(anonymous.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the SeaweedFS engine: run infra/test.sh"]
+async fn batch_delete_deletes_the_permitted_keys_and_reports_the_others() {
+    let Some(cloud) =
+        Cloud::start_with_s3("batch_delete_deletes_the_permitted_keys_and_reports_the_others")
+            .await
+    else {
+        return;
+    };
+    let s3 = cloud.s3_url();
+    let a = cloud.account("batch-a").await;
+    let ka = key_of(&a, "root").await;
+    let name = bucket("batch");
+    aws_ok(&s3, &ka, &["s3", "mb", &format!("s3://{name}")]).await;
+    for k in [
+        "tmp/one.txt",
+        "tmp/two.txt",
+        "keep/three.txt",
+        "keep/four.txt",
+    ] {
+        put(&s3, &ka, &format!("s3://{name}/{k}"), k).await;
+    }
+    // A user who may clean `tmp/` and nothing else.
+    a.create_user("cleaner", None).await.unwrap();
+    a.create_policy(
+        "clean-tmp",
+        None,
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "s3:DeleteObject", "Resource": format!("nrn:nuvem:s3:::{name}/tmp/*")}]}),
+    )
+    .await
+    .unwrap();
+    a.attach_user_policy("cleaner", "clean-tmp").await.unwrap();
+    let kc = key_of(&a, "cleaner").await;
+    let batch = json!({"Objects": [{"Key": "tmp/one.txt"}, {"Key": "keep/three.txt"},
+        {"Key": "tmp/two.txt"}]});
+    let answer = aws_ok(
+        &s3,
+        &kc,
+        &[
+            "s3api",
+            "delete-objects",
+            "--bucket",
+            &name,
+            "--delete",
+            &batch.to_string(),
+        ],
+    )
+    .await;
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    let mut deleted: Vec<&str> = answer["Deleted"]
+        .as_array()
+        .expect("Deleted")
+        .iter()
+        .map(|d| d["Key"].as_str().unwrap())
+        .collect();
+    deleted.sort();
+    assert_eq!(deleted, ["tmp/one.txt", "tmp/two.txt"], "{answer}");
+    let errors = answer["Errors"].as_array().expect("Errors");
+    assert_eq!(errors.len(), 1, "{answer}");
+    assert_eq!(errors[0]["Key"], "keep/three.txt");
+    assert_eq!(errors[0]["Code"], "AccessDenied");
+    assert!(
+        errors[0]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("s3:DeleteObject"),
+        "{answer}"
+    );
+
+    // Only refused keys: nothing reaches the engine, each is reported.
+    let refused_only = json!({"Objects": [{"Key": "keep/three.txt"}, {"Key": "keep/four.txt"}],
+        "Quiet": true});
+    let answer = aws_ok(
+        &s3,
+        &kc,
+        &[
+            "s3api",
+            "delete-objects",
+            "--bucket",
+            &name,
+            "--delete",
+            &refused_only.to_string(),
+        ],
+    )
+    .await;
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    assert_eq!(
+        answer["Errors"].as_array().map(Vec::len),
+        Some(2),
+        "{answer}"
+    );
+
+    // An explicit Deny in the bucket policy is reported per key for the owner too.
+    let deny = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+        "Principal": "*", "Action": "s3:DeleteObject",
+        "Resource": format!("nrn:nuvem:s3:::{name}/keep/four.txt")}]});
+    a.put_bucket_policy(&name, deny).await.unwrap();
+    let both = json!({"Objects": [{"Key": "keep/three.txt"}, {"Key": "keep/four.txt"}]});
+    let answer = aws_ok(
+        &s3,
+        &ka,
+        &[
+            "s3api",
+            "delete-objects",
+            "--bucket",
+            &name,
+            "--delete",
+            &both.to_string(),
+        ],
+    )
+    .await;
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    assert_eq!(answer["Deleted"][0]["Key"], "keep/three.txt", "{answer}");
+    assert_eq!(answer["Errors"][0]["Key"], "keep/four.txt", "{answer}");
+    assert!(
+        answer["Errors"][0]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("explicitly denied by the bucket policy"),
+        "{answer}"
+    );
+
+    let left = aws_ok(
+        &s3,
+        &ka,
+        &["s3", "ls", "--recursive", &format!("s3://{name}")],
+    )
+    .await;
+    assert!(left.contains("keep/four.txt"), "{left}");
+    for gone in ["tmp/one.txt", "tmp/two.txt", "keep/three.txt"] {
+        assert!(!left.contains(gone), "{gone} was deleted: {left}");
+    }
+    a.delete_bucket_policy(&name).await.unwrap();
+    aws_ok(
+        &s3,
+        &ka,
+        &["s3", "rm", &format!("s3://{name}/keep/four.txt")],
+    )
+    .await;
+    aws_ok(&s3, &ka, &["s3", "rb", &format!("s3://{name}")]).await;
+}

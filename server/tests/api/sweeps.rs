@@ -229,6 +229,7 @@ pub(crate) fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
         "bucket_policy_put" => json!({"policy": {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
              "Resource": "nrn:nuvem:s3:::a-bucket/*"}]}}),
+        "bucket_website_put" => json!({"index_document": "index.html"}),
         "run_instances" => {
             json!({"image_id": a.image, "instance_type": "t3.nano", "key_name": "a-key", "subnet_id": a.subnet})
         }

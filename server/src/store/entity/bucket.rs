@@ -9,6 +9,10 @@ pub struct Model {
     pub account_id: String,
     /// The bucket policy (JSON text, validated when it was put); `None`: no policy.
     pub policy: Option<String>,
+    /// The website's index document (a suffix without `/`); `None`: no website.
+    pub website_index: Option<String>,
+    /// The website's error document (an object key); `None`: a plain error page.
+    pub website_error: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

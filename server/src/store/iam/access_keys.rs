@@ -9,7 +9,9 @@ use crate::store::{AccessKeyRow, Store};
 
 impl Store {
     pub async fn access_key_create(&self, row: AccessKeyRow) -> Result<AccessKeyRow> {
-        Ok(access_key::ActiveModel::from(row).insert(&self.db).await?)
+        let result: Result<AccessKeyRow> =
+            async { Ok(access_key::ActiveModel::from(row).insert(&self.db).await?) }.await;
+        self.iam_changed(result)
     }
 
     pub async fn access_key_get(&self, id: &str) -> Result<Option<AccessKeyRow>> {
@@ -29,13 +31,17 @@ impl Store {
         id: &str,
         status: nuvem_api::iam::AccessKeyStatus,
     ) -> Result<AccessKeyRow> {
-        Ok(access_key::ActiveModel {
-            id: Set(id.to_owned()),
-            status: Set(status.into()),
-            ..Default::default()
+        let result: Result<AccessKeyRow> = async {
+            Ok(access_key::ActiveModel {
+                id: Set(id.to_owned()),
+                status: Set(status.into()),
+                ..Default::default()
+            }
+            .update(&self.db)
+            .await?)
         }
-        .update(&self.db)
-        .await?)
+        .await;
+        self.iam_changed(result)
     }
 
     pub async fn access_key_touch(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
@@ -50,7 +56,11 @@ impl Store {
     }
 
     pub async fn access_key_delete(&self, id: &str) -> Result<()> {
-        access_key::Entity::delete_by_id(id).exec(&self.db).await?;
-        Ok(())
+        let result: Result<()> = async {
+            access_key::Entity::delete_by_id(id).exec(&self.db).await?;
+            Ok(())
+        }
+        .await;
+        self.iam_changed(result)
     }
 }

@@ -12,11 +12,15 @@ use crate::store::{GroupRow, Page, Store, page};
 
 impl Store {
     pub async fn group_create(&self, row: GroupRow) -> Result<GroupRow> {
-        let name = row.name.clone();
-        group::ActiveModel::from(row)
-            .insert(&self.db)
-            .await
-            .map_err(|e| Error::from_db(e, || format!("a group named '{name}' already exists")))
+        let result: Result<GroupRow> = async {
+            let name = row.name.clone();
+            group::ActiveModel::from(row)
+                .insert(&self.db)
+                .await
+                .map_err(|e| Error::from_db(e, || format!("a group named '{name}' already exists")))
+        }
+        .await;
+        self.iam_changed(result)
     }
 
     pub async fn group_get_by_name(
@@ -49,19 +53,23 @@ impl Store {
 
     /// Deletes a group with its memberships and policy attachments (the users remain).
     pub async fn group_delete(&self, id: &str) -> Result<()> {
-        let txn = self.db.begin().await?;
-        group_member::Entity::delete_many()
-            .filter(group_member::Column::GroupId.eq(id))
-            .exec(&txn)
-            .await?;
-        policy_attachment::Entity::delete_many()
-            .filter(policy_attachment::Column::PrincipalKind.eq(PrincipalKind::Group.as_str()))
-            .filter(policy_attachment::Column::PrincipalId.eq(id))
-            .exec(&txn)
-            .await?;
-        group::Entity::delete_by_id(id).exec(&txn).await?;
-        txn.commit().await?;
-        Ok(())
+        let result: Result<()> = async {
+            let txn = self.db.begin().await?;
+            group_member::Entity::delete_many()
+                .filter(group_member::Column::GroupId.eq(id))
+                .exec(&txn)
+                .await?;
+            policy_attachment::Entity::delete_many()
+                .filter(policy_attachment::Column::PrincipalKind.eq(PrincipalKind::Group.as_str()))
+                .filter(policy_attachment::Column::PrincipalId.eq(id))
+                .exec(&txn)
+                .await?;
+            group::Entity::delete_by_id(id).exec(&txn).await?;
+            txn.commit().await?;
+            Ok(())
+        }
+        .await;
+        self.iam_changed(result)
     }
 
     /// Member user names of a group, sorted.
@@ -86,35 +94,44 @@ impl Store {
 
     /// Adds a member; adding one that is already there is not an error (idempotent, as AWS).
     pub async fn group_member_add(&self, group_id: &str, user_id: &str) -> Result<()> {
-        let exists = group_member::Entity::find_by_id((group_id.to_owned(), user_id.to_owned()))
-            .one(&self.db)
-            .await?
-            .is_some();
-        if !exists {
-            let row = group_member::Model {
-                group_id: group_id.to_owned(),
-                user_id: user_id.to_owned(),
-            };
-            match group_member::ActiveModel::from(row).insert(&self.db).await {
-                Ok(_) => {}
-                // A concurrent add of the same member: the result is what was asked for.
-                Err(e)
-                    if matches!(
-                        e.sql_err(),
-                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                    ) => {}
-                Err(e) => return Err(e.into()),
+        let result: Result<()> = async {
+            let exists =
+                group_member::Entity::find_by_id((group_id.to_owned(), user_id.to_owned()))
+                    .one(&self.db)
+                    .await?
+                    .is_some();
+            if !exists {
+                let row = group_member::Model {
+                    group_id: group_id.to_owned(),
+                    user_id: user_id.to_owned(),
+                };
+                match group_member::ActiveModel::from(row).insert(&self.db).await {
+                    Ok(_) => {}
+                    // A concurrent add of the same member: the result is what was asked for.
+                    Err(e)
+                        if matches!(
+                            e.sql_err(),
+                            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                        ) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
+            Ok(())
         }
-        Ok(())
+        .await;
+        self.iam_changed(result)
     }
 
     /// Removes a member; returns whether it was one.
     pub async fn group_member_remove(&self, group_id: &str, user_id: &str) -> Result<bool> {
-        let res = group_member::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
-            .exec(&self.db)
-            .await?;
-        Ok(res.rows_affected > 0)
+        let result: Result<bool> = async {
+            let res = group_member::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
+                .exec(&self.db)
+                .await?;
+            Ok(res.rows_affected > 0)
+        }
+        .await;
+        self.iam_changed(result)
     }
 
     /// Names of the groups a user belongs to, sorted.

@@ -13,11 +13,17 @@ use crate::store::{Page, PolicyRow, Store, page};
 
 impl Store {
     pub async fn policy_create(&self, row: PolicyRow) -> Result<PolicyRow> {
-        let name = row.name.clone();
-        policy::ActiveModel::from(row)
-            .insert(&self.db)
-            .await
-            .map_err(|e| Error::from_db(e, || format!("a policy named '{name}' already exists")))
+        let result: Result<PolicyRow> = async {
+            let name = row.name.clone();
+            policy::ActiveModel::from(row)
+                .insert(&self.db)
+                .await
+                .map_err(|e| {
+                    Error::from_db(e, || format!("a policy named '{name}' already exists"))
+                })
+        }
+        .await;
+        self.iam_changed(result)
     }
 
     pub async fn policy_get_by_name(
@@ -54,21 +60,29 @@ impl Store {
         description: Option<String>,
         document: String,
     ) -> Result<PolicyRow> {
-        let mut row = policy::ActiveModel {
-            id: Set(id.to_owned()),
-            document: Set(document),
-            updated_at: Set(Utc::now()),
-            ..Default::default()
-        };
-        if let Some(d) = description {
-            row.description = Set(d);
+        let result: Result<PolicyRow> = async {
+            let mut row = policy::ActiveModel {
+                id: Set(id.to_owned()),
+                document: Set(document),
+                updated_at: Set(Utc::now()),
+                ..Default::default()
+            };
+            if let Some(d) = description {
+                row.description = Set(d);
+            }
+            Ok(row.update(&self.db).await?)
         }
-        Ok(row.update(&self.db).await?)
+        .await;
+        self.iam_changed(result)
     }
 
     pub async fn policy_delete(&self, id: &str) -> Result<()> {
-        policy::Entity::delete_by_id(id).exec(&self.db).await?;
-        Ok(())
+        let result: Result<()> = async {
+            policy::Entity::delete_by_id(id).exec(&self.db).await?;
+            Ok(())
+        }
+        .await;
+        self.iam_changed(result)
     }
 
     pub async fn policy_attachment_count(&self, policy_id: &str) -> Result<u64> {
@@ -85,38 +99,42 @@ impl Store {
         kind: PrincipalKind,
         principal_id: &str,
     ) -> Result<()> {
-        let key = (
-            policy_id.to_owned(),
-            kind.as_str().to_owned(),
-            principal_id.to_owned(),
-        );
-        if policy_attachment::Entity::find_by_id(key.clone())
-            .one(&self.db)
-            .await?
-            .is_some()
-        {
-            return Ok(());
-        }
-        let row = policy_attachment::Model {
-            policy_id: key.0,
-            principal_kind: key.1,
-            principal_id: key.2,
-        };
-        match policy_attachment::ActiveModel::from(row)
-            .insert(&self.db)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.sql_err(),
-                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                ) =>
+        let result: Result<()> = async {
+            let key = (
+                policy_id.to_owned(),
+                kind.as_str().to_owned(),
+                principal_id.to_owned(),
+            );
+            if policy_attachment::Entity::find_by_id(key.clone())
+                .one(&self.db)
+                .await?
+                .is_some()
             {
-                Ok(())
+                return Ok(());
             }
-            Err(e) => Err(e.into()),
+            let row = policy_attachment::Model {
+                policy_id: key.0,
+                principal_kind: key.1,
+                principal_id: key.2,
+            };
+            match policy_attachment::ActiveModel::from(row)
+                .insert(&self.db)
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    Ok(())
+                }
+                Err(e) => Err(e.into()),
+            }
         }
+        .await;
+        self.iam_changed(result)
     }
 
     /// Detaches a policy; returns whether it was attached.
@@ -126,15 +144,19 @@ impl Store {
         kind: PrincipalKind,
         principal_id: &str,
     ) -> Result<bool> {
-        let key = (
-            policy_id.to_owned(),
-            kind.as_str().to_owned(),
-            principal_id.to_owned(),
-        );
-        let res = policy_attachment::Entity::delete_by_id(key)
-            .exec(&self.db)
-            .await?;
-        Ok(res.rows_affected > 0)
+        let result: Result<bool> = async {
+            let key = (
+                policy_id.to_owned(),
+                kind.as_str().to_owned(),
+                principal_id.to_owned(),
+            );
+            let res = policy_attachment::Entity::delete_by_id(key)
+                .exec(&self.db)
+                .await?;
+            Ok(res.rows_affected > 0)
+        }
+        .await;
+        self.iam_changed(result)
     }
 
     /// Policies attached directly to one principal, sorted by name.

@@ -13,11 +13,15 @@ use crate::store::{Page, Store, UserRow, page};
 
 impl Store {
     pub async fn user_create(&self, row: UserRow) -> Result<UserRow> {
-        let name = row.name.clone();
-        user::ActiveModel::from(row)
-            .insert(&self.db)
-            .await
-            .map_err(|e| Error::from_db(e, || format!("a user named '{name}' already exists")))
+        let result: Result<UserRow> = async {
+            let name = row.name.clone();
+            user::ActiveModel::from(row)
+                .insert(&self.db)
+                .await
+                .map_err(|e| Error::from_db(e, || format!("a user named '{name}' already exists")))
+        }
+        .await;
+        self.iam_changed(result)
     }
 
     pub async fn user_get(&self, id: &str) -> Result<Option<UserRow>> {
@@ -50,23 +54,27 @@ impl Store {
 
     /// Deletes a user with its access keys, group memberships and policy attachments.
     pub async fn user_delete(&self, id: &str) -> Result<()> {
-        let txn = self.db.begin().await?;
-        access_key::Entity::delete_many()
-            .filter(access_key::Column::UserId.eq(id))
-            .exec(&txn)
-            .await?;
-        group_member::Entity::delete_many()
-            .filter(group_member::Column::UserId.eq(id))
-            .exec(&txn)
-            .await?;
-        policy_attachment::Entity::delete_many()
-            .filter(policy_attachment::Column::PrincipalKind.eq(PrincipalKind::User.as_str()))
-            .filter(policy_attachment::Column::PrincipalId.eq(id))
-            .exec(&txn)
-            .await?;
-        user::Entity::delete_by_id(id).exec(&txn).await?;
-        txn.commit().await?;
-        Ok(())
+        let result: Result<()> = async {
+            let txn = self.db.begin().await?;
+            access_key::Entity::delete_many()
+                .filter(access_key::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+            group_member::Entity::delete_many()
+                .filter(group_member::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+            policy_attachment::Entity::delete_many()
+                .filter(policy_attachment::Column::PrincipalKind.eq(PrincipalKind::User.as_str()))
+                .filter(policy_attachment::Column::PrincipalId.eq(id))
+                .exec(&txn)
+                .await?;
+            user::Entity::delete_by_id(id).exec(&txn).await?;
+            txn.commit().await?;
+            Ok(())
+        }
+        .await;
+        self.iam_changed(result)
     }
 
     pub async fn user_set_password(&self, id: &str, hash: Option<String>) -> Result<()> {

@@ -239,6 +239,13 @@ impl Cloud {
         self.server().s3_url().expect("object storage is on")
     }
 
+    /// `http://127.0.0.1:PORT` of the server's static-website endpoint.
+    pub fn s3_website_url(&self) -> String {
+        self.server()
+            .s3_website_url()
+            .expect("object storage is on")
+    }
+
     /// The simulated network and hypervisor the server runs on, to inject failures and guest
     /// events.
     pub fn sims(&self) -> &SimDrivers {
