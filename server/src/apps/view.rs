@@ -109,7 +109,6 @@ pub fn replica(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn app(row: &AppRow, replicas: Vec<api::Replica>, url: Option<String>) -> Result<api::App> {
     Ok(api::App {
         id: row.id.clone(),

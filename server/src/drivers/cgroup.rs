@@ -75,9 +75,12 @@ pub fn cpu_usage_nanos(pid: u32) -> DriverResult<u64> {
     }
 }
 
+/// A cgroup file: (absolute path, value, what it means).
+pub type LimitFile = (String, String, String);
+
 /// The files that enforce the limits and report usage, with what each means, as
 /// (path, value, meaning). The paths are absolute so a student can `cat` them.
-pub fn limit_files(pid: u32) -> DriverResult<(u8, PathBuf, Vec<(String, String, String)>)> {
+pub fn limit_files(pid: u32) -> DriverResult<(u8, PathBuf, Vec<LimitFile>)> {
     let v = version();
     let mut files = Vec::new();
     let mut add = |dir: &Path, file: &str, meaning: &str| {

@@ -20,7 +20,7 @@ use crate::http::extract::{Json, Path, Query};
     responses((status = 200, body = BuildEvent, content_type = "application/x-ndjson"), Errors),
     security(("bearer" = [])))]
 #[post("/v1/apps/images/build")]
-pub async fn image_build(
+pub async fn container_image_build(
     caller: Caller,
     nuvem: Data<Nuvem>,
     params: Query<BuildImageParams>,
@@ -59,7 +59,10 @@ pub async fn image_build(
 #[utoipa::path(tag = "apps", responses((status = 200, body = ContainerImageList), Errors),
     security(("bearer" = [])))]
 #[get("/v1/apps/images")]
-pub async fn image_list(caller: Caller, nuvem: Data<Nuvem>) -> Result<Json<ContainerImageList>> {
+pub async fn container_image_list(
+    caller: Caller,
+    nuvem: Data<Nuvem>,
+) -> Result<Json<ContainerImageList>> {
     Ok(Json(nuvem.apps()?.image_list(&caller).await?))
 }
 
@@ -67,7 +70,7 @@ pub async fn image_list(caller: Caller, nuvem: Data<Nuvem>) -> Result<Json<Conta
 #[utoipa::path(tag = "apps", params(("image" = String, Path, description = "name:tag")),
     responses((status = 200, body = ContainerImage), Errors), security(("bearer" = [])))]
 #[get("/v1/apps/images/{image}")]
-pub async fn image_get(
+pub async fn container_image_get(
     caller: Caller,
     nuvem: Data<Nuvem>,
     path: Path<String>,
@@ -79,7 +82,7 @@ pub async fn image_get(
 #[utoipa::path(tag = "apps", params(("image" = String, Path, description = "name:tag")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/apps/images/{image}")]
-pub async fn image_delete(
+pub async fn container_image_delete(
     caller: Caller,
     nuvem: Data<Nuvem>,
     path: Path<String>,
@@ -101,6 +104,7 @@ pub async fn app_create(
     Ok(HttpResponse::Created().json(app))
 }
 
+/// Your account's apps with their replicas.
 #[utoipa::path(tag = "apps", responses((status = 200, body = AppList), Errors),
     security(("bearer" = [])))]
 #[get("/v1/apps")]
@@ -187,6 +191,7 @@ pub async fn autoscaling_set(
     ))
 }
 
+/// Turn target tracking off (the replicas stay as they are).
 #[utoipa::path(tag = "apps", params(("app" = String, Path, description = "App name")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/apps/{app}/autoscaling")]
@@ -262,6 +267,7 @@ pub async fn lb_create(
     Ok(HttpResponse::Created().json(lb))
 }
 
+/// Your account's load balancers with their targets.
 #[utoipa::path(tag = "elb", responses((status = 200, body = LoadBalancerList), Errors),
     security(("bearer" = [])))]
 #[get("/v1/elb/load-balancers")]
@@ -281,6 +287,7 @@ pub async fn lb_get(
     Ok(Json(nuvem.apps()?.lb_get(&caller, &path).await?))
 }
 
+/// Delete a load balancer (its listener stops at once).
 #[utoipa::path(tag = "elb", params(("lb" = String, Path, description = "Name or id")),
     responses((status = 204), Errors), security(("bearer" = [])))]
 #[delete("/v1/elb/load-balancers/{lb}")]
@@ -294,10 +301,10 @@ pub async fn lb_delete(
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(image_build);
-    cfg.service(image_list);
-    cfg.service(image_get);
-    cfg.service(image_delete);
+    cfg.service(container_image_build);
+    cfg.service(container_image_list);
+    cfg.service(container_image_get);
+    cfg.service(container_image_delete);
     cfg.service(app_create);
     cfg.service(app_list);
     cfg.service(app_get);

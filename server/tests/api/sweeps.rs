@@ -98,6 +98,9 @@ pub(crate) const PATH_PARAMS: &[&str] = &[
     "reconciler",
     "host",
     "bucket",
+    "app",
+    "replica",
+    "lb",
 ];
 
 /// Collection operations only the operator may call.
@@ -230,6 +233,12 @@ pub(crate) fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
             {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
              "Resource": "nrn:nuvem:s3:::a-bucket/*"}]}}),
         "bucket_website_put" => json!({"index_document": "index.html"}),
+        "container_image_build" => json!({}),
+        "app_create" => json!({"name": "made-by-b", "image": "not-built:1", "port": 8080}),
+        "app_update" => json!({"memory_mib": 64}),
+        "app_scale" => json!({"replicas": 2}),
+        "autoscaling_set" => json!({"min": 1, "max": 2, "target_cpu_percent": 50.0}),
+        "lb_create" => json!({"name": "made-by-b", "port": 30001, "app": "an-app"}),
         "run_instances" => {
             json!({"image_id": a.image, "instance_type": "t3.nano", "key_name": "a-key", "subnet_id": a.subnet})
         }
@@ -423,6 +432,9 @@ pub(crate) async fn populate(cloud: &Cloud, a: &Client, account: &str) -> Popula
         ("reconciler", "vpc".to_owned()),
         ("host", "host-1".to_owned()),
         ("bucket", "a-bucket".to_owned()),
+        ("app", "an-app".to_owned()),
+        ("replica", "r-00000000".to_owned()),
+        ("lb", "an-lb".to_owned()),
     ]
     .into_iter()
     .collect();
