@@ -190,14 +190,7 @@ fn balancer_create<'a>(a: &'a Apps, s: &'a mut Create) -> StepFuture<'a> {
 }
 
 fn balancer_delete<'a>(a: &'a Apps, s: &'a Create, _: &'a str) -> StepFuture<'a> {
-    Box::pin(async move {
-        for lb in a.store.lb_list(&s.account_id).await? {
-            if lb.app_id.as_deref() == Some(s.app_id.as_str()) {
-                a.store.lb_delete(&lb.id).await?;
-            }
-        }
-        a.proxy_sync().await.map(drop)
-    })
+    Box::pin(a.app_balancers_remove(&s.account_id, &s.app_id))
 }
 
 fn running<'a>(a: &'a Apps, s: &'a mut Create) -> StepFuture<'a> {
@@ -263,14 +256,7 @@ const DELETE_STEPS: &[Step<Apps, Delete>] = &[
 ];
 
 fn delete_balancer<'a>(a: &'a Apps, s: &'a mut Delete) -> StepFuture<'a> {
-    Box::pin(async move {
-        for lb in a.store.lb_list(&s.account_id).await? {
-            if lb.app_id.as_deref() == Some(s.app_id.as_str()) {
-                a.store.lb_delete(&lb.id).await?;
-            }
-        }
-        a.proxy_sync().await.map(drop)
-    })
+    Box::pin(a.app_balancers_remove(&s.account_id, &s.app_id))
 }
 
 fn delete_replicas<'a>(a: &'a Apps, s: &'a mut Delete) -> StepFuture<'a> {
@@ -287,4 +273,17 @@ fn delete_row<'a>(a: &'a Apps, s: &'a mut Delete) -> StepFuture<'a> {
         }
         Ok(())
     })
+}
+
+impl Apps {
+    /// Removes the load balancers made for an app and takes them out of the proxy (the create
+    /// saga's undo and the delete saga's step).
+    async fn app_balancers_remove(&self, account_id: &str, app_id: &str) -> Result<()> {
+        for lb in self.store.lb_list(account_id).await? {
+            if lb.app_id.as_deref() == Some(app_id) {
+                self.store.lb_delete(&lb.id).await?;
+            }
+        }
+        self.proxy_sync().await.map(drop)
+    }
 }
