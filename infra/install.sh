@@ -56,6 +56,8 @@ else
         dnsmasq-base            # DHCP on the VPC bridges
         genisoimage             # NoCloud seed ISOs (cloud-init)
         busybox-static          # tiny guest initramfs and container images
+        debootstrap             # the nuvem/debian container image (infra/images/build-containers.sh)
+        haproxy                 # load balancers in front of container apps
         postgresql              # optional database (tests use a throwaway server)
         iproute2                # bridges, veth, network namespaces
         kmod                    # modprobe br_netfilter (security groups on bridged traffic)

@@ -20,6 +20,9 @@ step "guest images (nuvem-tiny, built offline from Debian packages)"
 export NUVEM_TEST_IMAGES_DIR="${NUVEM_TEST_IMAGES_DIR:-/var/cache/nuvem/images}"
 bash infra/images/build-tiny.sh "$NUVEM_TEST_IMAGES_DIR/nuvem-tiny"
 
+step "container base images (nuvem/busybox, nuvem/debian, built offline from Debian packages)"
+bash infra/images/build-containers.sh
+
 step "web console (Leptos to WebAssembly; installs the pinned wasm-bindgen-cli once)"
 bash infra/build-console.sh console/dist
 export NUVEM_TEST_CONSOLE_DIR="$PWD/console/dist"

@@ -57,6 +57,7 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("quota.q.instances", "Instances", "Instâncias"),
     ("quota.q.vcpus", "vCPUs", "vCPUs"),
     ("quota.q.memory_mib", "Memory (MiB)", "Memória (MiB)"),
+    ("quota.q.app_replicas", "App replicas", "Réplicas de apps"),
     ("lang.label", "Language", "Idioma"),
     ("acct.switch", "Account", "Conta"),
     ("acct.back", "Back to the operator", "Voltar ao operador"),
