@@ -57,6 +57,9 @@ bash infra/build-console.sh "$NUVEM_DATA_DIR/console"
 log "building the nuvem-tiny guest image (offline, from Debian packages)"
 bash infra/images/build-tiny.sh "$NUVEM_DATA_DIR/images/nuvem-tiny"
 
+log "building the container bases nuvem/busybox and nuvem/debian (offline; the first time about 2 minutes)"
+bash infra/images/build-containers.sh
+
 # The S3 engine behind object storage; the server finds it by <data dir>/s3-engine/engine.toml.
 # It outlives the server (like dockerd): stop it with infra/seaweedfs.sh stop.
 bash infra/seaweedfs.sh start "$NUVEM_DATA_DIR/s3-engine" >/dev/null

@@ -4,6 +4,7 @@
 //! its resources print, are in the service's own file.
 
 mod account;
+mod apps;
 mod billing;
 mod ec2;
 mod hint;
@@ -63,6 +64,12 @@ enum Command {
     /// Object storage: buckets, objects, presigned URLs, bucket policies, usage.
     #[command(subcommand)]
     S3(s3::S3Cmd),
+    /// Container apps (PaaS): images, deploys, rollouts, scaling, logs, events, internals.
+    #[command(subcommand)]
+    App(apps::AppCmd),
+    /// Load balancers (HAProxy) in front of app replicas or instances.
+    #[command(subcommand)]
+    Lb(apps::LbCmd),
     /// VPCs, the internet gateway, trace, reconcile.
     #[command(subcommand)]
     Vpc(vpc::VpcCmd),
@@ -178,6 +185,8 @@ async fn run(cli: &Cli, out: &Out) -> anyhow::Result<()> {
         Command::Host(cmd) => ec2::host(&conn.client()?, out, cmd).await,
         Command::Reconciler(cmd) => ops::reconciler(&conn.client()?, out, cmd).await,
         Command::S3(cmd) => s3::s3(&conn.client()?, out, cmd).await,
+        Command::App(cmd) => apps::app(&conn.client()?, out, cmd).await,
+        Command::Lb(cmd) => apps::lb(&conn.client()?, out, cmd).await,
         Command::Vpc(cmd) => vpc::vpc(&conn.client()?, out, cmd).await,
         Command::Subnet(cmd) => vpc::subnet(&conn.client()?, out, cmd).await,
         Command::Sg(cmd) => vpc::sg(&conn.client()?, out, cmd).await,

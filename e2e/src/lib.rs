@@ -181,6 +181,9 @@ pub fn dhcp_host_lists(cell: &str) -> Vec<PathBuf> {
 pub struct HostGuard {
     pub cell: String,
     pub servers: Vec<Child>,
+    /// The servers' data directory, whose HAProxy (it outlives a killed server, by design) is
+    /// stopped too.
+    pub data: Option<PathBuf>,
 }
 
 impl Drop for HostGuard {
@@ -189,8 +192,25 @@ impl Drop for HostGuard {
             let _ = s.kill();
             let _ = s.wait();
         }
+        if let Some(pid) = self
+            .data
+            .as_ref()
+            .and_then(|d| std::fs::read_to_string(d.join("haproxy/haproxy.pid")).ok())
+        {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
         if self.cell.is_empty() {
             return;
+        }
+        // App containers of this cell.
+        if let Ok(out) = Command::new("docker")
+            .args(["ps", "-aq", "--filter"])
+            .arg(format!("label=nuvem.cell={}", self.cell))
+            .output()
+        {
+            for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("docker").args(["rm", "-f", id]).output();
+            }
         }
         // Domains of this cell (instances of the tests' server).
         let virsh = |args: &[&str]| {
@@ -332,6 +352,7 @@ impl Stack {
         let guard = HostGuard {
             cell: cell.clone(),
             servers: vec![server],
+            data: Some(data.path().to_owned()),
         };
         let cli = Cli {
             config: home.path().join("config.toml"),

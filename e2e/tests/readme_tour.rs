@@ -396,6 +396,7 @@ fn the_readme_tour_runs_as_written() {
     let _guard = HostGuard {
         cell,
         servers: vec![server.child],
+        data: Some(data.path().to_owned()),
     };
     let data_dir: PathBuf = data.path().to_owned();
     let password = std::fs::read_to_string(data_dir.join("initial-admin-password"))

@@ -31,6 +31,7 @@
 //!   so, with `default-features = false`, through [`Client::new`] (its page's origin and the
 //!   session token of its sign-in).
 
+mod apps;
 mod billing;
 mod builder;
 mod compute;
@@ -257,21 +258,7 @@ impl Client {
             };
             return serde_json::from_slice(text).map_err(|e| Error::Decode(e.to_string()));
         }
-        Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => Error::Api {
-                status: status.as_u16(),
-                code: body.code,
-                message: body.message,
-                request_id: body.request_id,
-            },
-            Err(_) => Error::Decode(format!(
-                "HTTP {status} with a body that is not a Nuvem error: {}",
-                String::from_utf8_lossy(&bytes)
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-            )),
-        })
+        Err(api_error(status, &bytes))
     }
 
     /// An authenticated call; an access-key session rejected as expired is renewed once.
@@ -389,6 +376,25 @@ impl Client {
     pub async fn list_policies_all(&self) -> Result<Vec<Policy>> {
         self.all_pages::<PolicyList>(&["v1", "iam", "policies"])
             .await
+    }
+}
+
+/// The error an unsuccessful answer carries: the API's JSON error body, or what came instead.
+fn api_error(status: StatusCode, bytes: &[u8]) -> Error {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) => Error::Api {
+            status: status.as_u16(),
+            code: body.code,
+            message: body.message,
+            request_id: body.request_id,
+        },
+        Err(_) => Error::Decode(format!(
+            "HTTP {status} with a body that is not a Nuvem error: {}",
+            String::from_utf8_lossy(bytes)
+                .chars()
+                .take(200)
+                .collect::<String>()
+        )),
     }
 }
 

@@ -195,14 +195,21 @@ impl Apps {
         let lock = self.app_lock(&row.id);
         let _one = lock.lock().await;
         let mut row = self.app_lookup(p, name).await?;
-        self.scale_to(&mut row, replicas, "asked for by the user")
+        self.scale_to(&mut row, replicas, "scale", "asked for by the user")
             .await?;
         self.app_view(&row).await
     }
 
     /// Makes or removes replicas until `n` run; new ones serve once healthy (or after
     /// [`HEALTHY_WITHIN`]), removed ones are drained from the balancer first. Hold the app's lock.
-    pub(super) async fn scale_to(&self, app: &mut AppRow, n: u32, why: &str) -> Result<()> {
+    /// Scales to `n` replicas; the event is of `kind` (`scale` by hand, `autoscale`) and says why.
+    pub(super) async fn scale_to(
+        &self,
+        app: &mut AppRow,
+        n: u32,
+        kind: &str,
+        why: &str,
+    ) -> Result<()> {
         let from = app.replicas_desired.max(0) as u32;
         app.replicas_desired = n as i32;
         self.store.app_save(app).await?;
@@ -243,7 +250,7 @@ impl Apps {
             self.event(
                 &app.id,
                 &app.account_id,
-                "scale",
+                kind,
                 &format!("{from} → {n} replica(s): {why}"),
             )
             .await;

@@ -10,9 +10,8 @@ use std::time::Duration;
 use chrono::Utc;
 use futures_util::future::{BoxFuture, join_all};
 
-use super::replicas::{APP_LABEL, REPLICA_LABEL};
-use super::{Apps, OWNER, host, view};
-use crate::drivers::containers::OWNER_LABEL;
+use super::replicas::{APP_LABEL, CELL_LABEL, REPLICA_LABEL};
+use super::{Apps, host, view};
 use crate::error::Result;
 use crate::reconcile::Reconciler;
 use crate::store::apps::AppRow;
@@ -135,7 +134,7 @@ impl Apps {
             .into_iter()
             .map(|a| a.account_id)
             .collect();
-        let ours = format!("{OWNER_LABEL}={OWNER}");
+        let ours = format!("{CELL_LABEL}={}", self.vpc.naming().cell());
         for c in self.engine.container_list(&ours).await.map_err(host)? {
             if let Some(account) = c.labels.get("nuvem.account") {
                 accounts.insert(account.clone());
@@ -238,10 +237,10 @@ impl Apps {
             };
             row.last_scaled_at = Some(Utc::now());
             let why = format!(
-                "autoscaling: average CPU {average:.1}% over {counted} replica(s) against a target of {}%",
+                "average CPU {average:.1}% of one core over {counted} replica(s), target {}%",
                 policy.target_cpu_percent
             );
-            self.scale_to(&mut row, wanted, &why).await?;
+            self.scale_to(&mut row, wanted, "autoscale", &why).await?;
             fixed.push(format!("app {} scaled to {wanted}: {why}", app.name));
         }
         Ok(fixed)

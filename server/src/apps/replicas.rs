@@ -30,9 +30,13 @@ pub fn attached_prefix(app_id: &str) -> String {
 /// The label that names the app a container belongs to.
 pub const APP_LABEL: &str = "nuvem.app";
 pub const REPLICA_LABEL: &str = "nuvem.replica";
+/// The label naming the installation (its network cell): two Nuvem servers sharing one dockerd
+/// (a test beside a real one) never take each other's containers for orphans.
+pub const CELL_LABEL: &str = "nuvem.cell";
 
 impl Apps {
     fn container_spec(
+        &self,
         app: &AppRow,
         spec: &AppSpec,
         image: &str,
@@ -46,6 +50,7 @@ impl Apps {
             env: spec.env.clone(),
             labels: BTreeMap::from([
                 (OWNER_LABEL.to_owned(), OWNER.to_owned()),
+                (CELL_LABEL.to_owned(), self.vpc.naming().cell().to_owned()),
                 (APP_LABEL.to_owned(), app.id.clone()),
                 (REPLICA_LABEL.to_owned(), replica.to_owned()),
                 ("nuvem.account".to_owned(), app.account_id.clone()),
@@ -99,7 +104,7 @@ impl Apps {
         let container = format!("nv-{}-{id}", app.name);
         let made = async {
             self.engine
-                .container_create(&Self::container_spec(app, spec, &image, &container, &id))
+                .container_create(&self.container_spec(app, spec, &image, &container, &id))
                 .await
                 .map_err(host)?;
             self.start_and_plug(&app.account_id, &container, &eni.id)
@@ -170,13 +175,7 @@ impl Apps {
     ) -> Result<()> {
         let image = self.image_resolve(&app.account_id, &spec.image).await?;
         self.engine
-            .container_create(&Self::container_spec(
-                app,
-                spec,
-                &image,
-                &r.container,
-                &r.id,
-            ))
+            .container_create(&self.container_spec(app, spec, &image, &r.container, &r.id))
             .await
             .map_err(host)?;
         self.start_and_plug(&r.account_id, &r.container, &r.interface_id)

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod apps_api;
 mod bad_input;
 mod billing;
 mod ec2_api;
