@@ -94,6 +94,7 @@ fn autoscaling_follows_the_cpu_up_and_down() {
         .iter()
         .filter(|e| e["kind"] == "autoscale")
         .map(|e| e["message"].as_str().unwrap())
+        .filter(|m| m.contains('→'))
         .collect();
     println!("decisions: {decisions:#?}");
     assert!(decisions.len() >= 2, "{events}");

@@ -38,7 +38,12 @@ fn security_groups_hold_between_containers() {
         return;
     };
     let cell = stack.cell.clone();
-    let target = stack.cli.json(&[
+    // `-o json` before the command: after `--` it would be part of the container's command.
+    let json = |args: &[&str]| -> serde_json::Value {
+        let all = [&["-o", "json"][..], args].concat();
+        serde_json::from_str(&stack.cli.ok(&all)).unwrap()
+    };
+    let target = json(&[
         "app",
         "create",
         "target",
@@ -57,11 +62,13 @@ fn security_groups_hold_between_containers() {
         .unwrap()
         .to_owned();
     let target_sg = target["security_group_ids"][0].as_str().unwrap().to_owned();
+    // busybox's nc, not its wget: the static wget of Debian's busybox crashes (SIGSEGV) on some
+    // connections.
     let probe = format!(
-        "{SERVE} & while true; do if wget -q -T 2 -O /dev/null http://{target_ip}:8080/; \
-         then echo REACHED; else echo BLOCKED; fi; sleep 1; done"
+        "{SERVE} & while true; do if printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {target_ip} 8080 \
+         | grep -q hello; then echo REACHED; else echo BLOCKED; fi; sleep 1; done"
     );
-    let client = stack.cli.json(&[
+    let client = json(&[
         "app",
         "create",
         "client",
@@ -81,7 +88,7 @@ fn security_groups_hold_between_containers() {
         .to_owned();
 
     // The app's own group lets only the balancer (the subnet's gateway) in.
-    wait_for_log(&stack, "client", "BLOCKED", 2);
+    wait_for_log(&stack, "client", "BLOCKED", 4);
     let logs = stack.cli.ok(&["app", "logs", "client", "--tail", "1000"]);
     assert!(!logs.contains("REACHED"), "{logs}");
     let trace = |expect_code: i32| {

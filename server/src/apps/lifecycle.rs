@@ -76,6 +76,7 @@ impl Apps {
         if n == 0 {
             return Ok(());
         }
+        self.host_room_for(n, spec.cpu, spec.memory_mib).await?;
         let n = u64::from(n);
         self.iam
             .quota_check(

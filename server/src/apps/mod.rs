@@ -12,6 +12,7 @@
 //! actix-web, and nothing here writes iptables: the VPC service does.
 
 mod balancers;
+pub mod capacity;
 pub mod deploy;
 mod health;
 mod images;

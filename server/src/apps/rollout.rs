@@ -45,6 +45,9 @@ impl SagaKind for RolloutSaga {
     }
 }
 
+/// How long an update waits for the app's lock before answering Conflict.
+const LOCK_PATIENCE: Duration = Duration::from_secs(10);
+
 const STEPS: &[Step<Apps, Rollout>] = &[
     Step {
         name: "version",
@@ -248,7 +251,9 @@ impl Apps {
         check_fits_host(&new)?;
         self.image_resolve(&p.account.id, &new.image).await?;
         let lock = self.app_lock(&row.id);
-        let Ok(guard) = lock.clone().try_lock_owned() else {
+        // The reconciler holds the lock for a moment every pass (healing, health checks): wait
+        // for it, but not for a rollout or deploy that takes minutes.
+        let Ok(guard) = tokio::time::timeout(LOCK_PATIENCE, lock.clone().lock_owned()).await else {
             return Err(Error::Conflict(format!(
                 "app '{name}' is being changed (a deploy, scale or rollout); try again when it is running"
             )));
@@ -288,7 +293,10 @@ impl Apps {
         row.state = "deploying".into();
         row.status_reason = format!("rolling out version {}", state.new_version);
         self.store.app_save(&row).await?;
-        let view = self.app_view(&row).await?;
+        // The answer names the version being rolled out, so that a client waiting for it can
+        // tell it deployed from it rolled back (the saga's first step records it).
+        let mut view = self.app_view(&row).await?;
+        view.version = state.new_version.max(0) as u32;
         let apps = self.clone();
         tokio::spawn(async move {
             let _guard = guard;

@@ -5,6 +5,7 @@ use nuvem_api::ec2 as api;
 use super::{Compute, scheduler};
 use crate::error::{Error, Result};
 use crate::iam::Principal;
+use crate::store::Store;
 use crate::store::compute::HostRow;
 
 impl Compute {
@@ -14,26 +15,7 @@ impl Compute {
     /// A host with the capacity its instances hold. (A corrupt `pinned_cpus` fails the read in the
     /// store, never becomes an empty list: that would silently hand dedicated cores to someone.)
     pub(super) async fn host_load(&self, host: &HostRow) -> Result<scheduler::HostLoad> {
-        let mut reservations = Vec::new();
-        for i in self.store.instance_list_active_on_host(&host.id).await? {
-            let pinned_cores = i.pinned_cpus.0;
-            reservations.push(scheduler::Reservation {
-                vcpus: i.vcpus.max(0) as u32,
-                memory_mib: i.memory_mib,
-                pinned_cores,
-            });
-        }
-        Ok(scheduler::HostLoad {
-            host: scheduler::HostCapacity {
-                id: host.id.clone(),
-                name: host.name.clone(),
-                cores: host.cores.max(0) as u32,
-                cpu_ratio: host.cpu_ratio,
-                memory_mib: host.memory_mib,
-                reserved_memory_mib: host.reserved_memory_mib,
-            },
-            reservations,
-        })
+        host_load(&self.store, host).await
     }
 
     /// Picks a host for `count` instances of `vcpus`/`memory`, and the cores of each when
@@ -53,6 +35,7 @@ impl Compute {
         let request = scheduler::Request {
             count,
             vcpus,
+            millivcpus: 0,
             memory_mib: memory,
             dedicated,
         };
@@ -135,4 +118,34 @@ impl Compute {
         tracing::info!(host = %row.id, cpu_ratio = row.cpu_ratio, reserved_memory_mib = row.reserved_memory_mib, vcpus_used = load.vcpus_used(), vcpus_capacity = load.host.vcpus(), "host capacity changed");
         Ok(Self::host_view(&row, &load))
     }
+}
+
+/// A host with the capacity its instances and (on the local host) the app replicas hold: VMs
+/// and containers share one accounting. (A corrupt `pinned_cpus` fails the read in the store,
+/// never becomes an empty list: that would silently hand dedicated cores to someone.)
+pub async fn host_load(store: &Store, host: &HostRow) -> Result<scheduler::HostLoad> {
+    let mut reservations = Vec::new();
+    for i in store.instance_list_active_on_host(&host.id).await? {
+        let pinned_cores = i.pinned_cpus.0;
+        reservations.push(scheduler::Reservation {
+            vcpus: i.vcpus.max(0) as u32,
+            millivcpus: 0,
+            memory_mib: i.memory_mib,
+            pinned_cores,
+        });
+    }
+    if host.id == crate::apps::capacity::APPS_HOST_ID {
+        reservations.extend(crate::apps::capacity::replica_reservations(store).await?);
+    }
+    Ok(scheduler::HostLoad {
+        host: scheduler::HostCapacity {
+            id: host.id.clone(),
+            name: host.name.clone(),
+            cores: host.cores.max(0) as u32,
+            cpu_ratio: host.cpu_ratio,
+            memory_mib: host.memory_mib,
+            reserved_memory_mib: host.reserved_memory_mib,
+        },
+        reservations,
+    })
 }

@@ -13,6 +13,7 @@
 
 pub mod cloud_init;
 mod hosts;
+pub use hosts::host_load;
 mod images;
 mod instance_types;
 mod instances;
@@ -75,7 +76,8 @@ pub fn default_instance_types() -> Vec<InstanceTypeRow> {
     ]
 }
 
-const LOCAL_HOST_ID: &str = "host-1";
+/// The machine Nuvem runs on, as a host (app containers run there too).
+pub const LOCAL_HOST_ID: &str = "host-1";
 /// How long a stop waits for the guest to power off before pulling the plug.
 const STOP_GRACE: Duration = Duration::from_secs(30);
 

@@ -39,6 +39,9 @@ impl HostCapacity {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reservation {
     pub vcpus: u32,
+    /// A fraction of a vCPU on top of `vcpus`, in thousandths: a container's CPU limit (0.5
+    /// vCPU is 500). Instances hold whole vCPUs and leave it 0.
+    pub millivcpus: u32,
     pub memory_mib: i64,
     /// Host cores given to it alone (dedicated vCPUs).
     pub pinned_cores: Vec<u32>,
@@ -52,8 +55,17 @@ pub struct HostLoad {
 }
 
 impl HostLoad {
+    /// Thousandths of a vCPU held.
+    pub fn millivcpus_used(&self) -> u64 {
+        self.reservations
+            .iter()
+            .map(|r| u64::from(r.vcpus) * 1000 + u64::from(r.millivcpus))
+            .sum()
+    }
+
+    /// vCPUs held, a fraction counting as a whole one.
     pub fn vcpus_used(&self) -> u32 {
-        self.reservations.iter().map(|r| r.vcpus).sum()
+        self.millivcpus_used().div_ceil(1000) as u32
     }
 
     pub fn memory_used_mib(&self) -> i64 {
@@ -82,6 +94,8 @@ impl HostLoad {
 pub struct Request {
     pub count: u32,
     pub vcpus: u32,
+    /// A fraction of a vCPU on top of `vcpus` for each, in thousandths (containers).
+    pub millivcpus: u32,
     pub memory_mib: i64,
     /// Each vCPU gets a core of its own (CPU pinning).
     pub dedicated: bool,
@@ -112,8 +126,12 @@ impl std::fmt::Display for NoRoom {
 /// Why `load` cannot take `req`, or the cores it would give each instance.
 fn fit(load: &HostLoad, req: &Request) -> Result<Vec<Vec<u32>>, String> {
     let host = &load.host;
-    let (used, cap, asked) = (load.vcpus_used(), host.vcpus(), req.count * req.vcpus);
-    if used + asked > cap {
+    let used_m = load.millivcpus_used();
+    let asked_m = u64::from(req.count) * (u64::from(req.vcpus) * 1000 + u64::from(req.millivcpus));
+    let cap = host.vcpus();
+    if used_m + asked_m > u64::from(cap) * 1000 {
+        let (used, asked) = (vcpus_text(used_m), vcpus_text(asked_m));
+        let total = (used_m + asked_m).div_ceil(1000) as u32;
         return Err(format!(
             "{} has {used} of {cap} vCPUs in use ({} cores × overcommit ratio {}), {} free, and {asked} were asked for; the operator can raise the ratio live (`cloudctl host update {} --cpu-ratio {}`)",
             host.name,
@@ -121,7 +139,7 @@ fn fit(load: &HostLoad, req: &Request) -> Result<Vec<Vec<u32>>, String> {
             host.cpu_ratio,
             load.vcpus_free(),
             host.id,
-            suggested_ratio(host, used + asked),
+            suggested_ratio(host, total),
         ));
     }
     let (mem_used, mem_cap) = (load.memory_used_mib(), host.guest_memory_mib());
@@ -154,6 +172,12 @@ fn fit(load: &HostLoad, req: &Request) -> Result<Vec<Vec<u32>>, String> {
         cores.push(mine);
     }
     Ok(cores)
+}
+
+/// Thousandths of a vCPU as people write them: `2`, `2.5`, `0.25`.
+fn vcpus_text(millis: u64) -> String {
+    let text = format!("{:.3}", millis as f64 / 1000.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// The smallest ratio, in steps of 0.5, under which `host` offers `vcpus` (capped at the highest).
@@ -201,6 +225,7 @@ mod tests {
     fn small(count: u32) -> Request {
         Request {
             count,
+            millivcpus: 0,
             vcpus: 1,
             memory_mib: 512,
             dedicated: false,
@@ -214,6 +239,7 @@ mod tests {
             for cores in p.cores {
                 load.reservations.push(Reservation {
                     vcpus: req.vcpus,
+                    millivcpus: req.millivcpus,
                     memory_mib: req.memory_mib,
                     pinned_cores: cores,
                 });
@@ -313,6 +339,7 @@ mod tests {
         let mut load = host("h", 2, 1.0, 24);
         load.reservations.push(Reservation {
             vcpus: 1,
+            millivcpus: 0,
             memory_mib: 256,
             pinned_cores: Vec::new(),
         });
@@ -326,6 +353,32 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("no hosts")
+        );
+    }
+
+    #[test]
+    fn containers_hold_fractions_of_a_vcpu_beside_instances() {
+        let mut load = host("h", 2, 1.0, 8);
+        load.reservations.push(Reservation {
+            vcpus: 1,
+            millivcpus: 0,
+            memory_mib: 512,
+            pinned_cores: Vec::new(),
+        });
+        let half = Request {
+            vcpus: 0,
+            millivcpus: 500,
+            memory_mib: 128,
+            ..small(1)
+        };
+        // One instance and two half-vCPU containers fill the two vCPUs.
+        assert_eq!(fill(&mut load, half), 2);
+        assert_eq!(load.vcpus_used(), 2);
+        let err = place(std::slice::from_ref(&load), &half).unwrap_err();
+        assert!(
+            err.to_string().contains("2 of 2 vCPUs in use")
+                && err.to_string().contains("0.5 were asked"),
+            "{err}"
         );
     }
 }

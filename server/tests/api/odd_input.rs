@@ -161,6 +161,16 @@ fn each_leaf_replaced(value: &Value, odd: &str) -> Vec<Value> {
     }
 }
 
+/// A body schema's properties, those of its `allOf` parts too (a struct with a flattened field,
+/// such as an app's spec inside `CreateAppRequest`).
+fn properties_of<'a>(doc: &'a Value, schema: &'a Value) -> serde_json::Map<String, Value> {
+    let mut all = schema["properties"].as_object().cloned().unwrap_or_default();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        all.extend(properties_of(doc, resolve(doc, part)));
+    }
+    all
+}
+
 /// The bodies that put `odd` in each string of `op`'s request body, by its schema, each with the
 /// top-level field it is in: a string field, an item of an array of strings, a key or a string
 /// value of a map, and every string (and a key) of a free-form object such as a policy document.
@@ -170,11 +180,14 @@ fn bodies_with(doc: &Value, op: &Operation, base: &Value, odd: &str) -> Vec<(Str
         doc,
         &op.spec["requestBody"]["content"]["application/json"]["schema"],
     );
-    let properties = schema["properties"]
-        .as_object()
-        .unwrap_or_else(|| panic!("{}: the request body has no properties", op.id));
+    let properties = properties_of(doc, schema);
+    assert!(
+        !properties.is_empty(),
+        "{}: the request body has no properties",
+        op.id
+    );
     let mut out = Vec::new();
-    for (name, prop) in properties {
+    for (name, prop) in &properties {
         let prop = resolve(doc, prop);
         let with = |value: Value| {
             let mut body = base.clone();
