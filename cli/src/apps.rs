@@ -37,7 +37,9 @@ pub enum AppCmd {
     },
     /// Scale by hand to a number of replicas.
     Scale {
+        /// The app's name.
         name: String,
+        /// How many replicas to run.
         #[arg(long)]
         replicas: u32,
         /// Wait until that many replicas are healthy.
@@ -47,9 +49,12 @@ pub enum AppCmd {
     /// Target tracking on average CPU (like AWS target tracking or Kubernetes' HPA); --off
     /// turns it off.
     Autoscale {
+        /// The app's name.
         name: String,
+        /// The fewest replicas.
         #[arg(long, required_unless_present = "off")]
         min: Option<u32>,
+        /// The most replicas.
         #[arg(long, required_unless_present = "off")]
         max: Option<u32>,
         /// The average CPU % of one core per replica to keep.
@@ -58,11 +63,13 @@ pub enum AppCmd {
         /// Seconds between two scaling decisions.
         #[arg(long, default_value_t = 30)]
         cooldown: u32,
+        /// Turn target tracking off (the replicas stay as they are).
         #[arg(long, conflicts_with_all = ["min", "max", "target_cpu"])]
         off: bool,
     },
     /// Log lines of the replicas merged by time, each with its replica.
     Logs {
+        /// The app's name.
         name: String,
         /// Keep printing new lines (Ctrl-C stops).
         #[arg(long, short = 'f')]
@@ -79,16 +86,23 @@ pub enum AppCmd {
         tail: Option<u32>,
     },
     /// Deploys, scales, restarts, health changes, rollouts, rollbacks, autoscaling decisions.
-    Events { name: String },
+    Events {
+        /// The app's name.
+        name: String,
+    },
     /// One replica as the kernel sees it: PIDs, namespaces beside the host's, cgroup limits.
     Internals {
+        /// The app's name.
         name: String,
         /// Its number in `app describe` (1, 2, ...) or its id (r-…); default the first.
         #[arg(long)]
         replica: Option<String>,
     },
     /// Delete an app: its balancer, replicas, interfaces and own security group.
-    Delete { name: String },
+    Delete {
+        /// The app's name.
+        name: String,
+    },
 }
 
 #[derive(Args)]
@@ -102,6 +116,7 @@ pub struct CreateArgs {
     /// The port the container listens on.
     #[arg(long)]
     port: u16,
+    /// How many replicas to run.
     #[arg(long, default_value_t = 1)]
     replicas: u32,
     /// A host port for a load balancer in front of the replicas.
@@ -141,11 +156,15 @@ pub struct CreateArgs {
 
 #[derive(Args)]
 pub struct DeployArgs {
+    /// The app's name.
     name: String,
+    /// A new image (name:tag): a new version, rolled out replica by replica.
     #[arg(long)]
     image: Option<String>,
+    /// New vCPUs per replica (applied in place).
     #[arg(long)]
     cpu: Option<f64>,
+    /// New MiB per replica (applied in place).
     #[arg(long = "memory")]
     memory_mib: Option<u32>,
     /// KEY=VALUE: the whole new environment (repeat for several).

@@ -20,15 +20,22 @@ pub enum ImageCmd {
         /// The image's name.
         #[arg(long)]
         name: String,
+        /// The image's tag.
         #[arg(long, default_value = "latest")]
         tag: String,
     },
     /// Your images and the shared bases, with size and number of layers.
     List,
     /// One image (name:tag) with its layers, as `docker history` shows them.
-    Describe { reference: String },
+    Describe {
+        /// The image as name:tag.
+        reference: String,
+    },
     /// Delete an image (refused while an app uses it).
-    Delete { reference: String },
+    Delete {
+        /// The image as name:tag.
+        reference: String,
+    },
 }
 
 pub async fn image(c: &Client, out: &Out, cmd: &ImageCmd) -> anyhow::Result<()> {

@@ -11,6 +11,7 @@ use crate::output::{Detail, Out, Tabular, timestamp};
 pub enum LbCmd {
     /// Create a load balancer listening on a host port, for an app or for instances.
     Create {
+        /// A name for the load balancer.
         name: String,
         /// The host port it listens on.
         #[arg(long)]
@@ -21,6 +22,7 @@ pub enum LbCmd {
         /// Instance ids (i-…) as targets (repeat for several), on --target-port.
         #[arg(long = "instance")]
         instances: Vec<String>,
+        /// The port of the instances the balancer sends to.
         #[arg(long = "target-port")]
         target_port: Option<u16>,
         /// An HTTP path for the health check (default: a TCP connect).
@@ -30,11 +32,20 @@ pub enum LbCmd {
     /// Your load balancers.
     List,
     /// One load balancer with its targets' live state.
-    Describe { name: String },
+    Describe {
+        /// The load balancer's name or id.
+        name: String,
+    },
     /// The targets with HAProxy's live numbers: state, sessions, requests, errors.
-    Targets { name: String },
+    Targets {
+        /// The load balancer's name or id.
+        name: String,
+    },
     /// Delete a load balancer (its listener stops at once).
-    Delete { name: String },
+    Delete {
+        /// The load balancer's name or id.
+        name: String,
+    },
 }
 
 pub async fn lb(c: &Client, out: &Out, cmd: &LbCmd) -> anyhow::Result<()> {

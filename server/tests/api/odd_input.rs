@@ -164,7 +164,10 @@ fn each_leaf_replaced(value: &Value, odd: &str) -> Vec<Value> {
 /// A body schema's properties, those of its `allOf` parts too (a struct with a flattened field,
 /// such as an app's spec inside `CreateAppRequest`).
 fn properties_of<'a>(doc: &'a Value, schema: &'a Value) -> serde_json::Map<String, Value> {
-    let mut all = schema["properties"].as_object().cloned().unwrap_or_default();
+    let mut all = schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for part in schema["allOf"].as_array().into_iter().flatten() {
         all.extend(properties_of(doc, resolve(doc, part)));
     }
