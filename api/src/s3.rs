@@ -532,7 +532,11 @@ mod tests {
         assert!(check_object_key(&"k".repeat(1024)).is_ok());
         assert!(check_prefix("").is_ok());
         assert!(check_prefix("docs/").is_ok());
-        assert!(check_prefix(&"p".repeat(1025)).unwrap_err().contains("prefix"));
+        assert!(
+            check_prefix(&"p".repeat(1025))
+                .unwrap_err()
+                .contains("prefix")
+        );
     }
 
     #[test]

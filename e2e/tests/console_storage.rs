@@ -288,10 +288,7 @@ async fn storage_in_a_real_browser() {
         .unwrap();
     let page = anonymous.get(site.clone()).send().await.unwrap();
     assert_eq!(page.status(), 200, "{site}");
-    assert_eq!(
-        page.text().await.unwrap(),
-        "<h1>Hello from a bucket</h1>\n"
-    );
+    assert_eq!(page.text().await.unwrap(), "<h1>Hello from a bucket</h1>\n");
     b.log_is_clean("after the website", &[]).await;
 
     // Deleting: the object (asked first), the emptied folder, the page, then the bucket.
@@ -310,7 +307,11 @@ async fn storage_in_a_real_browser() {
         .await;
     until_gone(c, "#buckets", &bucket, 20).await;
     assert!(
-        reqwest::get(&link).await.unwrap().status().is_client_error(),
+        reqwest::get(&link)
+            .await
+            .unwrap()
+            .status()
+            .is_client_error(),
         "the link of a deleted bucket's object still answers"
     );
     b.log_is_clean("after deleting everything", &[]).await;

@@ -51,11 +51,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use builder::ClientBuilder;
-pub use storage::ObjectDownload;
 pub use nuvem_api as api;
 pub use nuvem_api::ErrorCode;
 use nuvem_api::iam::*;
 use nuvem_api::{ErrorBody, ListParams};
+pub use storage::ObjectDownload;
 
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8080";
 

@@ -8,8 +8,8 @@ use reqwest::Method;
 use crate::{Client, Result};
 use nuvem_api::s3;
 
-/// An object's bytes as the server streams them: read them with [`ObjectDownload::chunk`] (or
-/// all at once with [`ObjectDownload::bytes`]).
+/// An object's bytes as the server streams them: read them piece by piece with `chunk` (not in a
+/// browser) or all at once with [`ObjectDownload::bytes`].
 #[derive(Debug)]
 pub struct ObjectDownload {
     response: reqwest::Response,
@@ -28,7 +28,9 @@ impl ObjectDownload {
             .and_then(|v| v.to_str().ok())
     }
 
-    /// The next piece of the object; `None` at its end.
+    /// The next piece of the object; `None` at its end. (Not in a browser, whose `fetch` answer
+    /// reqwest reads only whole.)
+    #[cfg(not(target_arch = "wasm32"))]
     pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>> {
         let endpoint = self.response.url().to_string();
         self.response

@@ -10,7 +10,11 @@ pub const STORAGE: &[(&str, &str, &str)] = &[
         "Object storage, as Amazon S3: a bucket holds objects named by keys; \"folders\" are the parts of a key up to a /. Tools reach it through the S3 endpoint with an access key.",
         "Armazenamento de objetos, como o Amazon S3: um bucket guarda objetos nomeados por chaves; as \"pastas\" são as partes de uma chave até uma /. As ferramentas o acessam pelo endpoint S3 com uma chave de acesso.",
     ),
-    ("s3.bucket_name", "Bucket name (global)", "Nome do bucket (global)"),
+    (
+        "s3.bucket_name",
+        "Bucket name (global)",
+        "Nome do bucket (global)",
+    ),
     ("s3.owner_region", "Owner / region", "Dono / região"),
     ("s3.size", "Size", "Tamanho"),
     ("s3.objects", "Objects", "Objetos"),
@@ -18,7 +22,11 @@ pub const STORAGE: &[(&str, &str, &str)] = &[
     ("s3.public", "Public", "Público"),
     ("s3.website", "Website", "Site"),
     ("s3.upload", "Upload", "Enviar"),
-    ("s3.choose_file", "Choose a file to upload", "Escolha um arquivo para enviar"),
+    (
+        "s3.choose_file",
+        "Choose a file to upload",
+        "Escolha um arquivo para enviar",
+    ),
     ("s3.uploading", "Uploading", "Enviando"),
     ("s3.uploaded", "Uploaded", "Enviado"),
     ("s3.new_folder", "Create folder", "Criar pasta"),
@@ -27,7 +35,11 @@ pub const STORAGE: &[(&str, &str, &str)] = &[
         "This folder is not empty: delete what it holds first.",
         "Esta pasta não está vazia: exclua o que ela contém primeiro.",
     ),
-    ("s3.empty_folder", "This folder is empty.", "Esta pasta está vazia."),
+    (
+        "s3.empty_folder",
+        "This folder is empty.",
+        "Esta pasta está vazia.",
+    ),
     ("s3.last_modified", "Last modified", "Modificado em"),
     ("s3.more", "Show more", "Mostrar mais"),
     ("s3.copy_link", "Copy link", "Copiar link"),
@@ -44,7 +56,11 @@ pub const STORAGE: &[(&str, &str, &str)] = &[
         "Qualquer pessoa com este link pode baixar o objeto até ele expirar. Ele é assinado com a sua chave de acesso",
     ),
     ("s3.permissions", "Permissions", "Permissões"),
-    ("s3.public_off", "Public read: off", "Leitura pública: desligada"),
+    (
+        "s3.public_off",
+        "Public read: off",
+        "Leitura pública: desligada",
+    ),
     ("s3.public_on", "Public read: on", "Leitura pública: ligada"),
     (
         "s3.public_warning_title",
@@ -58,7 +74,11 @@ pub const STORAGE: &[(&str, &str, &str)] = &[
     ),
     ("s3.public_confirm", "Make public", "Tornar público"),
     ("s3.cancel", "Cancel", "Cancelar"),
-    ("s3.policy", "Bucket policy (JSON)", "Política do bucket (JSON)"),
+    (
+        "s3.policy",
+        "Bucket policy (JSON)",
+        "Política do bucket (JSON)",
+    ),
     (
         "s3.policy_valid_public",
         "Valid policy: it lets anyone read objects",
@@ -67,7 +87,11 @@ pub const STORAGE: &[(&str, &str, &str)] = &[
     ("s3.saved", "Saved.", "Salvo."),
     ("s3.delete_policy", "Delete policy", "Excluir política"),
     ("s3.index_document", "Index document", "Documento de índice"),
-    ("s3.error_document", "Error document (optional)", "Documento de erro (opcional)"),
+    (
+        "s3.error_document",
+        "Error document (optional)",
+        "Documento de erro (opcional)",
+    ),
     ("s3.website_off", "Stop hosting", "Parar de hospedar"),
     ("s3.website_at", "Served at", "Servido em"),
     (

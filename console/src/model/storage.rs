@@ -123,7 +123,10 @@ pub fn without_public_read(bucket: &str, policy: &Value) -> Option<Value> {
         let alone = json!({"Version": nuvem_api::policy::POLICY_VERSION, "Statement": [statement]});
         api::parse_bucket_policy(bucket, &alone).is_ok_and(|p| p.allows_public_read())
     };
-    let kept: Vec<Value> = statements(policy).into_iter().filter(|s| !opens(s)).collect();
+    let kept: Vec<Value> = statements(policy)
+        .into_iter()
+        .filter(|s| !opens(s))
+        .collect();
     if kept.is_empty() {
         return None;
     }
@@ -156,7 +159,10 @@ mod tests {
         assert_eq!(short_name("docs/", "docs/deeper/"), "deeper/");
         assert_eq!(short_name("", "top.txt"), "top.txt");
         assert_eq!(upload_key("docs/", "a b.txt"), "docs/a b.txt");
-        assert_eq!(folder_prefix("docs/", " /new/ ").as_deref(), Some("docs/new/"));
+        assert_eq!(
+            folder_prefix("docs/", " /new/ ").as_deref(),
+            Some("docs/new/")
+        );
         assert_eq!(folder_prefix("", "  "), None);
     }
 
@@ -186,10 +192,17 @@ mod tests {
         let opened = with_public_read("site", Some(&own));
         assert_eq!(opened["Statement"].as_array().unwrap().len(), 2);
         assert_eq!(opened["Id"], "mine");
-        assert_eq!(with_public_read("site", Some(&opened))["Statement"], opened["Statement"]);
+        assert_eq!(
+            with_public_read("site", Some(&opened))["Statement"],
+            opened["Statement"]
+        );
         let closed = without_public_read("site", &opened).unwrap();
         assert_eq!(closed["Statement"].as_array().unwrap().len(), 1);
-        assert!(!check_policy("site", &closed.to_string()).unwrap().allows_public_read());
+        assert!(
+            !check_policy("site", &closed.to_string())
+                .unwrap()
+                .allows_public_read()
+        );
         // A statement written by hand that lets anyone read is removed too; nothing left: none.
         let by_hand = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Principal": "*", "Action": ["s3:GetObject"], "Resource": "nrn:nuvem:s3:::site/*"}]});
@@ -198,9 +211,17 @@ mod tests {
 
     #[test]
     fn the_editor_says_why_a_policy_is_refused() {
-        assert!(check_policy("b", "{not json").unwrap_err().starts_with("JSON"));
+        assert!(
+            check_policy("b", "{not json")
+                .unwrap_err()
+                .starts_with("JSON")
+        );
         let no_principal = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Action": "s3:GetObject", "Resource": "nrn:nuvem:s3:::b/*"}]}"#;
-        assert!(check_policy("b", no_principal).unwrap_err().contains("Principal"));
+        assert!(
+            check_policy("b", no_principal)
+                .unwrap_err()
+                .contains("Principal")
+        );
     }
 }

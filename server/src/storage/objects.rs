@@ -317,7 +317,12 @@ impl Storage {
 
     /// Deletes an object, as DeleteObject (`s3:DeleteObject`, free); unlike S3, a key that does
     /// not exist is a 404, so that a mistyped key is not taken for a deletion.
-    pub async fn object_delete(&self, p: &Principal, bucket: &str, key: Option<&str>) -> Result<()> {
+    pub async fn object_delete(
+        &self,
+        p: &Principal,
+        bucket: &str,
+        key: Option<&str>,
+    ) -> Result<()> {
         let key = required_key(key)?;
         self.object_authorized(p, bucket, "s3:DeleteObject", &api::object_nrn(bucket, key))
             .await?;
@@ -402,6 +407,7 @@ impl Storage {
                 .key(key)
                 .presigned(config)
                 .await
+                .map_err(Error::internal)?
         } else {
             signer
                 .put_object()
@@ -409,8 +415,8 @@ impl Storage {
                 .key(key)
                 .presigned(config)
                 .await
-        }
-        .map_err(Error::internal)?;
+                .map_err(Error::internal)?
+        };
         Ok(api::PresignedUrl {
             url: signed.uri().to_owned(),
             expires_at: Utc::now()
@@ -441,13 +447,24 @@ mod tests {
             "attachment; filename=\"report.txt\"; filename*=UTF-8''report.txt"
         );
         let odd = download("a/relatório \"final\".pdf").content_disposition();
-        assert!(odd.starts_with("attachment; filename=\"relat_rio _final_.pdf\""), "{odd}");
-        assert!(odd.contains("filename*=UTF-8''relat%C3%B3rio%20%22final%22.pdf"), "{odd}");
+        assert!(
+            odd.starts_with("attachment; filename=\"relat_rio _final_.pdf\""),
+            "{odd}"
+        );
+        assert!(
+            odd.contains("filename*=UTF-8''relat%C3%B3rio%20%22final%22.pdf"),
+            "{odd}"
+        );
     }
 
     #[test]
     fn a_request_names_its_key() {
-        assert!(required_key(None).unwrap_err().to_string().contains("?key="));
+        assert!(
+            required_key(None)
+                .unwrap_err()
+                .to_string()
+                .contains("?key=")
+        );
         assert!(required_key(Some("")).is_err());
         assert_eq!(required_key(Some("a/b")).unwrap(), "a/b");
     }

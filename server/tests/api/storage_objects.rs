@@ -59,7 +59,10 @@ async fn the_object_browser_lists_uploads_downloads_deletes_and_presigns() {
         .upload_object(&name, "docs/big.bin", big.clone(), "application/x-test")
         .await
         .unwrap();
-    assert_eq!((stored.key.as_str(), stored.size_bytes), ("docs/big.bin", big.len() as u64));
+    assert_eq!(
+        (stored.key.as_str(), stored.size_bytes),
+        ("docs/big.bin", big.len() as u64)
+    );
     let mut download = a.download_object(&name, "docs/big.bin").await.unwrap();
     assert_eq!(download.content_length(), Some(big.len() as u64));
     assert_eq!(download.content_type(), Some("application/x-test"));
@@ -70,7 +73,10 @@ async fn the_object_browser_lists_uploads_downloads_deletes_and_presigns() {
         chunks += 1;
     }
     assert!(back == big, "the download differs from the upload");
-    assert!(chunks > 1, "a 6 MiB answer arrives in pieces, not as one buffer");
+    assert!(
+        chunks > 1,
+        "a 6 MiB answer arrives in pieces, not as one buffer"
+    );
 
     // The download is an attachment named after the key's last segment.
     let token = crate::sweeps::session_token(&cloud, &a, "A").await;
@@ -96,7 +102,10 @@ async fn the_object_browser_lists_uploads_downloads_deletes_and_presigns() {
     let top = a.list_objects(&name, &folder("")).await.unwrap();
     assert_eq!(top.common_prefixes, vec!["docs/".to_owned()]);
     assert_eq!(
-        top.objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
+        top.objects
+            .iter()
+            .map(|o| o.key.as_str())
+            .collect::<Vec<_>>(),
         vec!["top.txt"]
     );
     assert_eq!(top.objects[0].size_bytes, 3);
@@ -168,7 +177,13 @@ async fn the_object_browser_lists_uploads_downloads_deletes_and_presigns() {
     let err = a.delete_object(&name, "top.txt").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::NotFound));
     assert!(err.to_string().contains("top.txt"), "{err}");
-    assert!(a.list_objects(&name, &folder("")).await.unwrap().objects.is_empty());
+    assert!(
+        a.list_objects(&name, &folder(""))
+            .await
+            .unwrap()
+            .objects
+            .is_empty()
+    );
 
     // Every call was metered like its S3 request: uploads and listings are tier 1, the
     // downloads tier 2 with their bytes.
@@ -195,9 +210,14 @@ async fn the_object_browser_decides_as_the_s3_endpoint_does() {
     a.upload_object(&name, "shared/notes.txt", b"notes".to_vec(), "text/plain")
         .await
         .unwrap();
-    a.upload_object(&name, "private/salary.txt", b"secret".to_vec(), "text/plain")
-        .await
-        .unwrap();
+    a.upload_object(
+        &name,
+        "private/salary.txt",
+        b"secret".to_vec(),
+        "text/plain",
+    )
+    .await
+    .unwrap();
 
     // Another account: denied everything, and told nothing about the objects.
     let denied = |r: nuvem_sdk::Error| assert_eq!(r.code(), Some(ErrorCode::AccessDenied), "{r}");
@@ -225,7 +245,12 @@ async fn the_object_browser_decides_as_the_s3_endpoint_does() {
             .unwrap_err(),
     );
     assert!(
-        a.list_objects(&name, &folder("shared/")).await.unwrap().objects.len() == 1,
+        a.list_objects(&name, &folder("shared/"))
+            .await
+            .unwrap()
+            .objects
+            .len()
+            == 1,
         "B's upload did not land"
     );
 
@@ -245,7 +270,10 @@ async fn the_object_browser_decides_as_the_s3_endpoint_does() {
         .presign_object(&name, "shared/notes.txt", "GET", 60)
         .await
         .unwrap();
-    assert_eq!(reqwest::get(&url.url).await.unwrap().text().await.unwrap(), "notes");
+    assert_eq!(
+        reqwest::get(&url.url).await.unwrap().text().await.unwrap(),
+        "notes"
+    );
     denied(
         b.download_object(&name, "private/salary.txt")
             .await
@@ -314,7 +342,11 @@ async fn bad_object_requests_get_stable_codes() {
         Some(ErrorCode::NotFound)
     );
     assert_eq!(
-        code(a.presign_object(&name, "no/such.txt", "GET", 60).await.unwrap_err()),
+        code(
+            a.presign_object(&name, "no/such.txt", "GET", 60)
+                .await
+                .unwrap_err()
+        ),
         Some(ErrorCode::NotFound)
     );
     assert_eq!(
@@ -345,12 +377,20 @@ async fn bad_object_requests_get_stable_codes() {
     a.upload_object(&name, "k.txt", b"x".to_vec(), "text/plain")
         .await
         .unwrap();
-    for (method, secs, needle) in [("POST", 60, "GET"), ("GET", 0, "expires"), ("GET", 604_801, "7 days")] {
+    for (method, secs, needle) in [
+        ("POST", 60, "GET"),
+        ("GET", 0, "expires"),
+        ("GET", 604_801, "7 days"),
+    ] {
         let err = a
             .presign_object(&name, "k.txt", method, secs)
             .await
             .unwrap_err();
-        assert_eq!(err.code(), Some(ErrorCode::InvalidRequest), "{method} {secs}");
+        assert_eq!(
+            err.code(),
+            Some(ErrorCode::InvalidRequest),
+            "{method} {secs}"
+        );
         assert!(err.to_string().contains(needle), "{err}");
     }
 
@@ -400,7 +440,10 @@ async fn bad_object_requests_get_stable_codes() {
         ),
     )
     .await;
-    assert!(!short.starts_with("HTTP/1.1 200"), "an upload cut short must fail: {short}");
+    assert!(
+        !short.starts_with("HTTP/1.1 200"),
+        "an upload cut short must fail: {short}"
+    );
     let listed = a.list_objects(&name, &folder("")).await.unwrap();
     assert!(
         listed.objects.iter().all(|o| o.key != "short.bin"),
@@ -408,7 +451,12 @@ async fn bad_object_requests_get_stable_codes() {
     );
     // The engine holds nothing it should not: the aws CLI sees the same listing.
     let key = key_of(&a, "root").await;
-    let ls = aws_ok(&cloud.s3_url(), &key, &["s3", "ls", &format!("s3://{name}/")]).await;
+    let ls = aws_ok(
+        &cloud.s3_url(),
+        &key,
+        &["s3", "ls", &format!("s3://{name}/")],
+    )
+    .await;
     assert!(!ls.contains("short.bin"), "{ls}");
     cloud.stop().await;
 }

@@ -130,7 +130,10 @@ pub fn Browser(bucket: String, buckets: Buckets) -> impl IntoView {
             error.set(Some(text("s3.choose_file").to_owned()));
             return;
         };
-        let (b, key) = (bucket.get_value(), upload_key(&prefix.get_untracked(), &file.name()));
+        let (b, key) = (
+            bucket.get_value(),
+            upload_key(&prefix.get_untracked(), &file.name()),
+        );
         let Some(token) = c.token.get_untracked() else {
             return;
         };
@@ -253,7 +256,10 @@ pub fn Browser(bucket: String, buckets: Buckets) -> impl IntoView {
             };
             let inside = api::run(async |sdk| sdk.list_objects(&b, &params).await).await;
             let result = match inside {
-                Ok(l) if !l.common_prefixes.is_empty() || l.objects.iter().any(|o| o.key != folder) => {
+                Ok(l)
+                    if !l.common_prefixes.is_empty()
+                        || l.objects.iter().any(|o| o.key != folder) =>
+                {
                     Err(text("s3.folder_not_empty").to_owned())
                 }
                 Ok(_) => api::run(async |sdk| sdk.delete_object(&b, &folder).await)

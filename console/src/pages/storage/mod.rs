@@ -26,8 +26,9 @@ struct Buckets {
 
 impl Buckets {
     fn reload(self) {
-        self.scope
-            .load(self.list, async |sdk| sdk.list_buckets().await.map(|l| l.items));
+        self.scope.load(self.list, async |sdk| {
+            sdk.list_buckets().await.map(|l| l.items)
+        });
     }
 
     /// The bucket named `name` as last listed.
@@ -131,13 +132,17 @@ pub fn Storage() -> impl IntoView {
                 <th>{tr("common.created")}</th><th>{tr("common.actions")}</th>
             </ResourceTable>
             // Built again for each bucket opened: its folder, policy and website are that bucket's.
-            {move || selected.get().map(|bucket| view! {
-                <div class="detail" id="bucket-detail" data-bucket=bucket.clone()>
-                    <h2>{bucket.clone()}</h2>
-                    <browser::Browser bucket=bucket.clone() buckets=buckets/>
-                    <permissions::Permissions bucket=bucket.clone() buckets=buckets/>
-                    <website::Website bucket=bucket buckets=buckets/>
-                </div>
+            {move || selected.get().map(|bucket| {
+                let (key, title, for_browser, for_permissions) =
+                    (bucket.clone(), bucket.clone(), bucket.clone(), bucket.clone());
+                view! {
+                    <div class="detail" id="bucket-detail" data-bucket=key>
+                        <h2>{title}</h2>
+                        <browser::Browser bucket=for_browser buckets=buckets/>
+                        <permissions::Permissions bucket=for_permissions buckets=buckets/>
+                        <website::Website bucket=bucket buckets=buckets/>
+                    </div>
+                }
             })}
         </section>
     }

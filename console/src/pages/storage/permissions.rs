@@ -93,8 +93,10 @@ pub fn Permissions(bucket: String, buckets: Buckets) -> impl IntoView {
     };
     let switch = move |_| {
         if public.get_untracked() {
-            let closed = stored
-                .with_untracked(|s| s.as_ref().and_then(|p| without_public_read(&bucket.get_value(), p)));
+            let closed = stored.with_untracked(|s| {
+                s.as_ref()
+                    .and_then(|p| without_public_read(&bucket.get_value(), p))
+            });
             write(closed);
         } else {
             // Opening is asked first: everyone on the network could read every object.
