@@ -68,6 +68,33 @@ async fn attribute(c: &fantoccini::Client, css: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What a field holds now (a textarea's text is its `value`, not its content).
+async fn value(c: &fantoccini::Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Waits until the field `css` holds `needle`.
+async fn until_value(c: &fantoccini::Client, css: &str, needle: &str, secs: u64) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = value(c, css).await;
+        if v.contains(needle) {
+            return v;
+        }
+        if std::time::Instant::now() > deadline {
+            shot(c, "failure").await;
+            panic!("{css} never held {needle:?}; it holds {v:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Uploads `file` into the folder shown and waits until the progress bar is full and says so.
 async fn upload(b: &Browser, file: &Path) {
     let c = &b.c;
@@ -196,20 +223,7 @@ async fn storage_in_a_real_browser() {
     b.select("#link-expiry", "900").await;
     click(c, &action("data-key", "docs/data.bin", "link")).await;
     until_text(c, "#presigned", key_id, 20).await;
-    let link = attribute(c, "#presigned-url", "value").await;
-    let link = if link.is_empty() {
-        c.execute(
-            "return document.querySelector('#presigned-url').value",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-    } else {
-        link
-    };
+    let link = until_value(c, "#presigned-url", "X-Amz-Signature=", 20).await;
     assert!(link.contains("X-Amz-Expires=900"), "{link}");
     let fetched = reqwest::get(&link).await.unwrap();
     assert_eq!(fetched.status(), 200, "{link}");
@@ -245,7 +259,7 @@ async fn storage_in_a_real_browser() {
     until_text(c, "#bucket-policy-check", "Valid policy", 20).await;
     click(c, "#save-policy").await;
     until_text(c, "#bucket-policy-saved", "Saved", 20).await;
-    until_text(c, "#bucket-policy", "Partner", 20).await;
+    until_value(c, "#bucket-policy", "Partner", 20).await;
     assert_eq!(
         count(c, &format!("tr[data-bucket=\"{bucket}\"] [data-public]")).await,
         0
@@ -268,8 +282,8 @@ async fn storage_in_a_real_browser() {
     )
     .await;
     until_text(c, "#public-switch", "on", 20).await;
-    until_text(c, "#bucket-policy", "NuvemConsolePublicRead", 20).await;
-    assert!(text(c, "#bucket-policy").await.contains("Partner"));
+    let policy = until_value(c, "#bucket-policy", "NuvemConsolePublicRead", 20).await;
+    assert!(policy.contains("Partner"), "{policy}");
     b.log_is_clean("after making the bucket public", &[]).await;
 
     // The website: its documents set with the form, its address shown, the site read with no

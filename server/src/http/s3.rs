@@ -200,17 +200,22 @@ pub async fn object_list(
     ))
 }
 
-/// The `Content-Length` of an upload: the engine is told the size before the bytes stream.
+/// The `Content-Length` of an upload: the engine is told the size before the bytes stream. A
+/// request with neither it nor `Transfer-Encoding` has an empty body (HTTP/1.1), as a folder's
+/// marker object has; a chunked one is refused, its size being unknown.
 fn upload_length(req: &HttpRequest) -> Result<u64> {
-    req.headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| {
-            Error::invalid(
-                "an upload needs a Content-Length header with the object's size (MissingContentLength); chunked bodies are not taken",
-            )
-        })
+    let headers = req.headers();
+    match headers.get(header::CONTENT_LENGTH) {
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| Error::invalid("the Content-Length header is not a number of bytes")),
+        None if headers.contains_key(header::TRANSFER_ENCODING) => Err(Error::invalid(
+            "an upload needs a Content-Length header with the object's size (MissingContentLength); chunked bodies are not taken",
+        )),
+        None => Ok(0),
+    }
 }
 
 /// Upload an object: the body is its bytes, streamed to the engine (at most 5 GiB; larger
@@ -237,22 +242,29 @@ pub async fn object_upload(
         .map(str::to_owned);
     let (chunks, upload_body) = upload_channel(length);
     // The request's chunks are read only as fast as the engine takes them (the channel is
-    // small); when the engine stops reading (refused, failed), so does this.
+    // small); when the engine stops reading (refused, failed), so does this. It says whether
+    // the client's body broke off, which then explains why the engine refused the upload.
     let pump = async move {
         while let Some(chunk) = body.next().await {
             let broken = chunk.is_err();
             let chunk = chunk.map_err(|e| std::io::Error::other(e.to_string()));
             if chunks.send(chunk).await.is_err() || broken {
-                break;
+                return broken;
             }
         }
+        false
     };
     let upload = ObjectUpload {
         key: params.into_inner().key,
         content_type,
         body: upload_body,
     };
-    let (_, stored) = futures_util::join!(pump, storage.object_put(&caller, &path, upload));
+    let (broken, stored) = futures_util::join!(pump, storage.object_put(&caller, &path, upload));
+    if broken && stored.is_err() {
+        return Err(Error::invalid(format!(
+            "the request body ended before its Content-Length of {length} bytes: nothing was stored"
+        )));
+    }
     Ok(Json(stored?))
 }
 
