@@ -4,6 +4,12 @@
 /// (key, English, Português).
 pub const STORAGE: &[(&str, &str, &str)] = &[
     ("nav.storage", "Storage", "Armazenamento"),
+    ("svc.s3", "Object storage (S3)", "Armazenamento de objetos (S3)"),
+    (
+        "svc.s3.nist",
+        "Broad network access: any S3 tool reaches your buckets, metered by the byte",
+        "Amplo acesso pela rede: qualquer ferramenta S3 alcança seus buckets, medidos por byte",
+    ),
     ("s3.buckets", "Buckets", "Buckets"),
     (
         "s3.intro",
