@@ -4,7 +4,11 @@
 /// (key, English, Português).
 pub const STORAGE: &[(&str, &str, &str)] = &[
     ("nav.storage", "Storage", "Armazenamento"),
-    ("svc.s3", "Object storage (S3)", "Armazenamento de objetos (S3)"),
+    (
+        "svc.s3",
+        "Object storage (S3)",
+        "Armazenamento de objetos (S3)",
+    ),
     (
         "svc.s3.nist",
         "Broad network access: any S3 tool reaches your buckets, metered by the byte",
