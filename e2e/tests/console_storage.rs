@@ -294,7 +294,7 @@ async fn storage_in_a_real_browser() {
     fill(c, "#website-error", "missing.html").await;
     click(c, "#save-website").await;
     let site = until_text(c, "#website-url", "s3-website", 20).await;
-    shot_at(c, "#bucket-detail", "storage-settings").await;
+    shot_at(c, "#public-switch", "storage-settings").await;
     let site = reqwest::Url::parse(site.trim()).unwrap();
     let host = site.host_str().unwrap().to_owned();
     let port = site.port().unwrap();

@@ -40,6 +40,7 @@ pub const STORAGE: &[(&str, &str, &str)] = &[
     ("s3.uploading", "Uploading", "Enviando"),
     ("s3.uploaded", "Uploaded", "Enviado"),
     ("s3.new_folder", "Create folder", "Criar pasta"),
+    ("s3.folder_name", "New folder's name", "Nome da nova pasta"),
     (
         "s3.folder_not_empty",
         "This folder is not empty: delete what it holds first.",

@@ -9,7 +9,7 @@ use nuvem_api::s3::{ObjectList, ObjectListParams, ObjectSummary, PresignedUrl};
 use super::{Buckets, transfer};
 use crate::api;
 use crate::app::{ctx, text, tr};
-use crate::components::{ErrorLine, Input, confirm_delete};
+use crate::components::{ErrorLine, Field, confirm_delete};
 use crate::i18n;
 use crate::model::storage::{
     LINK_EXPIRIES, breadcrumbs, folder_prefix, human_bytes, percent, short_name, upload_key,
@@ -361,13 +361,13 @@ pub fn Browser(bucket: String, buckets: Buckets) -> impl IntoView {
     view! {
         <h3>{tr("s3.objects")}</h3>
         <ol class="chips" id="breadcrumbs">{crumbs}</ol>
-        <div class="inline">
+        <div class="inline upload">
             <input type="file" id="upload-file" node_ref=file_input aria-label=tr("s3.choose_file")/>
             <button id="upload-start" type="button" on:click=start_upload>{tr("s3.upload")}</button>
         </div>
         {shown_progress}
         <form class="inline" on:submit=make_folder>
-            <Input id="new-folder" value=new_folder/>
+            <Field id="new-folder" label=tr("s3.folder_name") value=new_folder/>
             <button id="create-folder" type="submit" class="secondary">{tr("s3.new_folder")}</button>
         </form>
         <div class="inline">
