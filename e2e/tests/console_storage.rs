@@ -148,6 +148,7 @@ async fn storage_in_a_real_browser() {
     let _guard = HostGuard {
         cell: String::new(),
         servers: vec![server.child],
+        data: None,
     };
     let cli = Cli {
         config: home.path().join("config.toml"),
