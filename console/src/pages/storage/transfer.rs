@@ -43,14 +43,13 @@ pub async fn upload(
     xhr.open_with_async("PUT", url, true).map_err(js_error)?;
     xhr.set_request_header("Authorization", &format!("Bearer {token}"))
         .map_err(js_error)?;
+    // A file the browser knows no type of is sent without one: the server guesses it from the
+    // key's extension, as `aws s3 cp` does.
     let kind = file.type_();
-    let kind = if kind.is_empty() {
-        "application/octet-stream".to_owned()
-    } else {
-        kind
-    };
-    xhr.set_request_header("Content-Type", &kind)
-        .map_err(js_error)?;
+    if !kind.is_empty() {
+        xhr.set_request_header("Content-Type", &kind)
+            .map_err(js_error)?;
+    }
     let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
         if e.length_computable() {
             progress(e.loaded(), e.total());
