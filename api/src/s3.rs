@@ -438,6 +438,66 @@ fn presign_default_expiry() -> u64 {
 pub struct PresignedUrl {
     pub url: String,
     pub expires_at: DateTime<Utc>,
+    /// The access key the URL is signed with: one of the caller's own, so the URL carries
+    /// exactly the caller's rights, and disabling or deleting that key revokes it at once.
+    pub access_key_id: String,
+}
+
+/// The longest a presigned URL may live: 7 days, as S3 allows.
+pub const MAX_PRESIGN_SECS: u64 = 7 * 24 * 3600;
+
+/// The separator of "folders" in object keys, as the AWS console shows them.
+pub const FOLDER_DELIMITER: &str = "/";
+
+/// S3's largest single PUT (5 GiB): larger objects are multipart uploads through the S3 endpoint.
+pub const MAX_UPLOAD_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// `GET /v1/s3/buckets/{bucket}/objects`: one level of a bucket, as folders and objects.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ObjectListParams {
+    /// The folder to list, ending in `/` (empty or absent: the bucket's top level).
+    pub prefix: Option<String>,
+    /// The `next_continuation` of the previous page.
+    pub continuation: Option<String>,
+    /// Entries (objects and folders) per page, 1 to 1000 (default 1000).
+    pub limit: Option<u32>,
+}
+
+/// The object of `GET|PUT|DELETE /v1/s3/buckets/{bucket}/object`: its key in the query, as
+/// keys hold `/` and any other character.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ObjectKeyParams {
+    /// The object's key, such as `photos/2026/cat.jpg` (required).
+    pub key: Option<String>,
+}
+
+/// An object key as S3 takes it: 1 to 1,024 bytes.
+pub fn check_object_key(key: &str) -> Result<(), String> {
+    if key.is_empty() {
+        return Err("the object key is empty: name the object, such as photos/cat.jpg".into());
+    }
+    if key.len() > MAX_OBJECT_KEY {
+        return Err(format!(
+            "the object key is {} bytes long; S3 keys hold at most {MAX_OBJECT_KEY}",
+            key.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A listing's prefix: empty (the top level) or a key prefix of at most 1,024 bytes.
+pub fn check_prefix(prefix: &str) -> Result<(), String> {
+    if prefix.len() > MAX_OBJECT_KEY {
+        return Err(format!(
+            "the prefix is {} bytes long; no key is longer than {MAX_OBJECT_KEY}, so none could match",
+            prefix.len()
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -462,6 +522,21 @@ mod tests {
         ] {
             assert!(check_bucket_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn object_keys_and_prefixes_follow_s3() {
+        assert!(check_object_key("a/b c.txt").is_ok());
+        assert!(check_object_key("").unwrap_err().contains("empty"));
+        assert!(check_object_key(&"k".repeat(1025)).is_err());
+        assert!(check_object_key(&"k".repeat(1024)).is_ok());
+        assert!(check_prefix("").is_ok());
+        assert!(check_prefix("docs/").is_ok());
+        assert!(
+            check_prefix(&"p".repeat(1025))
+                .unwrap_err()
+                .contains("prefix")
+        );
     }
 
     #[test]

@@ -15,6 +15,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The API's stable code (`NotFound`, `AccessDenied`, …), or `Network` and the like when
+    /// no answer was read.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
     /// The message a student reads, with the stable code to search for.
     pub fn show(&self) -> String {
         format!("{} ({})", self.message, self.code)

@@ -1,5 +1,5 @@
-//! Every string of the console, in English and Brazilian Portuguese, through two tables
-//! (`table.rs`, and `billing.rs` for the Billing pages); and the formatting of numbers, money and dates per language. A test fails when
+//! Every string of the console, in English and Brazilian Portuguese, through three tables
+//! (`table.rs`, `billing.rs` for the Billing pages, `storage.rs` for the Storage pages); and the formatting of numbers, money and dates per language. A test fails when
 //! a key the console uses is missing, a key of the table is used nowhere, or a translation is
 //! empty.
 
@@ -30,14 +30,16 @@ impl Lang {
 }
 
 mod billing;
+mod storage;
 mod table;
 
 pub use billing::BILLING;
+pub use storage::STORAGE;
 pub use table::TABLE;
 
-/// Every entry of both tables.
+/// Every entry of the tables.
 pub fn entries() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    TABLE.iter().chain(BILLING)
+    TABLE.iter().chain(BILLING).chain(STORAGE)
 }
 
 /// The text of `key` in `lang`; the key itself when missing (a test keeps that from happening).

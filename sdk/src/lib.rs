@@ -55,6 +55,7 @@ pub use nuvem_api as api;
 pub use nuvem_api::ErrorCode;
 use nuvem_api::iam::*;
 use nuvem_api::{ErrorBody, ListParams};
+pub use storage::ObjectDownload;
 
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8080";
 
@@ -246,10 +247,7 @@ impl Client {
             reason: error_chain(&e),
         })?;
         let status = res.status();
-        let bytes = res.bytes().await.map_err(|e| Error::Transport {
-            endpoint: self.inner.endpoint.clone(),
-            reason: error_chain(&e),
-        })?;
+        let bytes = res.bytes().await.map_err(|e| self.transport(&e))?;
         if status.is_success() {
             let text = if bytes.is_empty() {
                 &b"null"[..]
@@ -258,6 +256,45 @@ impl Client {
             };
             return serde_json::from_slice(text).map_err(|e| Error::Decode(e.to_string()));
         }
+        Err(api_error(status, &bytes))
+    }
+
+    fn transport(&self, e: &reqwest::Error) -> Error {
+        Error::Transport {
+            endpoint: self.inner.endpoint.clone(),
+            reason: error_chain(e),
+        }
+    }
+
+    /// An authenticated call whose body and answer are bytes, not JSON (an object's upload and
+    /// download): the answer is returned unread when it succeeds, so that it streams. No timeout:
+    /// a large object may take longer than a JSON call ever should.
+    pub(crate) async fn call_raw<Q: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: Option<&Q>,
+        body: Option<(reqwest::Body, &str)>,
+    ) -> Result<reqwest::Response> {
+        let token = self.bearer(false).await?;
+        let mut req = self.inner.http.request(method, self.url(segments));
+        if let Some(q) = query {
+            req = req.query(q);
+        }
+        if let Some((b, content_type)) = body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(b);
+        }
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.map_err(|e| self.transport(&e))?;
+        let status = res.status();
+        if status.is_success() {
+            return Ok(res);
+        }
+        let bytes = res.bytes().await.map_err(|e| self.transport(&e))?;
         Err(api_error(status, &bytes))
     }
 

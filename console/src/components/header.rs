@@ -117,6 +117,7 @@ pub fn Header() -> impl IntoView {
                 <Tab page=Page::Iam label=tr("nav.iam")/>
                 <Tab page=Page::Network label=tr("nav.network")/>
                 <Tab page=Page::Instances label=tr("nav.instances")/>
+                <Tab page=Page::Storage label=tr("nav.storage")/>
                 <Tab page=Page::Billing(BillingView::Costs) label=tr("nav.billing")/>
             </nav>
             <span class="who" id="who">{move || c.identity.get().map(|i| format!("{}@{}", i.user, i.account_name)).unwrap_or_default()}</span>

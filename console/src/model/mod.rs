@@ -6,6 +6,7 @@
 pub mod billing;
 mod compute;
 mod route;
+pub mod storage;
 
 pub use compute::*;
 pub use route::{BillingView, Page};

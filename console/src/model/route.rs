@@ -9,6 +9,8 @@ pub enum Page {
     Iam,
     Network,
     Instances,
+    /// Object storage: buckets, a bucket's objects, its policy and website.
+    Storage,
     /// Billing has views of its own (`#/billing/budgets`), each with its own address, so that a
     /// lecture can link straight to the budgets or the calculator.
     Billing(BillingView),
@@ -45,11 +47,12 @@ impl BillingView {
 
 impl Page {
     /// Every page, in the order of the header's tabs (Billing by its first view).
-    pub const ALL: [Page; 5] = [
+    pub const ALL: [Page; 6] = [
         Page::Home,
         Page::Iam,
         Page::Network,
         Page::Instances,
+        Page::Storage,
         Page::Billing(BillingView::Costs),
     ];
 
@@ -77,6 +80,7 @@ impl Page {
             Page::Iam => "iam",
             Page::Network => "network",
             Page::Instances => "instances",
+            Page::Storage => "storage",
             Page::Billing(_) => "billing",
         }
     }
@@ -113,6 +117,7 @@ mod tests {
             assert_eq!(p.tab(), Page::Billing(BillingView::Costs));
         }
         assert_eq!(Page::from_hash("#iam"), Some(Page::Iam));
+        assert_eq!(Page::from_hash("#/storage"), Some(Page::Storage));
         assert_eq!(Page::from_hash("#/network/"), Some(Page::Network));
         assert_eq!(
             Page::from_hash("#/billing/costs"),

@@ -7,6 +7,7 @@ mod iam;
 mod instances;
 mod network;
 mod sign_in;
+mod storage;
 
 pub use billing::Billing;
 pub use home::Home;
@@ -14,3 +15,4 @@ pub use iam::Iam;
 pub use instances::Instances;
 pub use network::Network;
 pub use sign_in::SignIn;
+pub use storage::Storage;

@@ -190,3 +190,31 @@ impl Iam {
         Ok(principal.clone())
     }
 }
+
+impl Iam {
+    /// The access key and secret a presigned URL of `p` is signed with: the key this session was
+    /// exchanged for, else the user's newest active key. The URL is then exactly what the user
+    /// could sign with their own key (the S3 endpoint verifies it, and disabling or deleting the
+    /// key revokes it); Nuvem never signs with a key of its own nor with anyone else's, so an
+    /// assumed-account session, whose user is not the caller, has none. `None`: no active key.
+    pub async fn presigning_key(&self, p: &Principal) -> Result<Option<(String, String)>> {
+        if p.assumed_by.is_some() {
+            return Ok(None);
+        }
+        let mut candidates = match &p.access_key_id {
+            Some(id) => vec![id.clone()],
+            None => {
+                let mut keys = self.store.access_key_list_for_user(&p.user.id).await?;
+                keys.retain(|k| k.status == api::AccessKeyStatus::Active);
+                keys.sort_by_key(|k| std::cmp::Reverse(k.created_at));
+                keys.into_iter().map(|k| k.id).collect()
+            }
+        };
+        for id in candidates.drain(..) {
+            if let SigningKey::Active(secret) = self.access_key_signing_secret(&id).await? {
+                return Ok(Some((id, secret)));
+            }
+        }
+        Ok(None)
+    }
+}

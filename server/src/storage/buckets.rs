@@ -123,7 +123,7 @@ impl From<BucketError> for S3Error {
     }
 }
 
-fn engine_error<E: ProvideErrorMetadata + std::fmt::Debug>(e: &E) -> BucketError {
+pub(super) fn engine_error<E: ProvideErrorMetadata + std::fmt::Debug>(e: &E) -> BucketError {
     BucketError::Engine(format!(
         "{}: {}",
         e.code().unwrap_or("no error code"),

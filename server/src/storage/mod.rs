@@ -7,10 +7,11 @@
 //! endpoint and the management API call), `access` (which action each S3 operation needs and the
 //! decision with the bucket policy), `gateway` (the `s3s` service: the operations Nuvem owns and
 //! the ones it forwards), `endpoint` (the S3 listener, path- and virtual-host style), `listener`
-//! (the HTTP server both listeners run on), `manage` (the management API's operations), `website`
-//! (a bucket's static-website settings) and `website_endpoint` (the sites, served anonymously),
-//! `meter` (requests and bytes for billing and Prometheus), `reconciler` (buckets the engine
-//! lost, and the periodic metering), `purge` (account deletion).
+//! (the HTTP server both listeners run on), `manage` (the management API's operations),
+//! `objects` (the management API's object browser: list, upload, download, delete, presign),
+//! `website` (a bucket's static-website settings) and `website_endpoint` (the sites, served
+//! anonymously), `meter` (requests and bytes for billing and Prometheus), `reconciler` (buckets
+//! the engine lost, and the periodic metering), `purge` (account deletion).
 //! Nothing here knows actix-web.
 
 mod access;
@@ -20,6 +21,7 @@ mod gateway;
 mod listener;
 mod manage;
 pub mod meter;
+mod objects;
 mod purge;
 mod reconciler;
 mod website;
@@ -34,6 +36,7 @@ use crate::platform::Platform;
 use crate::store::Store;
 
 pub use listener::Listener;
+pub use objects::{ObjectDownload, ObjectUpload, UploadBody, UploadSender, upload_channel};
 
 /// Where the S3 engine is and the one identity Nuvem uses on it. Read from a TOML file (0600),
 /// never from flags: a secret on a command line is visible to every user in `ps`.

@@ -17,6 +17,7 @@ mod security;
 mod storage;
 mod storage_iam;
 mod storage_manage;
+mod storage_objects;
 mod storage_website;
 mod sweeps;
 mod upgrade;

@@ -356,7 +356,11 @@ async fn odd_input_never_answers_500(backend: Backend) {
             }
         }
 
-        let Some(base) = base else { continue };
+        // A body of bytes (an object's upload, a build context) has no fields and no shape.
+        let takes_json = op.spec["requestBody"]["content"]["application/json"].is_object();
+        let Some(base) = base.filter(|_| takes_json) else {
+            continue;
+        };
         // Each string of the body.
         for (label, odd, expect) in odd_values() {
             for (field, body) in bodies_with(&doc, op, &base, &odd) {

@@ -233,6 +233,9 @@ pub(crate) fn body_for(op: &Operation, a: &OfA) -> Option<Value> {
             {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
              "Resource": "nrn:nuvem:s3:::a-bucket/*"}]}}),
         "bucket_website_put" => json!({"index_document": "index.html"}),
+        // An upload's body is the object's bytes: any will do.
+        "object_upload" => json!({"any": "bytes"}),
+        "object_presign" => json!({"key": "a-key", "expires_secs": 60}),
         "container_image_build" => json!({}),
         "app_create" => json!({"name": "made-by-b", "image": "not-built:1", "port": 8080}),
         "app_update" => json!({"memory_mib": 64}),

@@ -35,6 +35,12 @@ pub fn Home() -> impl IntoView {
             Page::Instances,
         ),
         (
+            tr("svc.s3"),
+            tr("svc.s3.nist"),
+            tr("model.iaas"),
+            Page::Storage,
+        ),
+        (
             tr("svc.billing"),
             tr("svc.billing.nist"),
             tr("model.platform"),

@@ -1,0 +1,113 @@
+//! The Storage pages' strings, English then Português (pt-BR): a table of their own, as
+//! Billing's. The same tests as `table.rs` cover it.
+
+/// (key, English, Português).
+pub const STORAGE: &[(&str, &str, &str)] = &[
+    ("nav.storage", "Storage", "Armazenamento"),
+    (
+        "svc.s3",
+        "Object storage (S3)",
+        "Armazenamento de objetos (S3)",
+    ),
+    (
+        "svc.s3.nist",
+        "Broad network access: any S3 tool reaches your buckets, metered by the byte",
+        "Amplo acesso pela rede: qualquer ferramenta S3 alcança seus buckets, medidos por byte",
+    ),
+    ("s3.buckets", "Buckets", "Buckets"),
+    (
+        "s3.intro",
+        "Object storage, as Amazon S3: a bucket holds objects named by keys; \"folders\" are the parts of a key up to a /. Tools reach it through the S3 endpoint with an access key.",
+        "Armazenamento de objetos, como o Amazon S3: um bucket guarda objetos nomeados por chaves; as \"pastas\" são as partes de uma chave até uma /. As ferramentas o acessam pelo endpoint S3 com uma chave de acesso.",
+    ),
+    (
+        "s3.bucket_name",
+        "Bucket name (global)",
+        "Nome do bucket (global)",
+    ),
+    ("s3.owner_region", "Owner / region", "Dono / região"),
+    ("s3.size", "Size", "Tamanho"),
+    ("s3.objects", "Objects", "Objetos"),
+    ("s3.access", "Access", "Acesso"),
+    ("s3.public", "Public", "Público"),
+    ("s3.website", "Website", "Site"),
+    ("s3.upload", "Upload", "Enviar"),
+    (
+        "s3.choose_file",
+        "Choose a file to upload",
+        "Escolha um arquivo para enviar",
+    ),
+    ("s3.uploading", "Uploading", "Enviando"),
+    ("s3.uploaded", "Uploaded", "Enviado"),
+    ("s3.new_folder", "Create folder", "Criar pasta"),
+    ("s3.folder_name", "New folder's name", "Nome da nova pasta"),
+    (
+        "s3.folder_not_empty",
+        "This folder is not empty: delete what it holds first.",
+        "Esta pasta não está vazia: exclua o que ela contém primeiro.",
+    ),
+    (
+        "s3.empty_folder",
+        "This folder is empty.",
+        "Esta pasta está vazia.",
+    ),
+    ("s3.last_modified", "Last modified", "Modificado em"),
+    ("s3.more", "Show more", "Mostrar mais"),
+    ("s3.copy_link", "Copy link", "Copiar link"),
+    ("s3.link_expiry", "Links last", "Os links duram"),
+    ("s3.expiry_15m", "15 minutes", "15 minutos"),
+    ("s3.expiry_1h", "1 hour", "1 hora"),
+    ("s3.expiry_1d", "1 day", "1 dia"),
+    ("s3.expiry_7d", "7 days", "7 dias"),
+    ("s3.link_for", "Presigned link to", "Link pré-assinado para"),
+    ("s3.link_expires", "expires", "expira em"),
+    (
+        "s3.link_notice",
+        "Anyone with this link can download the object until it expires. It is signed with your access key",
+        "Qualquer pessoa com este link pode baixar o objeto até ele expirar. Ele é assinado com a sua chave de acesso",
+    ),
+    ("s3.permissions", "Permissions", "Permissões"),
+    (
+        "s3.public_off",
+        "Public read: off",
+        "Leitura pública: desligada",
+    ),
+    ("s3.public_on", "Public read: on", "Leitura pública: ligada"),
+    (
+        "s3.public_warning_title",
+        "Make this bucket public?",
+        "Tornar este bucket público?",
+    ),
+    (
+        "s3.public_warning",
+        "Anyone who can reach this server, without signing in, will be able to read every object in it. This adds a statement allowing s3:GetObject to \"*\" to the bucket policy.",
+        "Qualquer pessoa que alcance este servidor, sem entrar, poderá ler todos os objetos dele. Isto acrescenta à política do bucket uma declaração que permite s3:GetObject a \"*\".",
+    ),
+    ("s3.public_confirm", "Make public", "Tornar público"),
+    ("s3.cancel", "Cancel", "Cancelar"),
+    (
+        "s3.policy",
+        "Bucket policy (JSON)",
+        "Política do bucket (JSON)",
+    ),
+    (
+        "s3.policy_valid_public",
+        "Valid policy: it lets anyone read objects",
+        "Política válida: qualquer pessoa pode ler os objetos",
+    ),
+    ("s3.saved", "Saved.", "Salvo."),
+    ("s3.delete_policy", "Delete policy", "Excluir política"),
+    ("s3.index_document", "Index document", "Documento de índice"),
+    (
+        "s3.error_document",
+        "Error document (optional)",
+        "Documento de erro (opcional)",
+    ),
+    ("s3.website_off", "Stop hosting", "Parar de hospedar"),
+    ("s3.website_at", "Served at", "Servido em"),
+    (
+        "s3.website_private",
+        "The site answers 403 until the bucket is public.",
+        "O site responde 403 até o bucket ser público.",
+    ),
+];
