@@ -76,18 +76,19 @@ impl Apps {
         if n == 0 {
             return Ok(());
         }
-        self.host_room_for(n, spec.cpu, spec.memory_mib).await?;
-        let n = u64::from(n);
+        let count = u64::from(n);
         self.iam
             .quota_check(
                 p,
                 &[
-                    ("app_replicas", n),
-                    ("vcpus", n * spec.cpu.ceil() as u64),
-                    ("memory_mib", n * u64::from(spec.memory_mib)),
+                    ("app_replicas", count),
+                    ("vcpus", count * spec.cpu.ceil() as u64),
+                    ("memory_mib", count * u64::from(spec.memory_mib)),
                 ],
             )
-            .await
+            .await?;
+        // The account's limits first (as AWS answers), then whether the host has room now.
+        self.host_room_for(n, spec.cpu, spec.memory_mib).await
     }
 
     pub(super) async fn app_view(&self, row: &AppRow) -> Result<api::App> {

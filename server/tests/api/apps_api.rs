@@ -103,6 +103,13 @@ async fn apps_bad_input_and_isolation(backend: Backend) {
     assert!(images.iter().all(|i| i.name != "bad"), "{images:?}");
 
     let good = json!({"name": "web", "image": "web:v1", "port": 8080});
+    // A host offering next to nothing (0.1 vCPU per core), so that the capacity case below is
+    // refused by the host on any machine, within the account's quota; restored after.
+    cloud
+        .admin
+        .update_host("host-1", Some(0.1), None)
+        .await
+        .unwrap();
     for (patch, want, hint) in [
         (json!({"port": 0}), ErrorCode::InvalidRequest, "port"),
         (
@@ -131,6 +138,13 @@ async fn apps_bad_input_and_isolation(backend: Backend) {
             "app_replicas",
         ),
         (
+            // Within the quota (5 vCPUs of 16), beyond what the host offers: the same words as
+            // an instance launch.
+            json!({"replicas": 5, "cpu": 1.0}),
+            ErrorCode::InsufficientCapacity,
+            "no host has room",
+        ),
+        (
             json!({"public_port": 80}),
             ErrorCode::InvalidRequest,
             "outside the load balancers' range",
@@ -149,6 +163,11 @@ async fn apps_bad_input_and_isolation(backend: Backend) {
         assert_eq!(c, want, "{body}: {msg}");
         assert!(msg.contains(hint), "{body}: {msg}");
     }
+    cloud
+        .admin
+        .update_host("host-1", Some(1.0), None)
+        .await
+        .unwrap();
     assert!(owner.list_apps().await.unwrap().items.is_empty());
     // A port above 65535 does not even parse.
     let raw = reqwest::Client::new()
