@@ -35,15 +35,21 @@ pub const REPLICA_LABEL: &str = "nuvem.replica";
 pub const CELL_LABEL: &str = "nuvem.cell";
 
 impl Apps {
-    fn container_spec(
+    /// The container of replica `replica` at `private_ip`.
+    async fn container_spec(
         &self,
         app: &AppRow,
         spec: &AppSpec,
         image: &str,
         name: &str,
         replica: &str,
-    ) -> ContainerSpec {
-        ContainerSpec {
+        private_ip: &str,
+    ) -> Result<ContainerSpec> {
+        let gateway = self
+            .vpc
+            .subnet_gateway(&app.account_id, &app.subnet_id)
+            .await?;
+        Ok(ContainerSpec {
             name: name.to_owned(),
             image: image.to_owned(),
             command: spec.command.clone(),
@@ -59,7 +65,9 @@ impl Apps {
             cpu: spec.cpu,
             memory_mib: spec.memory_mib,
             hostname: replica.to_owned(),
-        }
+            extra_hosts: vec![format!("{replica}:{private_ip}")],
+            dns: vec![gateway.to_string()],
+        })
     }
 
     /// Starts the container and plugs its interface into the new network namespace.
@@ -104,7 +112,11 @@ impl Apps {
         let container = format!("nv-{}-{id}", app.name);
         let made = async {
             self.engine
-                .container_create(&self.container_spec(app, spec, &image, &container, &id))
+                .container_create(
+                    &self
+                        .container_spec(app, spec, &image, &container, &id, &eni.private_ip)
+                        .await?,
+                )
                 .await
                 .map_err(host)?;
             self.start_and_plug(&app.account_id, &container, &eni.id)
@@ -175,7 +187,11 @@ impl Apps {
     ) -> Result<()> {
         let image = self.image_resolve(&app.account_id, &spec.image).await?;
         self.engine
-            .container_create(&self.container_spec(app, spec, &image, &r.container, &r.id))
+            .container_create(
+                &self
+                    .container_spec(app, spec, &image, &r.container, &r.id, &r.private_ip)
+                    .await?,
+            )
             .await
             .map_err(host)?;
         self.start_and_plug(&r.account_id, &r.container, &r.interface_id)

@@ -51,6 +51,12 @@ pub struct ContainerSpec {
     pub cpu: f64,
     pub memory_mib: u32,
     pub hostname: String,
+    /// `/etc/hosts` lines as Docker takes them (`name:address`): the replica's own name resolves
+    /// to its private address without asking DNS.
+    pub extra_hosts: Vec<String>,
+    /// Name servers for `/etc/resolv.conf` (the subnet's gateway): with network `none` Docker
+    /// would copy the host's, unreachable from a VPC, and every lookup would hang for seconds.
+    pub dns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

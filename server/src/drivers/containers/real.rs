@@ -211,6 +211,11 @@ impl ContainerEngine for Docker {
                 // A tiny init as PID 1: signals reach the app and zombies are reaped; stop takes
                 // 0.3 s instead of the 10 s timeout.
                 init: Some(true),
+                extra_hosts: Some(spec.extra_hosts.clone()),
+                dns: Some(spec.dns.clone()),
+                // A lookup that cannot be answered fails within a second instead of the
+                // resolver's default 5 s × 2 attempts.
+                dns_options: Some(vec!["timeout:1".into(), "attempts:1".into()]),
                 memory: Some(i64::from(spec.memory_mib) * 1024 * 1024),
                 cpu_period: Some(100_000),
                 cpu_quota: Some(cpu_quota_micros(spec.cpu)),
