@@ -37,6 +37,13 @@ impl Apps {
                     "replica {replica} is not running now; its internals exist only while it runs"
                 ))
             })?;
+        // Said plainly rather than read from an unrelated process, or failed as an internal
+        // error the caller cannot act on.
+        if !self.engine.runs_host_processes() {
+            return Err(Error::Conflict(format!(
+                "replica {replica} runs on the simulated container engine, which starts no process: it has no namespaces or cgroup to show; start the server with --container-engine docker to see them"
+            )));
+        }
         let pid = info.pid;
         let (namespaces, container_pid, cg) = tokio::task::spawn_blocking(move || {
             let host_ns = cgroup::namespaces(1);
