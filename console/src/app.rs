@@ -11,7 +11,7 @@ use crate::api;
 use crate::components::Header;
 use crate::i18n::{self, Lang};
 use crate::model::Page;
-use crate::pages::{Billing, Home, Iam, Instances, Network, SignIn};
+use crate::pages::{Apps, Billing, Home, Iam, Instances, Network, SignIn};
 
 /// localStorage keys: the session token, the operator's own token while acting as an account's
 /// root, and the language.
@@ -191,6 +191,7 @@ pub fn App() -> impl IntoView {
                     (true, Page::Network) => view! { <Network/> }.into_any(),
                     (true, Page::Instances) => view! { <Instances/> }.into_any(),
                     (true, Page::Billing(v)) => view! { <Billing view=v/> }.into_any(),
+                    (true, Page::Apps(v)) => view! { <Apps view=v/> }.into_any(),
                 }}
             </main>
         </Show>

@@ -10,7 +10,7 @@ use nuvem_api::iam::Quota;
 use crate::app::{ctx, tr};
 use crate::components::{Bar, Loaded, ResourceTable, Scope};
 use crate::i18n;
-use crate::model::{BillingView, Page};
+use crate::model::{AppsView, BillingView, Page};
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -33,6 +33,12 @@ pub fn Home() -> impl IntoView {
             tr("svc.ec2.nist"),
             tr("model.iaas"),
             Page::Instances,
+        ),
+        (
+            tr("svc.apps"),
+            tr("svc.apps.nist"),
+            tr("model.paas"),
+            Page::Apps(AppsView::Apps),
         ),
         (
             tr("svc.billing"),
