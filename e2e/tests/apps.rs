@@ -335,7 +335,13 @@ fn apps_build_deploy_heal_roll_out_and_leave_nothing() {
         }
     }
     let deadline = Instant::now() + Duration::from_secs(60);
-    while stack.cli.json(&["app", "list"]).as_array().unwrap().len() > 0 {
+    while !stack
+        .cli
+        .json(&["app", "list"])
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
         assert!(Instant::now() < deadline, "apps never went away");
         std::thread::sleep(Duration::from_millis(500));
     }

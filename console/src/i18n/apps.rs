@@ -76,6 +76,11 @@ pub const APPS: &[(&str, &str, &str)] = &[
     ("apps.health", "Health", "Saúde"),
     ("apps.scale_to", "Replicas wanted", "Réplicas desejadas"),
     ("apps.scale", "Scale", "Escalar"),
+    (
+        "apps.scaling",
+        "Scaling: each new replica serves once its health check passes (at most a minute).",
+        "Escalando: cada nova réplica atende assim que passa na verificação de saúde (no máximo um minuto).",
+    ),
     ("apps.new_image", "New image", "Nova imagem"),
     ("apps.deploy", "Deploy", "Implantar"),
     ("apps.restarts", "Restarts", "Reinícios"),

@@ -42,6 +42,9 @@ pub fn Detail(
     let scale_to = RwSignal::new(desired);
     let new_image = RwSignal::new(String::new());
     let inside = RwSignal::new(None::<String>);
+    // The server answers a scale once every new replica passed its health check (or a minute
+    // went by): meanwhile the rows appear from the polled list and the button waits.
+    let scaling = RwSignal::new(false);
     let scale = {
         let name = name.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -53,10 +56,12 @@ pub fn Detail(
                 ))));
             };
             let name = name.clone();
+            scaling.set(true);
             scope.spawn(async move {
                 if let Err(e) = api::run(async |sdk| sdk.scale_app(&name, replicas).await).await {
                     error.set(Some(e.show()));
                 }
+                scaling.set(false);
                 refresh(apps).await;
             });
         }
@@ -131,7 +136,8 @@ pub fn Detail(
                 <form class="inline" id="app-scale-form" on:submit=scale>
                     <div class="field"><label for="app-scale">{tr("apps.scale_to")}</label>
                         <Input id="app-scale" value=scale_to kind="number"/></div>
-                    <button id="app-scale-button" type="submit">{tr("apps.scale")}</button>
+                    <button id="app-scale-button" type="submit" disabled=move || scaling.get()>{tr("apps.scale")}</button>
+                    <Show when=move || scaling.get()><p id="app-scaling" class="hint">{tr("apps.scaling")}</p></Show>
                 </form>
                 <form class="inline" id="app-deploy-form" on:submit=deploy>
                     <div class="field"><label for="app-deploy-image">{tr("apps.new_image")}</label>

@@ -49,7 +49,10 @@ pub fn AppList() -> impl IntoView {
             <tr data-app=key class=move || if selected() { "selected" } else { "" }>
                 <td><a href="#/apps" on:click=move |ev| {
                     ev.prevent_default();
-                    open.set(Some(name.clone()));
+                    // The same app again keeps its detail (and the logs it gathered).
+                    if open.get_untracked().as_deref() != Some(name.as_str()) {
+                        open.set(Some(name.clone()));
+                    }
                 }>{a.name.clone()}</a></td>
                 <td><Badge class=app_badge_class(a.state) state=app_state_name(a.state)/></td>
                 <td class="num">{a.version}</td>
