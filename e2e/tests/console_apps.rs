@@ -14,8 +14,10 @@
 //! uses it; autoscaling is set and turned off; the app is deleted, then its image. The browser's
 //! log is read after every step.
 //!
-//! The namespace diagram and cgroup bars are drawn only from a real engine's answer, which this
-//! test does not have: their logic is covered by the console's unit tests (`model::apps`).
+//! The namespace diagram and the cgroup bars are drawn from a real engine's answer only: the
+//! second test runs an app on the real dockerd (root, the container bases built) and reads them
+//! in the browser — new pid, net, mnt and uts namespaces, PID 1 inside, the memory limit of the
+//! form in the cgroup's bar and files, the writable layer on top of the stack.
 
 mod browser;
 
@@ -27,6 +29,7 @@ use fantoccini::Locator;
 use nuvem_e2e::*;
 
 const POOL: &str = "10.127.0.0/16";
+const REAL_POOL: &str = "10.128.0.0/16";
 
 /// The built console, or why the test is skipped (never in CI).
 fn prerequisites() -> Option<PathBuf> {
@@ -185,6 +188,7 @@ async fn create_from_a_base(b: &Browser) {
 
     fill(c, "#app-name", "web").await;
     b.select("#app-image", "nuvem/busybox:latest").await;
+    fill(c, "#app-command", "httpd -f -p 8080").await;
     fill(c, "#app-public-port", "30080").await;
     click(c, "#app-create").await;
     c.wait()
@@ -390,4 +394,112 @@ async fn autoscaling(b: &Browser) {
     click(c, "#as-off").await;
     until_text(c, "#app-autoscaling", "Off", 20).await;
     b.log_is_clean("autoscaling", &[]).await;
+}
+
+/// A server on the real dockerd and HAProxy with the console, or why the test is skipped (never
+/// in CI).
+fn real_engine(console: &str) -> Option<Stack> {
+    let bases = std::process::Command::new("docker")
+        .args(["image", "inspect", "nuvem/busybox:latest"])
+        .output();
+    let missing = if !is_root() {
+        Some("needs root")
+    } else if !bases.is_ok_and(|o| o.status.success()) {
+        Some("needs nuvem/busybox:latest in dockerd (infra/images/build-containers.sh)")
+    } else {
+        None
+    };
+    if let Some(why) = missing {
+        assert!(
+            !in_ci(),
+            "CI must run the apps internals console test: it {why}"
+        );
+        eprintln!("SKIPPED the apps internals console test: it {why}");
+        return None;
+    }
+    Some(Stack::start(
+        REAL_POOL,
+        &[
+            "--container-engine",
+            "docker",
+            "--load-balancer-ports",
+            "31900-31919",
+            "--console-dir",
+            console,
+        ],
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root, dockerd, HAProxy, Chromium and the built console: run infra/test.sh"]
+async fn internals_of_a_real_container_in_a_real_browser() {
+    let Some(console) = prerequisites() else {
+        return;
+    };
+    let Some(stack) = real_engine(&console.display().to_string()) else {
+        return;
+    };
+    let (_driver, port) = start_chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let b = browser(port, profile.path()).await;
+    let c = &b.c;
+    c.goto(stack.url()).await.unwrap();
+    b.sign_in().await;
+    click(c, "#nav-apps").await;
+    until_text(c, "#apps", "Nothing here yet", 20).await;
+    fill(c, "#app-name", "inside").await;
+    b.select("#app-image", "nuvem/busybox:latest").await;
+    fill(c, "#app-command", "httpd -f -p 8080").await;
+    fill(c, "#app-memory", "64").await;
+    click(c, "#app-create").await;
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(
+            "#apps tr[data-app='inside'] span[data-state='running']",
+        ))
+        .await
+        .expect("the app reached running on dockerd");
+    until_text(c, "#app-command-shown", "httpd -f -p 8080", 20).await;
+    until_text(c, "#replicas", "r-", 20).await;
+    click(
+        c,
+        "#replicas tr[data-replica] button[data-action='internals']",
+    )
+    .await;
+    until_text(c, "#ns-diagram", "pid", 30).await;
+    for kind in ["pid", "net", "mnt", "uts", "ipc"] {
+        assert_eq!(
+            count(
+                c,
+                &format!("#ns-diagram [data-ns='{kind}'][data-isolated='true']")
+            )
+            .await,
+            1,
+            "the container has a {kind} namespace of its own"
+        );
+    }
+    assert_eq!(
+        count(c, "#ns-diagram [data-ns='user'][data-isolated='false']").await,
+        1,
+        "Docker keeps the host's user namespace"
+    );
+    assert_eq!(text(c, "#container-pid").await, "1");
+    let host_pid: u32 = text(c, "#host-pid").await.parse().unwrap();
+    assert!(host_pid > 1, "a process of the host: {host_pid}");
+    until_text(c, "#cgroup-memory", "/ 64.0 MiB", 10).await;
+    let files = text(c, "#cgroup-files").await;
+    assert!(files.contains(&(64u64 << 20).to_string()), "{files}");
+    assert_eq!(count(c, "#rootfs-layers li.writable").await, 1);
+    let top = text(c, "#rootfs-layers li:first-child").await;
+    assert!(top.contains("writable"), "{top}");
+    until_text(c, "#internals-network", "sg-", 10).await;
+    c.set_window_size(1280, 1600).await.unwrap();
+    shot_at(c, "#internals", "apps-internals").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    b.log_is_clean("internals on dockerd", &[]).await;
+
+    b.click_and_confirm("#app-delete").await;
+    until_text(c, "#apps", "Nothing here yet", 60).await;
+    b.log_is_clean("after deleting on dockerd", &[]).await;
+    b.c.clone().close().await.unwrap();
 }

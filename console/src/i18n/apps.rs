@@ -28,8 +28,13 @@ pub const APPS: &[(&str, &str, &str)] = &[
     ("apps.create", "Create app", "Criar aplicação"),
     (
         "apps.create_hint",
-        "A public port (30000–30999) makes a load balancer for the app; without a health path the check is a TCP connection.",
-        "Uma porta pública (30000–30999) cria um balanceador de carga para a aplicação; sem caminho de verificação, a verificação é uma conexão TCP.",
+        "Without a command the image's own runs (the bases' is a shell, which ends at once). A public port (30000–30999) makes a load balancer for the app; without a health path the check is a TCP connection.",
+        "Sem comando, roda o da própria imagem (o das bases é um shell, que termina na hora). Uma porta pública (30000–30999) cria um balanceador de carga para a aplicação; sem caminho de verificação, a verificação é uma conexão TCP.",
+    ),
+    (
+        "apps.command",
+        "Command (optional, e.g. httpd -f -p 8080)",
+        "Comando (opcional, ex.: httpd -f -p 8080)",
     ),
     ("apps.port", "Container port", "Porta do contêiner"),
     ("apps.replicas", "Replicas", "Réplicas"),

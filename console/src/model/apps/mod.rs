@@ -132,6 +132,8 @@ pub struct BadField(pub &'static str);
 pub struct CreateForm {
     pub name: String,
     pub image: String,
+    /// Empty: the image's own command. Split at spaces (no shell quoting): `httpd -f -p 8080`.
+    pub command: String,
     pub port: String,
     pub replicas: String,
     pub cpu: String,
@@ -167,7 +169,7 @@ impl CreateForm {
             name: self.name.trim().to_owned(),
             spec: AppSpec {
                 image: self.image.trim().to_owned(),
-                command: Vec::new(),
+                command: self.command.split_whitespace().map(str::to_owned).collect(),
                 env: BTreeMap::new(),
                 port: number("port", &self.port)?,
                 cpu: number("cpu", &self.cpu)?,
@@ -408,6 +410,12 @@ mod tests {
         assert_eq!((r.spec.port, r.replicas, r.spec.memory_mib), (8080, 1, 128));
         assert_eq!(r.spec.cpu, 0.5);
         assert_eq!(r.public_port, Some(30080));
+        assert!(r.spec.command.is_empty(), "the image's own command");
+        f.command = " httpd  -f -p 8080 ".into();
+        assert_eq!(
+            f.request().unwrap().spec.command,
+            ["httpd", "-f", "-p", "8080"]
+        );
         assert_eq!(r.spec.health_check.path.as_deref(), Some("/healthz"));
         // Portuguese decimals are typed with a comma.
         f.cpu = "0,25".into();

@@ -180,6 +180,8 @@ fn summary(a: &App) -> AnyView {
         view! { <a id="app-url" href=href target="_blank" rel="noopener">{u}</a> }
     });
     let limits = format!("{} vCPU, {} MiB", a.spec.cpu, a.spec.memory_mib);
+    let command = (!a.spec.command.is_empty())
+        .then(|| view! { " · "<code id="app-command-shown">{a.spec.command.join(" ")}</code> });
     let health = match &a.spec.health_check.path {
         Some(p) => format!("HTTP {p}"),
         None => "TCP".to_owned(),
@@ -192,7 +194,7 @@ fn summary(a: &App) -> AnyView {
                 {tr("apps.version")}" "{rollout.version}": "
                 <progress value=rollout.updated.to_string() max=rollout.desired.max(1).to_string()></progress>
                 " "{progress}" "{tr("apps.at_version")}</td></tr>
-            <tr><th>{tr("ec2.image")}</th><td class="image">{a.spec.image.clone()}" · "{tr("apps.port")}" "{a.spec.port}</td></tr>
+            <tr><th>{tr("ec2.image")}</th><td class="image">{a.spec.image.clone()}{command}" · "{tr("apps.port")}" "{a.spec.port}</td></tr>
             <tr><th>{tr("apps.limits")}</th><td>{limits}" · "{tr("apps.health")}": "{health}</td></tr>
             <tr><th>"URL"</th><td>{url}</td></tr>
         </table>

@@ -87,6 +87,7 @@ fn NewAppForm(
     let proposed = CreateForm::proposed();
     let name = RwSignal::new(proposed.name);
     let image = RwSignal::new(proposed.image);
+    let command = RwSignal::new(proposed.command);
     let port = RwSignal::new(proposed.port);
     let replicas = RwSignal::new(proposed.replicas);
     let cpu = RwSignal::new(proposed.cpu);
@@ -100,6 +101,7 @@ fn NewAppForm(
         let form = CreateForm {
             name: name.get(),
             image: image.get(),
+            command: command.get(),
             port: port.get(),
             replicas: replicas.get(),
             cpu: cpu.get(),
@@ -135,6 +137,7 @@ fn NewAppForm(
                             view! { <option value=value selected=selected>{r}</option> }
                         }).collect_view()}
                     </select></div>
+                <Field id="app-command" label=tr("apps.command") value=command/>
                 <Field id="app-port" label=tr("apps.port") value=port kind="number"/>
                 <Field id="app-replicas" label=tr("apps.replicas") value=replicas kind="number"/>
                 <Field id="app-cpu" label=tr("apps.cpu") value=cpu/>
