@@ -2,7 +2,7 @@
 //! host and inside the container; each namespace beside the host's, the ones of its own marked;
 //! the cgroup's limits beside what it uses, and the files that hold them; the overlay layers of
 //! its root filesystem as a stack; its network interface. All read by the server from `/proc`
-//! and `/sys/fs/cgroup` when asked: "Refresh" reads them again (after a change of limits, say).
+//! and `/sys/fs/cgroup` when asked: "Read again" reads them anew (after a change of limits, say).
 
 use leptos::prelude::*;
 use nuvem_api::apps::ReplicaInternals;
@@ -55,14 +55,14 @@ pub fn Internals(
             <p><button id="internals-refresh" class="secondary" on:click=move |_| again()>{tr("apps.refresh")}</button>
                 <Show when=move || loading.get()>" "{tr("common.loading")}</Show></p>
             <ErrorLine error=error id="internals-error"/>
-            {move || internals.get().map(|i| view! { <Shown i=i cpu=cpu/> })}
+            {move || internals.get().map(|i| view! { <InternalsRead i=i cpu=cpu/> })}
         </div>
     }
 }
 
-/// The internals once read.
+/// The internals as the server read them.
 #[component]
-fn Shown(i: ReplicaInternals, cpu: Signal<Option<f64>>) -> impl IntoView {
+fn InternalsRead(i: ReplicaInternals, cpu: Signal<Option<f64>>) -> impl IntoView {
     let rows = namespace_rows(&i.namespaces);
     let own = isolated_count(&rows);
     let memory = memory_use(&i.cgroup).map(|m| {
