@@ -9,9 +9,9 @@
 //! app); a replica's internals say why the simulated engine has none (it starts no process, so
 //! there is no `/proc` to read: nothing is made up); in Português the labels are translated; the
 //! scale's event arrives; the balancer lists both targets with HAProxy's state; an image built
-//! with cloudctl shows its layers, is deployed (the rollout's progress shows, then its rollback,
-//! since health checks never pass on the simulated engine) and cannot be deleted while the app
-//! uses it; autoscaling is set and turned off; the app is deleted, then its image. The browser's
+//! with cloudctl shows its layers, is deployed (the rollout's progress shows, then its rollback:
+//! nothing on the simulated engine answers the app's health path) and cannot be deleted while
+//! the app uses it; autoscaling is set and turned off; the app is deleted, then its image. The browser's
 //! log is read after every step.
 //!
 //! The namespace diagram and the cgroup bars are drawn from a real engine's answer only: the
@@ -137,8 +137,8 @@ async fn apps_in_a_real_browser() {
     internals_on_the_simulated_engine(&b).await;
     in_portuguese(&b).await;
 
-    // The scale's answer comes once the new replica's health wait is over (a minute on this
-    // engine, whose checks never pass): its event says what changed.
+    // The scale's answer comes once the new replica's health wait is over (a minute, since its
+    // checks never pass): its event says what changed.
     until_text(c, "#app-events", "1 → 2 replica(s)", 100).await;
     until_gone(c, "#app-scaling", "Scaling", 20).await;
     b.log_is_clean("after the scale", &[]).await;
@@ -190,6 +190,10 @@ async fn create_from_a_base(b: &Browser) {
     b.select("#app-image", "nuvem/busybox:latest").await;
     fill(c, "#app-command", "httpd -f -p 8080").await;
     fill(c, "#app-public-port", "30080").await;
+    // Nothing the simulated engine starts answers `/healthz` with a 2xx: its replicas never get
+    // healthy, whatever the network does with the probes (here a TCP connect to any address is
+    // accepted, so a TCP check could pass).
+    fill(c, "#app-health-path", "/healthz").await;
     click(c, "#app-create").await;
     c.wait()
         .at_most(Duration::from_secs(30))
@@ -241,12 +245,12 @@ async fn scale_to_two(b: &Browser) {
         count(c, "#replicas tr[data-replica] span[data-state='running']").await,
         2
     );
-    // Health is checked but never passes here: unknown, then unhealthy, never healthy.
+    // Health is checked but never passes (see the health path): unknown, then unhealthy.
     assert_eq!(count(c, "#replicas td.health span[data-state]").await, 2);
     assert_eq!(
         count(c, "#replicas span[data-state='healthy']").await,
         0,
-        "health checks cannot pass on the simulated engine"
+        "nothing answers the health path on the simulated engine"
     );
     until_text(c, "#app-events", "unhealthy", 30).await;
 
