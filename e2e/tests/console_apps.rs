@@ -141,6 +141,19 @@ async fn apps_in_a_real_browser() {
     // checks never pass): its event says what changed.
     until_text(c, "#app-events", "1 → 2 replica(s)", 100).await;
     until_gone(c, "#app-scaling", "Scaling", 20).await;
+    // What the scale's own answer left under the detail (the deploy's refusal, or the scale's
+    // error when its answer came after the SDK's 60 s timeout), for the reader of the log.
+    let left = c
+        .execute(
+            "const e = document.querySelector('#app-error'); return e ? e.textContent : ''",
+            vec![],
+        )
+        .await
+        .unwrap();
+    eprintln!("after the scale, the detail's error line says: {left}");
+    c.set_window_size(1280, 1400).await.unwrap();
+    shot_at(c, "#app-detail", "apps-detail").await;
+    c.set_window_size(1280, 900).await.unwrap();
     b.log_is_clean("after the scale", &[]).await;
 
     balancer_targets(&b).await;
@@ -315,6 +328,7 @@ async fn balancer_targets(b: &Browser) {
         "the simulated proxy reports every target UP"
     );
     until_text(c, "#targets-web", "replica", 5).await;
+    shot_at(c, "#page-apps", "apps-balancers").await;
     b.log_is_clean("on the load balancers", &[]).await;
 }
 

@@ -157,6 +157,11 @@ pub const APPS: &[(&str, &str, &str)] = &[
     ("apps.ns_isolated", "≠ its own", "≠ próprio"),
     ("apps.ns_shared", "= shared", "= compartilhado"),
     (
+        "apps.ns_unknown",
+        "? host's not read",
+        "? o do host não foi lido",
+    ),
+    (
         "apps.ns_absent",
         "not in this kernel",
         "não existe neste kernel",

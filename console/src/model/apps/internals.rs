@@ -14,20 +14,24 @@ pub struct NamespaceRow {
     pub kind: String,
     /// `None`: the kernel has no such namespace (an old kernel has no `time`).
     pub container_inode: Option<u64>,
+    /// `None` also when the server could not read the host's (it sends 0).
     pub host_inode: Option<u64>,
-    /// The container has one of its own (the inodes differ).
+    /// The container has one of its own (both inodes read, and they differ).
     pub isolated: bool,
 }
 
 /// The replica's namespaces beside the host's, every kind in [`NAMESPACE_KINDS`] order (kinds
 /// the kernel lacks shown as absent), then any kind a newer kernel adds.
 pub fn namespace_rows(namespaces: &[NamespaceView]) -> Vec<NamespaceRow> {
-    let row = |n: &NamespaceView| NamespaceRow {
-        kind: n.kind.clone(),
-        container_inode: Some(n.container_inode),
-        host_inode: Some(n.host_inode),
-        // The server decides; inodes that differ say the same, and the page trusts the inodes.
-        isolated: n.isolated || n.container_inode != n.host_inode,
+    let row = |n: &NamespaceView| {
+        let host_inode = Some(n.host_inode).filter(|i| *i != 0);
+        NamespaceRow {
+            kind: n.kind.clone(),
+            container_inode: Some(n.container_inode).filter(|i| *i != 0),
+            host_inode,
+            // The inodes decide, as the server's `isolated` does; one not read decides nothing.
+            isolated: host_inode.is_some() && n.container_inode != n.host_inode,
+        }
     };
     let mut rows: Vec<NamespaceRow> = NAMESPACE_KINDS
         .iter()
@@ -161,6 +165,7 @@ mod tests {
             ns("net", 4026532300, 4026531840),
             ns("pid", 4026532299, 4026531836),
             ns("newkind", 7, 7),
+            ns("ipc", 4026532298, 0),
         ]);
         let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
         assert_eq!(
@@ -173,6 +178,9 @@ mod tests {
         assert!(!rows[5].isolated, "the user namespace is the host's");
         assert_eq!(rows[2].container_inode, None, "mnt was not reported");
         assert_eq!(rows[1].host_inode, Some(4026531840));
+        // The host's not read (0): neither own nor shared.
+        assert_eq!((rows[4].host_inode, rows[4].isolated), (None, false));
+        assert_eq!(rows[4].container_inode, Some(4026532298));
         assert_eq!(isolated_count(&rows), 2);
     }
 

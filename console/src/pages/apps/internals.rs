@@ -149,9 +149,20 @@ fn Namespaces(rows: Vec<NamespaceRow>) -> impl IntoView {
             </div>
             {rows.into_iter().map(|r| {
                 let absent = r.container_inode.is_none();
-                let class = if absent { "ns-row absent" } else if r.isolated { "ns-row isolated" } else { "ns-row shared" };
+                let unknown = r.host_inode.is_none();
+                let class = if absent {
+                    "ns-row absent"
+                } else if unknown {
+                    "ns-row unknown"
+                } else if r.isolated {
+                    "ns-row isolated"
+                } else {
+                    "ns-row shared"
+                };
                 let mark = if absent {
                     tr("apps.ns_absent")
+                } else if unknown {
+                    tr("apps.ns_unknown")
                 } else if r.isolated {
                     tr("apps.ns_isolated")
                 } else {
