@@ -507,6 +507,10 @@ async fn internals_of_a_real_container_in_a_real_browser() {
     until_text(c, "#cgroup-memory", "/ 64.0 MiB", 10).await;
     let files = text(c, "#cgroup-files").await;
     assert!(files.contains(&(64u64 << 20).to_string()), "{files}");
+    assert!(
+        files.contains("memory.limit_in_bytes") || files.contains("memory.max"),
+        "{files}"
+    );
     assert_eq!(count(c, "#rootfs-layers li.writable").await, 1);
     let top = text(c, "#rootfs-layers li:first-child").await;
     assert!(top.contains("writable"), "{top}");

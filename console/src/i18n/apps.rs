@@ -153,7 +153,7 @@ pub const APPS: &[(&str, &str, &str)] = &[
         "namespaces são do próprio contêiner (marcados); os outros são os do host.",
     ),
     ("apps.ns_container", "Container", "Contêiner"),
-    ("apps.ns_host", "Host (PID 1)", "Host (PID 1)"),
+    ("apps.ns_host", "Host", "Host"),
     ("apps.ns_isolated", "≠ its own", "≠ próprio"),
     ("apps.ns_shared", "= shared", "= compartilhado"),
     (

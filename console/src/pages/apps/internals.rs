@@ -73,7 +73,7 @@ fn InternalsRead(i: ReplicaInternals, cpu: Signal<Option<f64>>) -> impl IntoView
             percent(m.used_bytes, m.limit_bytes)
         );
         view! {
-            <tr><th>{tr("apps.memory")}</th>
+            <tr><th>{tr("host.memory")}</th>
                 <td><Bar id="cgroup-memory" used=m.used_bytes total=m.limit_bytes.unwrap_or(0) figures=figures/></td></tr>
         }
     });
@@ -112,8 +112,13 @@ fn InternalsRead(i: ReplicaInternals, cpu: Signal<Option<f64>>) -> impl IntoView
         </table>
         <div class="table-wrap"><table id="cgroup-files">
             <thead><tr><th>{tr("apps.file")}</th><th>{tr("apps.value")}</th><th>{tr("apps.meaning")}</th></tr></thead>
-            <tbody>{i.cgroup.files.into_iter().map(|f| view! {
-                <tr><td class="id"><code>{f.path}</code></td><td><code>{f.value}</code></td><td>{f.meaning}</td></tr>
+            // The file's name, its full path on hover: the directory is shown above, and whole
+            // paths would push the values off the screen.
+            <tbody>{i.cgroup.files.into_iter().map(|f| {
+                let name = f.path.rsplit('/').next().unwrap_or_default().to_owned();
+                view! {
+                    <tr><td class="id" title=f.path><code>{name}</code></td><td><code>{f.value}</code></td><td>{f.meaning}</td></tr>
+                }
             }).collect_view()}</tbody>
         </table></div>
         <h4>{tr("apps.rootfs")}</h4>
