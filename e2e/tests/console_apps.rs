@@ -31,6 +31,10 @@ use nuvem_e2e::*;
 const POOL: &str = "10.127.0.0/16";
 const REAL_POOL: &str = "10.128.0.0/16";
 
+/// The two tests of this file take turns: `start_chromedriver` picks its port from the process
+/// id, so two at once would share one chromedriver, and the first to end would stop it.
+static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The built console, or why the test is skipped (never in CI).
 fn prerequisites() -> Option<PathBuf> {
     let console = std::env::var("NUVEM_TEST_CONSOLE_DIR")
@@ -71,6 +75,7 @@ async fn apps_in_a_real_browser() {
     let Some(console) = prerequisites() else {
         return;
     };
+    let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
     let (data, home, context) = (
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
@@ -454,6 +459,7 @@ async fn internals_of_a_real_container_in_a_real_browser() {
     let Some(console) = prerequisites() else {
         return;
     };
+    let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
     let Some(stack) = real_engine(&console.display().to_string()) else {
         return;
     };
