@@ -11,7 +11,7 @@ use crate::api;
 use crate::components::Header;
 use crate::i18n::{self, Lang};
 use crate::model::Page;
-use crate::pages::{Billing, Home, Iam, Instances, Network, SignIn, Storage};
+use crate::pages::{Apps, Billing, Home, Iam, Instances, Network, SignIn, Storage};
 
 /// localStorage keys: the session token, the operator's own token while acting as an account's
 /// root, and the language.
@@ -192,6 +192,7 @@ pub fn App() -> impl IntoView {
                     (true, Page::Instances) => view! { <Instances/> }.into_any(),
                     (true, Page::Storage) => view! { <Storage/> }.into_any(),
                     (true, Page::Billing(v)) => view! { <Billing view=v/> }.into_any(),
+                    (true, Page::Apps(v)) => view! { <Apps view=v/> }.into_any(),
                 }}
             </main>
         </Show>

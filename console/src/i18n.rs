@@ -1,7 +1,8 @@
 //! Every string of the console, in English and Brazilian Portuguese, through three tables
-//! (`table.rs`, `billing.rs` for the Billing pages, `storage.rs` for the Storage pages); and the formatting of numbers, money and dates per language. A test fails when
-//! a key the console uses is missing, a key of the table is used nowhere, or a translation is
-//! empty.
+//! (`table.rs`, `billing.rs` for the Billing pages, `storage.rs` for the Storage pages, `apps.rs`
+//! for the Apps pages); and the formatting of numbers, money and dates per language. A test
+//! fails when a key the console uses is missing, a key of the table is used nowhere, or a
+//! translation is empty.
 
 use serde::{Deserialize, Serialize};
 
@@ -29,17 +30,19 @@ impl Lang {
     }
 }
 
+mod apps;
 mod billing;
 mod storage;
 mod table;
 
+pub use apps::APPS;
 pub use billing::BILLING;
 pub use storage::STORAGE;
 pub use table::TABLE;
 
 /// Every entry of the tables.
 pub fn entries() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    TABLE.iter().chain(BILLING).chain(STORAGE)
+    TABLE.iter().chain(BILLING).chain(STORAGE).chain(APPS)
 }
 
 /// The text of `key` in `lang`; the key itself when missing (a test keeps that from happening).

@@ -12,3 +12,11 @@ pub fn StatusBadge(state: InstanceState) -> impl IntoView {
     let name = state.as_str();
     view! { <span class=badge_class(state) data-state=name>{name}</span> }
 }
+
+/// Any other state as a badge: the class from the page's model (`model::apps`), the API's own
+/// word shown and in `data-state` (apps, replicas, their health, a balancer's targets).
+#[component]
+pub fn Badge(class: &'static str, #[prop(into)] state: String) -> impl IntoView {
+    let shown = state.clone();
+    view! { <span class=class data-state=state>{shown}</span> }
+}

@@ -8,7 +8,7 @@ use nuvem_api::iam::Account;
 use crate::api;
 use crate::app::{ctx, tr};
 use crate::i18n::Lang;
-use crate::model::{BillingView, Page};
+use crate::model::{AppsView, BillingView, Page};
 
 #[component]
 pub fn LangSwitch() -> impl IntoView {
@@ -72,7 +72,7 @@ fn AccountSwitch() -> impl IntoView {
 
 /// A tab is a link to its page's address: following it, Back and Forward all change the hash,
 /// which the page follows (`app`). Exactly one tab is active: the page the address names (for
-/// Billing, any of its views).
+/// Billing and Apps, any of their views).
 #[component]
 fn Tab<L>(page: Page, label: L) -> impl IntoView
 where
@@ -118,6 +118,7 @@ pub fn Header() -> impl IntoView {
                 <Tab page=Page::Network label=tr("nav.network")/>
                 <Tab page=Page::Instances label=tr("nav.instances")/>
                 <Tab page=Page::Storage label=tr("nav.storage")/>
+                <Tab page=Page::Apps(AppsView::Apps) label=tr("nav.apps")/>
                 <Tab page=Page::Billing(BillingView::Costs) label=tr("nav.billing")/>
             </nav>
             <span class="who" id="who">{move || c.identity.get().map(|i| format!("{}@{}", i.user, i.account_name)).unwrap_or_default()}</span>

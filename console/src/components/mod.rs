@@ -1,4 +1,4 @@
-//! The pieces the pages share: a resource table, form fields, the status badge, a bar of use
+//! The pieces the pages share: a resource table, form fields, the status badges, a bar of use
 //! against total, a secret shown once, the confirm dialog, the header, and the scope that ends a
 //! page's tasks (its polling too) with the page.
 
@@ -11,7 +11,7 @@ mod secret;
 mod table;
 mod task;
 
-pub use badge::StatusBadge;
+pub use badge::{Badge, StatusBadge};
 pub use bar::Bar;
 pub use confirm::confirm_delete;
 pub use form::{ErrorLine, Field, Input};

@@ -1,15 +1,16 @@
 //! The pages' plain logic: how a state is badged, a rule read from its form, a verdict shown,
 //! which page the address names (`route`), what an instance or a host offers (`compute`), what
-//! the Billing pages work out (`billing`). Plain Rust on `nuvem-api` types, so it is tested on the
-//! host like `i18n`.
+//! the Billing pages work out (`billing`), what the Apps pages show (`apps`). Plain Rust on
+//! `nuvem-api` types, so it is tested on the host like `i18n`.
 
+pub mod apps;
 pub mod billing;
 mod compute;
 mod route;
 pub mod storage;
 
 pub use compute::*;
-pub use route::{BillingView, Page};
+pub use route::{AppsView, BillingView, Page};
 
 use nuvem_api::ec2::InstanceState;
 use nuvem_api::vpc::{AuthorizeRuleRequest, Direction, Protocol, TraceRequest, TraceResult};

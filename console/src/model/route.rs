@@ -14,6 +14,31 @@ pub enum Page {
     /// Billing has views of its own (`#/billing/budgets`), each with its own address, so that a
     /// lecture can link straight to the budgets or the calculator.
     Billing(BillingView),
+    /// Container apps, their images and their load balancers, each view with its own address
+    /// (`#/apps/images`), as the AWS console keeps ECS, ECR and ELB apart.
+    Apps(AppsView),
+}
+
+/// The views of the Apps page, in the order of its sub-navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppsView {
+    /// The apps, the create form, and one app's detail.
+    Apps,
+    Images,
+    LoadBalancers,
+}
+
+impl AppsView {
+    pub const ALL: [AppsView; 3] = [AppsView::Apps, AppsView::Images, AppsView::LoadBalancers];
+
+    /// The view's name in the address (`#/apps/<name>`) and in `data-view`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AppsView::Apps => "apps",
+            AppsView::Images => "images",
+            AppsView::LoadBalancers => "load-balancers",
+        }
+    }
 }
 
 /// The views of the Billing page, in the order of its sub-navigation.
@@ -47,12 +72,13 @@ impl BillingView {
 
 impl Page {
     /// Every page, in the order of the header's tabs (Billing by its first view).
-    pub const ALL: [Page; 6] = [
+    pub const ALL: [Page; 7] = [
         Page::Home,
         Page::Iam,
         Page::Network,
         Page::Instances,
         Page::Storage,
+        Page::Apps(AppsView::Apps),
         Page::Billing(BillingView::Costs),
     ];
 
@@ -68,6 +94,13 @@ impl Page {
                 .into_iter()
                 .find(|b| b.name() == v)
                 .map(Page::Billing),
+            ("apps", "") => Some(Page::Apps(AppsView::Apps)),
+            // `#/apps/apps` would name the first view twice: the address has one spelling.
+            ("apps", v) => AppsView::ALL
+                .into_iter()
+                .filter(|a| *a != AppsView::Apps)
+                .find(|a| a.name() == v)
+                .map(Page::Apps),
             (_, "") => Page::ALL.into_iter().find(|p| p.name() == name),
             _ => None,
         }
@@ -82,6 +115,7 @@ impl Page {
             Page::Instances => "instances",
             Page::Storage => "storage",
             Page::Billing(_) => "billing",
+            Page::Apps(_) => "apps",
         }
     }
 
@@ -89,14 +123,18 @@ impl Page {
         match self {
             Page::Billing(BillingView::Costs) => "#/billing".to_owned(),
             Page::Billing(v) => format!("#/billing/{}", v.name()),
+            Page::Apps(AppsView::Apps) => "#/apps".to_owned(),
+            Page::Apps(v) => format!("#/apps/{}", v.name()),
             p => format!("#/{}", p.name()),
         }
     }
 
-    /// The header's tab this page is under: every Billing view is under the Billing tab.
+    /// The header's tab this page is under: every Billing view is under the Billing tab, every
+    /// Apps view under Apps.
     pub fn tab(self) -> Page {
         match self {
             Page::Billing(_) => Page::Billing(BillingView::Costs),
+            Page::Apps(_) => Page::Apps(AppsView::Apps),
             p => p,
         }
     }
@@ -124,6 +162,16 @@ mod tests {
             Some(Page::Billing(BillingView::Costs))
         );
         assert_eq!(Page::Billing(BillingView::Capex).hash(), "#/billing/capex");
+        for v in AppsView::ALL {
+            let p = Page::Apps(v);
+            assert_eq!(Page::from_hash(&p.hash()), Some(p));
+            assert_eq!(p.tab(), Page::Apps(AppsView::Apps));
+        }
+        assert_eq!(Page::Apps(AppsView::Apps).hash(), "#/apps");
+        assert_eq!(
+            Page::from_hash("#/apps/load-balancers"),
+            Some(Page::Apps(AppsView::LoadBalancers))
+        );
     }
 
     #[test]
@@ -137,6 +185,8 @@ mod tests {
             "#/iamx",
             "#/billing/nope",
             "#/iam/users",
+            "#/apps/nope",
+            "#/apps/apps",
         ] {
             assert_eq!(Page::from_hash(h), None, "{h:?}");
         }

@@ -1,6 +1,7 @@
 //! One page per service, as the AWS console and Horizon have; a new service (apps, buckets,
 //! billing) adds a folder here, a `model::Page` and a tab in the header.
 
+mod apps;
 mod billing;
 mod home;
 mod iam;
@@ -9,6 +10,7 @@ mod network;
 mod sign_in;
 mod storage;
 
+pub use apps::Apps;
 pub use billing::Billing;
 pub use home::Home;
 pub use iam::Iam;

@@ -37,9 +37,21 @@ impl Apps {
                     "replica {replica} is not running now; its internals exist only while it runs"
                 ))
             })?;
+        // Said plainly rather than read from an unrelated process, or failed as an internal
+        // error the caller cannot act on.
+        if !self.engine.runs_host_processes() {
+            return Err(Error::Conflict(format!(
+                "replica {replica} runs on the simulated container engine, which starts no process: it has no namespaces or cgroup to show; start the server with --container-engine docker to see them"
+            )));
+        }
         let pid = info.pid;
         let (namespaces, container_pid, cg) = tokio::task::spawn_blocking(move || {
-            let host_ns = cgroup::namespaces(1);
+            // PID 1 stands for the host; where it cannot be read (a microVM's init refuses even
+            // root), the server's own process does: it runs in the host's namespaces.
+            let mut host_ns = cgroup::namespaces(1);
+            if host_ns.is_empty() {
+                host_ns = cgroup::namespaces(std::process::id());
+            }
             let mine = cgroup::namespaces(pid);
             let namespaces: Vec<api::NamespaceView> = mine
                 .into_iter()
@@ -50,7 +62,8 @@ impl Apps {
                         .map(|(_, i)| *i)
                         .unwrap_or(0);
                     api::NamespaceView {
-                        isolated: inode != host_inode,
+                        // A host inode not read (0) proves nothing either way.
+                        isolated: host_inode != 0 && inode != host_inode,
                         kind,
                         container_inode: inode,
                         host_inode,

@@ -260,6 +260,13 @@ async fn apps_bad_input_and_isolation(backend: Backend) {
     assert!(kinds.contains(&"restart".to_owned()), "{kinds:?}");
     assert!(kinds.contains(&"recreate".to_owned()), "{kinds:?}");
 
+    // The simulated engine starts no process: internals say so (a 409 the console shows),
+    // rather than read whatever host process has the counter's PID.
+    let replica = owner.get_app("web").await.unwrap().replicas[0].id.clone();
+    let (c, msg) = code(owner.replica_internals("web", &replica).await);
+    assert_eq!(c, ErrorCode::Conflict, "{msg}");
+    assert!(msg.contains("simulated container engine"), "{msg}");
+
     // Scale, then delete: nothing is left in the engine, the VPC or the proxy.
     let scaled = owner.scale_app("web", 3).await.unwrap();
     assert_eq!(scaled.replicas_desired, 3);

@@ -10,7 +10,7 @@ use nuvem_api::iam::Quota;
 use crate::app::{ctx, tr};
 use crate::components::{Bar, Loaded, ResourceTable, Scope};
 use crate::i18n;
-use crate::model::{BillingView, Page};
+use crate::model::{AppsView, BillingView, Page};
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -39,6 +39,12 @@ pub fn Home() -> impl IntoView {
             tr("svc.s3.nist"),
             tr("model.iaas"),
             Page::Storage,
+        ),
+        (
+            tr("svc.apps"),
+            tr("svc.apps.nist"),
+            tr("model.paas"),
+            Page::Apps(AppsView::Apps),
         ),
         (
             tr("svc.billing"),

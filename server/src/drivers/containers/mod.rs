@@ -116,6 +116,12 @@ pub trait ContainerEngine: Send + Sync + 'static {
     ) -> DriverResult<Vec<ContainerLog>>;
     /// CPU use in % of one core, measured over about a second from the container's cgroup.
     async fn container_cpu_percent(&self, name: &str) -> DriverResult<f64>;
+    /// Whether a container's `pid` is a process of this host's kernel, whose `/proc` and cgroup
+    /// can be read (the internals view reads them). The simulated engine runs no process: its
+    /// PIDs are counters, and reading `/proc/PID` would describe whatever else has that PID.
+    fn runs_host_processes(&self) -> bool {
+        true
+    }
 }
 
 /// The CFS quota, in microseconds per 100 ms period, that gives `cpu` vCPUs.

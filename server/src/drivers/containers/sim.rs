@@ -238,4 +238,8 @@ impl ContainerEngine for SimEngine {
     async fn container_cpu_percent(&self, _name: &str) -> DriverResult<f64> {
         Ok(0.0)
     }
+
+    fn runs_host_processes(&self) -> bool {
+        false
+    }
 }
