@@ -62,7 +62,13 @@ impl Apps {
         port: u16,
         r: &ReplicaRow,
     ) -> Result<bool> {
-        let outcome = probe(&r.private_ip, port, check).await;
+        // A simulated replica has no process and its address is nowhere: probing it would send
+        // packets out along the default route, off this machine.
+        let outcome = if self.engine.runs_host_processes() {
+            probe(&r.private_ip, port, check).await
+        } else {
+            Err("the simulated engine runs no process to answer".to_owned())
+        };
         let was = r.health.clone();
         let now = {
             let mut streaks = self.streaks.lock().unwrap_or_else(|e| e.into_inner());

@@ -204,7 +204,7 @@ impl Apps {
 
     /// Makes or removes replicas until `n` run; new ones serve once healthy (or after
     /// [`HEALTHY_WITHIN`]), removed ones are drained from the balancer first. Hold the app's lock.
-    /// Scales to `n` replicas; the event is of `kind` (`scale` by hand, `autoscale`) and says why.
+    /// The event is of `kind` (`scale` by hand, `autoscale`) and says why.
     pub(super) async fn scale_to(
         &self,
         app: &mut AppRow,
@@ -229,10 +229,19 @@ impl Apps {
                         return Err(e);
                     }
                 };
-                let healthy = self.wait_healthy(app, &made, HEALTHY_WITHIN).await;
-                drain(&id, false);
-                healthy?;
-                self.proxy_sync().await?;
+                // The answer does not wait for health (a client that does: `--wait`): the new
+                // replica joins the balancer once healthy, or after HEALTHY_WITHIN regardless,
+                // where the balancer's own checks keep it out while it fails.
+                let (apps, app) = (self.clone(), app.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = apps.wait_healthy(&app, &made, HEALTHY_WITHIN).await {
+                        tracing::warn!(replica = %made.id, error = %e, "waiting for a new replica's health");
+                    }
+                    drain(&made.id, false);
+                    if let Err(e) = apps.proxy_sync().await {
+                        tracing::warn!(error = %e, "cannot add a new replica to its balancer; the reconciler will");
+                    }
+                });
             }
         } else {
             let excess: Vec<_> = rows.iter().rev().take(rows.len() - n as usize).collect();
