@@ -418,7 +418,8 @@ pub struct Target {
     pub id: String,
     pub address: String,
     pub port: u16,
-    /// HAProxy's view: `UP`, `DOWN`, `MAINT`, `no check`, ...
+    /// HAProxy's view: `UP`, `DOWN`, `MAINT`, `no check`, ...; or `initial` (a new replica kept
+    /// out of the proxy until its health checks pass), `draining` (on its way out), `starting`.
     pub state: String,
     pub sessions_current: u64,
     pub sessions_total: u64,

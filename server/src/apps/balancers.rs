@@ -186,7 +186,7 @@ impl Apps {
             Some(id) => self.store.app_get_by_id(id).await?.map(|a| a.name),
             None => None,
         };
-        let targets = frontend
+        let mut targets: Vec<api::Target> = frontend
             .map(|f| f.backends)
             .unwrap_or_default()
             .into_iter()
@@ -217,6 +217,34 @@ impl Apps {
                 }
             })
             .collect();
+        // Replicas kept out of the proxy for now are targets too, as ELB lists them: `initial`
+        // until their first health checks pass, `draining` on their way out.
+        if let Some(app_id) = &lb.app_id
+            && let Some(app) = self.store.app_get_by_id(app_id).await?
+        {
+            let port = super::view::spec_of(&app)?.port;
+            for r in self.store.replica_list(&app.id).await? {
+                let id = format!("replica/{}", r.id);
+                if targets.iter().any(|t| t.id == id) {
+                    continue;
+                }
+                targets.push(api::Target {
+                    id,
+                    address: r.private_ip.clone(),
+                    port,
+                    state: if r.version == app.version {
+                        "initial"
+                    } else {
+                        "draining"
+                    }
+                    .into(),
+                    sessions_current: 0,
+                    sessions_total: 0,
+                    requests_total: 0,
+                    errors: 0,
+                });
+            }
+        }
         Ok(api::LoadBalancer {
             id: lb.id.clone(),
             name: lb.name.clone(),

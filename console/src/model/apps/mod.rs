@@ -62,7 +62,8 @@ pub fn health_badge_class(h: ReplicaHealth) -> &'static str {
 }
 
 /// A target's state as HAProxy reports it: `UP`, `UP 1/3` (going down), `DOWN`, `DOWN 1/2`
-/// (coming up), `NOLB`, `MAINT`, `DRAIN`, `no check`.
+/// (coming up), `NOLB`, `MAINT`, `DRAIN`, `no check`; or Nuvem's own `initial` (not in the proxy
+/// until healthy), `draining` (on its way out) and `starting` (no numbers from the proxy yet).
 pub fn target_badge_class(state: &str) -> &'static str {
     let word = state.split_whitespace().next().unwrap_or_default();
     let changing = state.contains('/');
@@ -71,7 +72,7 @@ pub fn target_badge_class(state: &str) -> &'static str {
         "UP" => "badge ok",
         "DOWN" if changing => "badge busy",
         "DOWN" => "badge off",
-        "NOLB" | "DRAIN" => "badge busy",
+        "NOLB" | "DRAIN" | "initial" | "draining" | "starting" => "badge busy",
         _ => "badge idle",
     }
 }
