@@ -141,8 +141,15 @@ impl HostNetwork for LinuxNetwork {
     }
 
     fn link_delete(&self, name: &str) -> DriverResult<()> {
-        if Path::new("/sys/class/net").join(name).exists() {
-            run("ip", &["link", "del", name])?;
+        let present = || Path::new("/sys/class/net").join(name).exists();
+        if present()
+            && let Err(e) = run("ip", &["link", "del", name])
+        {
+            // A container's veth goes with its network namespace, asynchronously: the kernel
+            // may remove it between the check and `ip link del`. Gone is what was asked for.
+            if present() {
+                return Err(e);
+            }
         }
         Ok(())
     }
