@@ -137,6 +137,10 @@ impl Client {
         // A browser sends its own User-Agent and does not let a page replace it.
         #[cfg(not(target_arch = "wasm32"))]
         let http = http.user_agent(concat!("nuvem-sdk/", env!("CARGO_PKG_VERSION")));
+        // Drop idle connections well before the server does (Nuvem keeps them 120 s, proxies
+        // often 60 s), so that a request never goes out on a connection being closed.
+        #[cfg(not(target_arch = "wasm32"))]
+        let http = http.pool_idle_timeout(std::time::Duration::from_secs(30));
         let http = http.build().map_err(|e| Error::Config(e.to_string()))?;
         Ok(Client {
             inner: Arc::new(Inner {
