@@ -211,10 +211,10 @@ async fn configured_drivers(config: &Config) -> anyhow::Result<Drivers> {
     })
 }
 
-/// Starts a server on the drivers its configuration names.
 /// How long an idle client connection is kept open: longer than any client keeps one idle.
 const SERVER_KEEP_ALIVE_SECS: u64 = 120;
 
+/// Starts a server on the drivers its configuration names.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     start_on(config, None).await
 }
@@ -447,9 +447,9 @@ async fn start_on(config: Config, drivers: Option<Drivers>) -> anyhow::Result<Ru
     let mut server =
         HttpServer::new(move || http::app(data.clone(), metrics.clone(), console.clone()))
             .shutdown_timeout(10)
-            // Clients keep idle connections (reqwest for 90 s by default, the SDK for 30 s). A server that
-            // closes an idle connection first races a request sent on it at that moment, and the
-            // client sees "connection closed before message completed" (actix's default is 5 s).
+            // Clients keep idle connections (reqwest 90 s by default, the SDK 30 s). A server that
+            // closes an idle one first races a request sent on it at that moment, and the client
+            // sees "connection closed before message completed" (actix's default is 5 s).
             .keep_alive(std::time::Duration::from_secs(SERVER_KEEP_ALIVE_SECS));
     if let Some(n) = config.workers {
         server = server.workers(n);
