@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use browser::*;
-use fantoccini::Locator;
+use fantoccini::{Client, Locator};
 use nuvem_e2e::*;
 
 const POOL: &str = "10.126.0.0/16";
@@ -139,7 +139,7 @@ async fn billing_in_a_real_browser() {
     prices_and_a_change(&b).await;
 
     // A 3600× demo clock for the class account, from the operator's control.
-    click(c, "#billing-costs").await;
+    billing_view(c, "costs").await;
     fill(c, "#clock-account", "turma").await;
     fill(c, "#clock-factor", "3600").await;
     click(c, "#clock-set").await;
@@ -181,7 +181,7 @@ async fn billing_in_a_real_browser() {
     until_text(c, "#nav-billing", "Custos", 10).await;
     until_text(c, "#demo-banner", "RELÓGIO DE DEMONSTRAÇÃO 3600×", 10).await;
     until_text(c, "#demo-banner", "não é uma conta real", 10).await;
-    click(c, "#billing-capex").await;
+    billing_view(c, "capex").await;
     until_text(c, "#capex-compare", "Comparar", 10).await;
     click(c, "#capex-compare").await;
     until_text(c, "#capex-verdict", "mais barato", 20).await;
@@ -208,9 +208,20 @@ async fn billing_in_a_real_browser() {
 
 /// The catalog as a table; a price change announced for later (scheduled, not in force) through
 /// the operator's form, and a negative price refused by the server with its message.
+/// Opens one view of Billing and waits until the page shown is that view: until then the
+/// previous view's form (the clock's, for one) is still there, and typing into it is lost.
+async fn billing_view(c: &Client, view: &str) {
+    click(c, &format!("#billing-{view}")).await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&format!("#page-billing[data-view='{view}']")))
+        .await
+        .unwrap_or_else(|e| panic!("the {view} view never opened: {e}"));
+}
+
 async fn prices_and_a_change(b: &Browser) {
     let c = &b.c;
-    click(c, "#billing-prices").await;
+    billing_view(c, "prices").await;
     until_text(c, "#prices", "ec2.instance.t3.nano", 20).await;
     let nano = text(c, "#prices tr[data-sku='ec2.instance.t3.nano']").await;
     assert!(nano.contains("hour") && nano.contains('$'), "{nano}");
@@ -280,7 +291,7 @@ async fn live_meter_and_cost_explorer(b: &Browser) {
 /// every 24 s), so the chart has a few days of bars, for its screenshot.
 async fn cost_explorer_after_a_few_days(b: &Browser) {
     let c = &b.c;
-    click(c, "#billing-costs").await;
+    billing_view(c, "costs").await;
     c.wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css("#cost-chart rect[data-day='3']"))
@@ -298,7 +309,7 @@ async fn cost_explorer_after_a_few_days(b: &Browser) {
 /// order); a small budget set, whose alerts fire as the demo clock runs. The hard limit warns.
 async fn budget_through_the_form(b: &Browser) {
     let c = &b.c;
-    click(c, "#billing-budgets").await;
+    billing_view(c, "budgets").await;
     until_text(c, "#budget-none", "No budget", 20).await;
     // The API says "no budget" with a 404, which the browser logs.
     b.log_is_clean("without a budget", &["status of 404"]).await;
@@ -335,7 +346,7 @@ async fn budget_through_the_form(b: &Browser) {
 /// The calculator: a whole number refused by the form, then owning against renting as two bars.
 async fn capex_comparison(b: &Browser) {
     let c = &b.c;
-    click(c, "#billing-capex").await;
+    billing_view(c, "capex").await;
     fill(c, "#capex-lifetime", "long").await;
     click(c, "#capex-compare").await;
     until_text(c, "#capex-error", "whole number of months", 10).await;

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use nuvem_e2e::*;
 use serde_json::json;
@@ -106,15 +108,7 @@ impl Browser {
     }
 
     pub async fn select(&self, css: &str, value: &str) {
-        self.c
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap()
-            .select_by_value(value)
-            .await
-            .unwrap();
+        on_element(&self.c, css, async |e| e.select_by_value(value).await).await;
     }
 
     /// Clicks what asks before deleting, and says yes.
@@ -144,37 +138,46 @@ pub async fn shot(c: &Client, name: &str) {
     std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
 }
 
+/// Finds `css` and acts on it. The console re-renders parts of a page as answers arrive, so
+/// the element found can be replaced before the act reaches it (a stale element): it is then
+/// found again and the act repeated, for up to 20 s.
+async fn on_element<T>(
+    c: &Client,
+    css: &str,
+    act: impl AsyncFn(Element) -> Result<T, CmdError>,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let e = c
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|err| panic!("{css} never appeared: {err}"));
+        match act(e).await {
+            Ok(v) => return v,
+            Err(err) if err.is_stale_element_reference() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(err) => panic!("{css}: {err}"),
+        }
+    }
+}
+
 pub async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    on_element(c, css, async |e| e.text().await).await
 }
 
 pub async fn fill(c: &Client, css: &str, value: &str) {
-    let e = c
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap();
-    e.clear().await.unwrap();
-    e.send_keys(value).await.unwrap();
+    on_element(c, css, async |e| {
+        e.clear().await?;
+        e.send_keys(value).await
+    })
+    .await;
 }
 
 pub async fn click(c: &Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    on_element(c, css, async |e| e.click().await).await;
 }
 
 /// Waits until `css` shows text containing `needle` (or, `gone`, no longer does).
