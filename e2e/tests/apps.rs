@@ -52,7 +52,7 @@ fn apps_build_deploy_heal_roll_out_and_leave_nothing() {
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(
         broken.join("Dockerfile"),
-        "FROM nuvem/debian:12\nRUN echo about to fail && false\n",
+        "FROM nuvem/debian:12\nRUN echo a first step > /first\nRUN echo about to fail && false\n",
     )
     .unwrap();
     let failed = stack.cli.run(
@@ -75,6 +75,25 @@ fn apps_build_deploy_heal_roll_out_and_leave_nothing() {
     assert!(
         !stack.cli.ok(&["app", "image", "list"]).contains("broken:"),
         "a failed build left an image"
+    );
+    // Nor an untagged one: the first step's image (` ---> ID` in the log) is gone too.
+    let steps: Vec<&str> = failed_log
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("---> "))
+        .filter(|id| id.len() >= 12 && id.chars().all(|c| c.is_ascii_hexdigit()))
+        .collect();
+    assert!(
+        steps.len() >= 2,
+        "the base and the first step: {failed_log}"
+    );
+    let first_step = steps[steps.len() - 1];
+    let inspected = std::process::Command::new("docker")
+        .args(["image", "inspect", first_step])
+        .output()
+        .unwrap();
+    assert!(
+        !inspected.status.success(),
+        "the failed build left its first step's image {first_step}"
     );
 
     // Two replicas behind a balancer, which spreads requests over both.
@@ -146,7 +165,16 @@ fn apps_build_deploy_heal_roll_out_and_leave_nothing() {
         app["replicas"][0]["restarts"].as_u64() >= Some(1) && healthy(app) == 2
     });
     // One removed is made again.
+    // Until the reconciler notices, the app still looks healthy: wait for its event first.
     sh("docker", &["rm", "-f", &victim]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !stack.cli.ok(&["app", "events", "web"]).contains("recreate") {
+        assert!(
+            Instant::now() < deadline,
+            "the removed container was never made again"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
     wait_for(&stack.cli, "web", Duration::from_secs(60), |app| {
         healthy(app) == 2
     });

@@ -20,6 +20,12 @@ use super::{
 };
 use crate::drivers::{DriverError, DriverResult};
 
+/// The image id of a build step's line (` ---> 0123456789ab`, the legacy builder's).
+fn step_image(line: &str) -> Option<String> {
+    let id = line.trim().strip_prefix("---> ")?;
+    (id.len() >= 12 && id.chars().all(|c| c.is_ascii_hexdigit())).then(|| id.to_owned())
+}
+
 /// The Docker engine on this host (`/var/run/docker.sock`).
 #[derive(Clone)]
 pub struct Docker {
@@ -49,6 +55,27 @@ impl Docker {
             .await
             .map_err(|e| derr("cannot agree on an API version with dockerd", e))?;
         Ok(Docker { client })
+    }
+
+    /// Removes, newest first, the images of `steps` that carry no tag (a failed build's
+    /// intermediate images). One that another image builds on, or a container uses, is kept:
+    /// Docker refuses to remove it, and that is the right answer.
+    async fn untagged_remove(&self, steps: &[String]) {
+        for id in steps.iter().rev() {
+            let tagged = match self.client.inspect_image(id).await {
+                Ok(image) => image
+                    .repo_tags
+                    .is_some_and(|t| t.iter().any(|tag| tag != "<none>:<none>")),
+                Err(_) => continue,
+            };
+            if tagged {
+                continue;
+            }
+            let options = RemoveImageOptionsBuilder::default().force(false).build();
+            if let Err(e) = self.client.remove_image(id, Some(options), None).await {
+                tracing::debug!(image = %id, error = %e, "a failed build's step image is kept");
+            }
+        }
     }
 }
 
@@ -125,18 +152,26 @@ impl ContainerEngine for Docker {
         let mut stream =
             self.client
                 .build_image(options, None, Some(bollard::body_full(context.into())));
+        // The image of every step, as the builder reports it: those of a failed build are
+        // removed, so that it leaves no half image, tagged or not.
+        let mut steps: Vec<String> = Vec::new();
         while let Some(item) = stream.next().await {
-            let info = item.map_err(|e| DriverError(format!("the build failed: {e}")))?;
-            if let Some(text) = info.stream {
-                for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    let _ = log.send(line.to_owned()).await;
+            let failure = match item {
+                Err(e) => Some(e.to_string()),
+                Ok(info) => {
+                    for line in info.stream.iter().flat_map(|t| t.lines()) {
+                        if line.trim().is_empty() {
+                            continue;
+                        }
+                        steps.extend(step_image(line));
+                        let _ = log.send(line.to_owned()).await;
+                    }
+                    info.error_detail.map(|d| d.message.unwrap_or_default())
                 }
-            }
-            if let Some(detail) = info.error_detail {
-                return Err(DriverError(format!(
-                    "the build failed: {}",
-                    detail.message.unwrap_or_default()
-                )));
+            };
+            if let Some(why) = failure {
+                self.untagged_remove(&steps).await;
+                return Err(DriverError(format!("the build failed: {why}")));
             }
         }
         Ok(())
