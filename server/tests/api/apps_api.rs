@@ -23,7 +23,7 @@ fn code<T: std::fmt::Debug>(r: Result<T, nuvem_sdk::Error>) -> (ErrorCode, Strin
 }
 
 /// A tarball holding one file.
-fn tar_of(name: &str, text: &str) -> Vec<u8> {
+pub(crate) fn tar_of(name: &str, text: &str) -> Vec<u8> {
     let mut header = [0u8; 512];
     header[..name.len()].copy_from_slice(name.as_bytes());
     header[100..108].copy_from_slice(b"0000644\0");

@@ -3,6 +3,7 @@
 mod common;
 
 mod apps_api;
+mod apps_iam;
 mod bad_input;
 mod billing;
 mod ec2_api;
