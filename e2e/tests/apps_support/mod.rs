@@ -18,6 +18,11 @@ use serde_json::Value;
 /// A server on the real dockerd and HAProxy, signed in as the operator; `None` (skipped) outside
 /// CI when not root or the bases are not built.
 pub fn apps_stack(pool: &str, lb_ports: &str, test: &str) -> Option<Stack> {
+    apps_stack_with(pool, lb_ports, test, &[])
+}
+
+/// [`apps_stack`] with more server flags (a hypervisor, for instance targets).
+pub fn apps_stack_with(pool: &str, lb_ports: &str, test: &str, more: &[&str]) -> Option<Stack> {
     if !is_root() {
         assert!(!in_ci(), "CI must run the container app tests as root");
         eprintln!("SKIPPED {test}: needs root (run infra/test.sh as root)");
@@ -41,15 +46,17 @@ pub fn apps_stack(pool: &str, lb_ports: &str, test: &str) -> Option<Stack> {
         );
         return None;
     }
-    Some(Stack::start(
-        pool,
+    let flags = [
         &[
             "--container-engine",
             "docker",
             "--load-balancer-ports",
             lb_ports,
-        ],
-    ))
+        ][..],
+        more,
+    ]
+    .concat();
+    Some(Stack::start(pool, &flags))
 }
 
 /// An HTTP app on the Debian base that answers `VERSION HOSTNAME` (the hostname is the
