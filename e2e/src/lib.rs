@@ -131,6 +131,19 @@ pub fn nuvem_tiny_images(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// The server flags of a stack on libvirt/QEMU that boots the images of `images` (see
+/// [`nuvem_tiny_images`]), four vCPUs per core so that a test's guests fit on two cores.
+pub fn libvirt_flags(images: &str) -> [&str; 6] {
+    [
+        "--hypervisor",
+        "libvirt",
+        "--images-dir",
+        images,
+        "--cpu-ratio",
+        "4",
+    ]
+}
+
 /// Whatever of this cell is on the host: links, chains, dnsmasq processes and their host lists.
 pub fn leftovers(cell: &str) -> Vec<String> {
     let mut found: Vec<String> = sh("ip", &["-o", "link", "show"])

@@ -50,15 +50,7 @@ fn a_schedule_with_kill_9_in_the_middle_is_billed_exactly() {
         return;
     };
     let images = images.display().to_string();
-    let flags = [
-        "--hypervisor",
-        "libvirt",
-        "--images-dir",
-        &images,
-        "--cpu-ratio",
-        "4",
-    ];
-    let mut stack = Stack::start(POOL, &flags);
+    let mut stack = Stack::start(POOL, &libvirt_flags(&images));
 
     // The lecture's clock: 3600×, paused, moved by hand so every step is exact.
     let clock = stack.cli.json(&[

@@ -18,103 +18,34 @@
 //! the built console (`NUVEM_TEST_CONSOLE_DIR`) and the built `nuvem-server` and `cloudctl`.
 
 mod browser;
+mod console_pages;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use browser::*;
+use console_pages::*;
 use fantoccini::Locator;
 use nuvem_e2e::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const POOL: &str = "10.124.0.0/16";
 
-/// The pages, as the address names them, and an element only that page shows (one the console
-/// had before pages said `data-page`, so that this test also reads older builds).
-const PAGES: [(&str, &str); 5] = [
-    ("home", "#home-title"),
-    ("iam", "#users"),
-    ("network", "#vpcs"),
-    ("instances", "#launch-form"),
-    ("billing", "#billing-views"),
-];
-
 /// What the test needs, or why it is skipped (never in CI).
 fn prerequisites() -> Option<(PathBuf, PathBuf)> {
-    let console = std::env::var("NUVEM_TEST_CONSOLE_DIR")
-        .ok()
-        .map(PathBuf::from);
-    let images = std::env::var("NUVEM_TEST_IMAGES_DIR")
-        .ok()
-        .map(PathBuf::from);
-    let missing = if !is_root() {
-        Some("needs root")
-    } else if !std::path::Path::new("/usr/bin/chromedriver").exists() {
-        Some("needs chromium and chromium-driver (infra/install.sh)")
-    } else if console
-        .as_ref()
-        .is_none_or(|c| !c.join("pkg/nuvem_console_bg.wasm").exists())
-    {
-        Some("needs the built console in NUVEM_TEST_CONSOLE_DIR (infra/build-console.sh)")
-    } else if images
-        .as_ref()
-        .is_none_or(|i| !i.join("nuvem-tiny/image.json").exists())
-    {
-        Some("needs nuvem-tiny in NUVEM_TEST_IMAGES_DIR (infra/images/build-tiny.sh)")
-    } else {
-        None
+    let images = || {
+        std::env::var("NUVEM_TEST_IMAGES_DIR")
+            .ok()
+            .map(PathBuf::from)
+            .filter(|i| i.join("nuvem-tiny/image.json").exists())
+            .ok_or("needs nuvem-tiny in NUVEM_TEST_IMAGES_DIR (infra/images/build-tiny.sh)")
     };
-    match missing {
-        Some(why) => {
-            assert!(!in_ci(), "CI must run the console test: it {why}");
-            eprintln!("SKIPPED the console test: it {why}");
-            None
-        }
-        None => Some((console.unwrap(), images.unwrap())),
-    }
-}
-
-impl Browser {
-    /// Waits until the page `name` is shown, the address names it, and exactly one tab is active:
-    /// its own.
-    async fn at(&self, name: &str) {
-        let shown_by = PAGES.iter().find(|(p, _)| *p == name).unwrap().1;
-        let selectors: Vec<&str> = PAGES.iter().map(|(_, css)| *css).collect();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let state = self
-                .c
-                .execute(
-                    "return {hash: location.hash, \
-                     active: [...document.querySelectorAll('header nav a.active')].map(a => a.getAttribute('href')), \
-                     shown: arguments[0].filter(css => document.querySelector(css))}",
-                    vec![json!(selectors)],
-                )
-                .await
-                .unwrap();
-            let want = format!("#/{name}");
-            if state["hash"] == want.as_str()
-                && state["active"] == json!([want])
-                && state["shown"] == json!([shown_by])
-            {
-                return;
-            }
-            if Instant::now() > deadline {
-                shot(&self.c, "failure").await;
-                panic!(
-                    "expected page {name}: the address, the one active tab and the page shown \
-                     (hash, active tabs, pages shown) are {state}"
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Follows the tab of page `name`.
-    async fn go(&self, name: &str) {
-        click(&self.c, &format!("#nav-{name}")).await;
-        self.at(name).await;
-    }
+    let found = if is_root() {
+        built_console().and_then(|console| Ok((console, images()?)))
+    } else {
+        Err("needs root")
+    };
+    needs("the console test", found)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,16 +55,7 @@ async fn the_console_in_a_real_browser() {
         return;
     };
     let (console, images) = (console.display().to_string(), images.display().to_string());
-    let flags = [
-        "--hypervisor",
-        "libvirt",
-        "--images-dir",
-        &images,
-        "--cpu-ratio",
-        "4",
-        "--console-dir",
-        &console,
-    ];
+    let flags = [&libvirt_flags(&images)[..], &["--console-dir", &console]].concat();
     let stack = Stack::start(POOL, &flags);
     let (cli, url) = (&stack.cli, stack.url().to_owned());
     // A class account, made with cloudctl, for the operator's account switcher.
@@ -283,80 +205,6 @@ async fn the_console_in_a_real_browser() {
         "console: time to interactive {cold:.0} ms cold, {warm:.0} ms warm (reload); wasm {} KiB",
         wasm / 1024
     );
-}
-
-/// Every page from every other page by its tab, Back and Forward through them, and an address
-/// naming no page.
-async fn routing_follows_the_browser(b: &Browser, url: &str) {
-    for (from, _) in PAGES {
-        for (to, _) in PAGES.iter().filter(|(p, _)| *p != from) {
-            b.go(from).await;
-            b.go(to).await;
-        }
-    }
-    // The Instances page polls: leaving it must end its polling quietly.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    b.log_is_clean("going from every page to every other", &[])
-        .await;
-
-    for (p, _) in PAGES {
-        b.go(p).await;
-    }
-    for p in ["instances", "network", "iam", "home"] {
-        b.c.back().await.unwrap();
-        b.at(p).await;
-    }
-    for p in ["iam", "network"] {
-        b.c.forward().await.unwrap();
-        b.at(p).await;
-    }
-    // A home card is a link to its page's address too.
-    b.go("home").await;
-    click(&b.c, "a.card[href='#/instances']").await;
-    b.at("instances").await;
-    b.c.back().await.unwrap();
-    b.at("home").await;
-    // A typed address naming no page shows Home, and the address is made to say so.
-    b.c.goto(&format!("{url}#/nowhere")).await.unwrap();
-    b.at("home").await;
-    b.log_is_clean("after Back and Forward", &[]).await;
-}
-
-/// On each page: the account switch and back, the language and back, sign-out and sign-in. The
-/// page stays the one the address names, rebuilt for the session.
-async fn every_page_survives_a_session_change(b: &Browser) {
-    let c = &b.c;
-    for (p, _) in PAGES {
-        b.go(p).await;
-        until_text(c, "#switch-account", "turma", 20).await;
-        b.select("#switch-account", "turma").await;
-        until_text(c, "#who", "root@turma", 20).await;
-        b.at(p).await;
-        click(c, "#switch-back").await;
-        until_text(c, "#who", "root@admin", 20).await;
-        b.at(p).await;
-
-        b.select("#lang", "pt-BR").await;
-        until_text(c, "#nav-home", "Início", 10).await;
-        b.at(p).await;
-        b.select("#lang", "en").await;
-        until_text(c, "#nav-home", "Home", 10).await;
-        b.at(p).await;
-
-        click(c, "#signout").await;
-        c.wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css("#signin"))
-            .await
-            .unwrap();
-        b.sign_in().await;
-        b.at(p).await;
-        b.log_is_clean(
-            &format!("switching account, language and session on {p}"),
-            &[],
-        )
-        .await;
-    }
 }
 
 /// The operator's hosts: vCPUs and memory as bars, KVM or TCG, and the vCPU ratio changed live;

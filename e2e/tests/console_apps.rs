@@ -20,7 +20,7 @@
 
 mod browser;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use browser::*;
@@ -34,31 +34,6 @@ const REAL_POOL: &str = "10.128.0.0/16";
 /// id, so two at once would share one chromedriver, and the first to end would stop it.
 static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The built console, or why the test is skipped (never in CI).
-fn prerequisites() -> Option<PathBuf> {
-    let console = std::env::var("NUVEM_TEST_CONSOLE_DIR")
-        .ok()
-        .map(PathBuf::from);
-    let missing = if !Path::new("/usr/bin/chromedriver").exists() {
-        Some("needs chromium and chromium-driver (infra/install.sh)")
-    } else if console
-        .as_ref()
-        .is_none_or(|c| !c.join("pkg/nuvem_console_bg.wasm").exists())
-    {
-        Some("needs the built console in NUVEM_TEST_CONSOLE_DIR (infra/build-console.sh)")
-    } else {
-        None
-    };
-    match missing {
-        Some(why) => {
-            assert!(!in_ci(), "CI must run the apps console test: it {why}");
-            eprintln!("SKIPPED the apps console test: it {why}");
-            None
-        }
-        None => console,
-    }
-}
-
 /// A build context for cloudctl: the simulated engine reads the `FROM` line.
 fn dockerfile(dir: &Path) {
     std::fs::write(
@@ -71,42 +46,13 @@ fn dockerfile(dir: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built console: run infra/test.sh"]
 async fn apps_in_a_real_browser() {
-    let Some(console) = prerequisites() else {
+    let Some(console) = needs("the apps console test", built_console()) else {
         return;
     };
     let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
-    let (data, home, context) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
-    let console = console.display().to_string();
-    let flags = [
-        "--network-driver",
-        "simulated",
-        "--hypervisor",
-        "simulated",
-        "--container-engine",
-        "simulated",
-        "--console-dir",
-        &console,
-    ];
-    let server = launch_server(data.path(), POOL, &flags, Some(PASSWORD), "warn");
-    let url = server.url.clone();
-    let _guard = HostGuard {
-        cell: String::new(),
-        servers: vec![server.child],
-        data: None,
-    };
-    let cli = Cli {
-        config: home.path().join("config.toml"),
-        url: url.clone(),
-    };
-    let login = cli.run(
-        &["login", "--account", "admin", "--password-stdin"],
-        Some(PASSWORD),
-    );
-    assert!(login.status.success(), "{login:?}");
+    let context = tempfile::tempdir().unwrap();
+    let server = ConsoleServer::start(POOL, &console, &["--container-engine", "simulated"]);
+    let (cli, url) = (&server.cli, &server.url);
     dockerfile(context.path());
     let context_dir = context.path().display().to_string();
     cli.ok(&[
@@ -124,7 +70,7 @@ async fn apps_in_a_real_browser() {
     let profile = tempfile::tempdir().unwrap();
     let b = browser(port, profile.path()).await;
     let c = &b.c;
-    c.goto(&url).await.unwrap();
+    c.goto(url).await.unwrap();
     b.sign_in().await;
 
     click(c, "#nav-apps").await;
@@ -455,7 +401,7 @@ fn real_engine(console: &str) -> Option<Stack> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs root, dockerd, HAProxy, Chromium and the built console: run infra/test.sh"]
 async fn internals_of_a_real_container_in_a_real_browser() {
-    let Some(console) = prerequisites() else {
+    let Some(console) = needs("the apps console test", built_console()) else {
         return;
     };
     let _turn = ONE_BROWSER_AT_A_TIME.lock().await;

@@ -14,39 +14,13 @@
 
 mod browser;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use browser::*;
 use fantoccini::{Client, Locator};
-use nuvem_e2e::*;
 
 const POOL: &str = "10.126.0.0/16";
-
-/// The built console, or why the test is skipped (never in CI).
-fn prerequisites() -> Option<PathBuf> {
-    let console = std::env::var("NUVEM_TEST_CONSOLE_DIR")
-        .ok()
-        .map(PathBuf::from);
-    let missing = if !Path::new("/usr/bin/chromedriver").exists() {
-        Some("needs chromium and chromium-driver (infra/install.sh)")
-    } else if console
-        .as_ref()
-        .is_none_or(|c| !c.join("pkg/nuvem_console_bg.wasm").exists())
-    {
-        Some("needs the built console in NUVEM_TEST_CONSOLE_DIR (infra/build-console.sh)")
-    } else {
-        None
-    };
-    match missing {
-        Some(why) => {
-            assert!(!in_ci(), "CI must run the billing console test: it {why}");
-            eprintln!("SKIPPED the billing console test: it {why}");
-            None
-        }
-        None => console,
-    }
-}
 
 /// An image the simulated hypervisor boots: its files only have to exist.
 fn simulated_image(dir: &Path) {
@@ -76,45 +50,14 @@ fn amount(shown: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and the built console: run infra/test.sh"]
 async fn billing_in_a_real_browser() {
-    let Some(console) = prerequisites() else {
+    let Some(console) = needs("the billing console test", built_console()) else {
         return;
     };
-    let (data, images, home) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
+    let images = tempfile::tempdir().unwrap();
     simulated_image(images.path());
-    let (console, images_dir) = (
-        console.display().to_string(),
-        images.path().display().to_string(),
-    );
-    let flags = [
-        "--network-driver",
-        "simulated",
-        "--hypervisor",
-        "simulated",
-        "--images-dir",
-        &images_dir,
-        "--console-dir",
-        &console,
-    ];
-    let server = launch_server(data.path(), POOL, &flags, Some(PASSWORD), "warn");
-    let url = server.url.clone();
-    let _guard = HostGuard {
-        cell: String::new(),
-        servers: vec![server.child],
-        data: None,
-    };
-    let cli = Cli {
-        config: home.path().join("config.toml"),
-        url: url.clone(),
-    };
-    let login = cli.run(
-        &["login", "--account", "admin", "--password-stdin"],
-        Some(PASSWORD),
-    );
-    assert!(login.status.success(), "{login:?}");
+    let images_dir = images.path().display().to_string();
+    let server = ConsoleServer::start(POOL, &console, &["--images-dir", &images_dir]);
+    let (cli, url) = (&server.cli, &server.url);
     let made = cli.run(
         &["account", "create", "turma", "--root-password-stdin"],
         Some("turma-password"),
@@ -125,7 +68,7 @@ async fn billing_in_a_real_browser() {
     let profile = tempfile::tempdir().unwrap();
     let b = browser(port, profile.path()).await;
     let c = &b.c;
-    c.goto(&url).await.unwrap();
+    c.goto(url).await.unwrap();
     b.sign_in().await;
 
     // The Billing tab; the operator's own account runs on real time: no banner.

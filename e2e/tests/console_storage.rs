@@ -14,43 +14,20 @@
 
 mod browser;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use browser::*;
 use fantoccini::Locator;
-use nuvem_e2e::*;
 
 const POOL: &str = "10.127.0.0/16";
 
-/// The built console and the engine file, or why the test is skipped (never in CI).
-fn prerequisites() -> Option<(PathBuf, String)> {
-    let console = std::env::var("NUVEM_TEST_CONSOLE_DIR")
+/// The S3 engine the test server runs, or why there is none.
+fn engine() -> Result<String, &'static str> {
+    std::env::var("NUVEM_TEST_S3_ENGINE")
         .ok()
-        .map(PathBuf::from);
-    let engine = std::env::var("NUVEM_TEST_S3_ENGINE")
-        .ok()
-        .filter(|f| !f.is_empty());
-    let missing = if !Path::new("/usr/bin/chromedriver").exists() {
-        Some("needs chromium and chromium-driver (infra/install.sh)")
-    } else if console
-        .as_ref()
-        .is_none_or(|c| !c.join("pkg/nuvem_console_bg.wasm").exists())
-    {
-        Some("needs the built console in NUVEM_TEST_CONSOLE_DIR (infra/build-console.sh)")
-    } else if engine.is_none() {
-        Some("needs the S3 engine in NUVEM_TEST_S3_ENGINE (infra/seaweedfs.sh start)")
-    } else {
-        None
-    };
-    match missing {
-        Some(why) => {
-            assert!(!in_ci(), "CI must run the storage console test: it {why}");
-            eprintln!("SKIPPED the storage console test: it {why}");
-            None
-        }
-        None => Some((console?, engine?)),
-    }
+        .filter(|f| !f.is_empty())
+        .ok_or("needs the S3 engine in NUVEM_TEST_S3_ENGINE (infra/seaweedfs.sh start)")
 }
 
 /// The CSS of a row's button: `row` is `data-key`, `data-folder` or `data-bucket`.
@@ -120,45 +97,21 @@ async fn upload(b: &Browser, file: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium, the built console and the SeaweedFS engine: run infra/test.sh"]
 async fn storage_in_a_real_browser() {
-    let Some((console, engine)) = prerequisites() else {
+    let found = built_console().and_then(|console| Ok((console, engine()?)));
+    let Some((console, engine)) = needs("the storage console test", found) else {
         return;
     };
-    let (data, home, files) = (
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-    );
-    let console = console.display().to_string();
+    let files = tempfile::tempdir().unwrap();
     let flags = [
-        "--network-driver",
-        "simulated",
-        "--hypervisor",
-        "simulated",
         "--s3-engine-file",
         &engine,
         "--s3-listen",
         "127.0.0.1:0",
         "--s3-website-listen",
         "127.0.0.1:0",
-        "--console-dir",
-        &console,
     ];
-    let server = launch_server(data.path(), POOL, &flags, Some(PASSWORD), "warn");
-    let url = server.url.clone();
-    let _guard = HostGuard {
-        cell: String::new(),
-        servers: vec![server.child],
-        data: None,
-    };
-    let cli = Cli {
-        config: home.path().join("config.toml"),
-        url: url.clone(),
-    };
-    let login = cli.run(
-        &["login", "--account", "admin", "--password-stdin"],
-        Some(PASSWORD),
-    );
-    assert!(login.status.success(), "{login:?}");
+    let server = ConsoleServer::start(POOL, &console, &flags);
+    let (cli, url) = (&server.cli, &server.url);
 
     // The files a student uploads: a site's index page and a 3 MiB file of varied bytes.
     let index = files.path().join("index.html");
@@ -176,7 +129,7 @@ async fn storage_in_a_real_browser() {
     let profile = tempfile::tempdir().unwrap();
     let b = browser(port, profile.path()).await;
     let c = &b.c;
-    c.goto(&url).await.unwrap();
+    c.goto(url).await.unwrap();
     b.sign_in().await;
 
     // The Storage tab: a bucket made with the form opens at once, empty.

@@ -33,15 +33,7 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
         return;
     };
     let images = images.display().to_string();
-    let flags = [
-        "--hypervisor",
-        "libvirt",
-        "--images-dir",
-        &images,
-        "--cpu-ratio",
-        "4",
-    ];
-    let mut stack = Stack::start(POOL, &flags);
+    let mut stack = Stack::start(POOL, &libvirt_flags(&images));
     let cell = stack.cell.clone();
     let home = stack.home.path().to_owned();
 

@@ -1,11 +1,12 @@
-//! The browser the console's tests drive, shared by `console.rs` and `console_billing.rs`:
-//! chromedriver and headless Chromium, the browser's log read after every step, and the small
-//! steps (fill, click, wait for a text, screenshots into `e2e/artifacts/`).
+//! The browser the console's tests drive, shared by the `console*.rs` tests: what they need (the
+//! built console, chromedriver), a server on simulated drivers serving the console, chromedriver
+//! and headless Chromium, the browser's log read after every step, and the small steps (fill,
+//! click, wait for a text, screenshots into `e2e/artifacts/`).
 
 // Each test crate that includes this module uses a part of it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,79 @@ pub fn artifacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The built console (`NUVEM_TEST_CONSOLE_DIR`), with chromedriver to drive it, or what is
+/// missing.
+pub fn built_console() -> Result<PathBuf, &'static str> {
+    if !Path::new("/usr/bin/chromedriver").exists() {
+        return Err("needs chromium and chromium-driver (infra/install.sh)");
+    }
+    std::env::var("NUVEM_TEST_CONSOLE_DIR")
+        .ok()
+        .map(PathBuf::from)
+        .filter(|c| c.join("pkg/nuvem_console_bg.wasm").exists())
+        .ok_or("needs the built console in NUVEM_TEST_CONSOLE_DIR (infra/build-console.sh)")
+}
+
+/// What `test` needs, or `None` when something is missing: skipped with the reason outside CI,
+/// a failure in CI.
+pub fn needs<T>(test: &str, found: Result<T, &str>) -> Option<T> {
+    match found {
+        Ok(t) => Some(t),
+        Err(why) => {
+            assert!(!in_ci(), "CI must run {test}: it {why}");
+            eprintln!("SKIPPED {test}: it {why}");
+            None
+        }
+    }
+}
+
+/// A server on simulated network and hypervisor drivers (plus `flags`) serving the console, and
+/// `cloudctl` signed in as the operator; the server stops when this is dropped.
+pub struct ConsoleServer {
+    pub url: String,
+    pub cli: Cli,
+    // Declared before the directories: the server stops before its data goes.
+    _guard: HostGuard,
+    _data: tempfile::TempDir,
+    _home: tempfile::TempDir,
+}
+
+impl ConsoleServer {
+    pub fn start(pool: &str, console: &Path, flags: &[&str]) -> ConsoleServer {
+        let (data, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let console = console.display().to_string();
+        let all = [
+            &["--network-driver", "simulated", "--hypervisor", "simulated"][..],
+            flags,
+            &["--console-dir", &console],
+        ]
+        .concat();
+        let server = launch_server(data.path(), pool, &all, Some(PASSWORD), "warn");
+        let url = server.url.clone();
+        let guard = HostGuard {
+            cell: String::new(),
+            servers: vec![server.child],
+            data: None,
+        };
+        let cli = Cli {
+            config: home.path().join("config.toml"),
+            url: url.clone(),
+        };
+        let login = cli.run(
+            &["login", "--account", "admin", "--password-stdin"],
+            Some(PASSWORD),
+        );
+        assert!(login.status.success(), "{login:?}");
+        ConsoleServer {
+            url,
+            cli,
+            _guard: guard,
+            _data: data,
+            _home: home,
+        }
+    }
 }
 
 pub struct Driver(Child);
