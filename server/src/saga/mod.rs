@@ -217,6 +217,7 @@ impl Sagas {
     ) -> Result<()> {
         let steps = K::steps();
         for (i, step) in steps.iter().enumerate().skip(row.progress.max(0) as usize) {
+            let started = std::time::Instant::now();
             let outcome = async {
                 self.injected(K::KIND, step.name, false)?;
                 (step.run)(ctx, state).await?;
@@ -225,6 +226,8 @@ impl Sagas {
             .await;
             match outcome {
                 Ok(()) => {
+                    // Where a slow create spends its time (RUST_LOG=nuvem_server::saga=debug).
+                    tracing::debug!(saga = %row.id, kind = K::KIND, step = step.name, ms = started.elapsed().as_secs_f64() * 1e3, "saga step done");
                     row.progress = i as i32 + 1;
                     row.data = to_json(state)?;
                     self.store.saga_save(row).await?;

@@ -92,11 +92,12 @@ impl Vpc {
             created_at: Utc::now(),
         };
         let _guard = self.lock.lock().await;
+        // No firewall commit: a group without members renders no rule, and the interface made
+        // with it next commits the firewall anyway (one commit per deploy instead of two).
         let row = self
             .store
             .sg_create(row.clone(), vec![Self::egress_all(&row.id), ingress])
             .await?;
-        self.apply_firewall().await?;
         Ok(row.id)
     }
 
