@@ -226,7 +226,7 @@ impl Sagas {
             .await;
             match outcome {
                 Ok(()) => {
-                    // Where a slow create spends its time (RUST_LOG=nuvem_server::saga=debug).
+                    // Where a slow create spends its time (`--log info,nuvem_server::saga=debug`).
                     tracing::debug!(saga = %row.id, kind = K::KIND, step = step.name, ms = started.elapsed().as_secs_f64() * 1e3, "saga step done");
                     row.progress = i as i32 + 1;
                     row.data = to_json(state)?;
