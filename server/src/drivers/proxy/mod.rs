@@ -92,10 +92,14 @@ pub fn render(frontends: &[Frontend], admin_socket: &str) -> String {
         }
         let mut backends = f.backends.clone();
         backends.sort_by(|a, b| a.name.cmp(&b.name));
+        // A target HAProxy has just been given starts at the edge of its threshold: one failed
+        // first check (the app not listening yet) takes it out, and with only `inter` it would
+        // need `rise` whole intervals to come back (4 s at 2 s × 2, measured). A target that is
+        // down or changing state is therefore checked every 500 ms; healthy ones every `inter`.
         for b in &backends {
             let _ = writeln!(
                 c,
-                "    server {} {}:{} check inter {}s rise {} fall {}",
+                "    server {} {}:{} check inter {}s fastinter 500ms downinter 500ms rise {} fall {}",
                 b.name, b.address, b.port, f.interval_seconds, f.rise, f.fall
             );
         }
@@ -178,7 +182,9 @@ mod tests {
         let text = render(&[lb()], "/run/x.sock");
         assert!(text.contains("bind 127.0.0.1:8081"));
         assert!(text.contains("option httpchk GET /healthz"));
-        let a = text.find("server r-a 10.0.1.5:8080 check inter 2s rise 2 fall 2");
+        let a = text.find(
+            "server r-a 10.0.1.5:8080 check inter 2s fastinter 500ms downinter 500ms rise 2 fall 2",
+        );
         let b = text.find("server r-b 10.0.1.6:8080");
         assert!(a.is_some() && a < b, "{text}");
         let mut reordered = lb();
