@@ -91,6 +91,35 @@ impl Apps {
         self.host_room_for(n, spec.cpu, spec.memory_mib).await
     }
 
+    /// What raising the limits of an app's `replicas` from `old` to `new` takes from the
+    /// account's quotas and from the host (nothing when they stay or shrink): the same checks
+    /// as for new replicas, on the difference.
+    pub(super) async fn quota_for_growth(
+        &self,
+        p: &Principal,
+        old: &api::AppSpec,
+        new: &api::AppSpec,
+        replicas: u32,
+    ) -> Result<()> {
+        let count = u64::from(replicas);
+        let more_cpu = (new.cpu - old.cpu).max(0.0);
+        let more_memory = new.memory_mib.saturating_sub(old.memory_mib);
+        if count == 0 || (more_cpu == 0.0 && more_memory == 0) {
+            return Ok(());
+        }
+        let vcpus = (new.cpu.ceil() as u64).saturating_sub(old.cpu.ceil() as u64);
+        self.iam
+            .quota_check(
+                p,
+                &[
+                    ("vcpus", count * vcpus),
+                    ("memory_mib", count * u64::from(more_memory)),
+                ],
+            )
+            .await?;
+        self.host_room_for(replicas, more_cpu, more_memory).await
+    }
+
     pub(super) async fn app_view(&self, row: &AppRow) -> Result<api::App> {
         let mut replicas = Vec::new();
         for r in self.store.replica_list(&row.id).await? {

@@ -250,6 +250,8 @@ impl Apps {
         api::check_spec(&new).map_err(Error::InvalidRequest)?;
         check_fits_host(&new)?;
         self.image_resolve(&p.account.id, &new.image).await?;
+        let replicas = u32::try_from(row.replicas_desired).unwrap_or(0);
+        self.quota_for_growth(p, &old, &new, replicas).await?;
         let lock = self.app_lock(&row.id);
         // The reconciler holds the lock for a moment every pass (healing, health checks): wait
         // for it, but not for a rollout or deploy that takes minutes.

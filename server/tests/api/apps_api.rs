@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use nuvem_api::ErrorCode;
-use nuvem_api::apps::{CreateAppRequest, CreateLoadBalancerRequest};
+use nuvem_api::apps::{CreateAppRequest, CreateLoadBalancerRequest, UpdateAppRequest};
 use nuvem_sdk::Client;
 use serde_json::json;
 
@@ -201,6 +201,53 @@ async fn apps_bad_input_and_isolation(backend: Backend) {
     assert_eq!(c, ErrorCode::AlreadyExists, "{msg}");
     let (c, _) = code(owner.delete_container_image("web:v1").await);
     assert_eq!(c, ErrorCode::DependencyViolation);
+
+    // Raising the limits of running replicas takes quota and host room for the difference: two
+    // replicas of 128 MiB under a quota of 300 may grow to 140 MiB each, not to 256.
+    let quota = |v: Option<u64>| std::iter::once(("memory_mib".to_owned(), v)).collect();
+    cloud
+        .admin
+        .set_account_quotas("apps-owner", quota(Some(300)))
+        .await
+        .unwrap();
+    let grow = |cpu: Option<f64>, memory_mib: Option<u32>| UpdateAppRequest {
+        cpu,
+        memory_mib,
+        ..Default::default()
+    };
+    let (c, msg) = code(owner.update_app("web", &grow(None, Some(256))).await);
+    assert_eq!(c, ErrorCode::LimitExceeded, "{msg}");
+    assert!(
+        msg.contains("memory_mib") && msg.contains("256 more"),
+        "{msg}"
+    );
+    let grown = owner
+        .update_app("web", &grow(None, Some(140)))
+        .await
+        .unwrap();
+    assert_eq!(grown.spec.memory_mib, 140);
+    // Shrinking needs no room; growing the CPU on a host offering next to nothing is refused.
+    owner
+        .update_app("web", &grow(None, Some(128)))
+        .await
+        .unwrap();
+    cloud
+        .admin
+        .update_host("host-1", Some(0.1), None)
+        .await
+        .unwrap();
+    let (c, msg) = code(owner.update_app("web", &grow(Some(0.6), None)).await);
+    assert_eq!(c, ErrorCode::InsufficientCapacity, "{msg}");
+    cloud
+        .admin
+        .update_host("host-1", Some(1.0), None)
+        .await
+        .unwrap();
+    cloud
+        .admin
+        .set_account_quotas("apps-owner", quota(None))
+        .await
+        .unwrap();
 
     // Another account sees nothing and touches nothing.
     assert!(other.list_apps().await.unwrap().items.is_empty());
