@@ -332,6 +332,26 @@ impl Cli {
         all.extend(["-o", "json"]);
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
+
+    /// `instance launch` of `nuvem-tiny` named `name`, with the key pair `key` and the
+    /// user-data script at `user_data`, waiting until it runs: the launched instance.
+    pub fn launch_tiny(&self, name: &str, key: &str, user_data: &std::path::Path) -> Value {
+        let user_data = user_data.to_str().expect("a UTF-8 path");
+        let launched = self.json(&[
+            "instance",
+            "launch",
+            "--image",
+            "nuvem-tiny",
+            "--key",
+            key,
+            "--name",
+            name,
+            "--user-data",
+            user_data,
+            "--wait",
+        ]);
+        launched[0].clone()
+    }
 }
 
 /// A started `nuvem-server` with the real host network, its guard, and `cloudctl` signed in as the

@@ -189,12 +189,7 @@ async fn the_console_in_a_real_browser() {
     // Sign in again, where the address says; sign out.
     b.sign_in().await;
     b.at("network").await;
-    click(c, "#signout").await;
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#signin"))
-        .await
-        .unwrap();
+    b.sign_out().await;
     b.log_is_clean("at the end", &[]).await;
     b.c.clone().close().await.unwrap();
 

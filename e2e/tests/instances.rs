@@ -55,21 +55,9 @@ fn launch_ssh_and_survive_kill_9_during_a_launch() {
         "#!/bin/sh\necho hello-from-user-data > /data/hello\n",
     )
     .unwrap();
-    let launched = stack.cli.json(&[
-        "instance",
-        "launch",
-        "--image",
-        "nuvem-tiny",
-        "--key",
-        "lab",
-        "--name",
-        "e2e",
-        "--user-data",
-        user_data.to_str().unwrap(),
-        "--wait",
-    ]);
-    let id = launched[0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(launched[0]["state"], "running");
+    let launched = stack.cli.launch_tiny("e2e", "lab", &user_data);
+    let id = launched["id"].as_str().unwrap().to_owned();
+    assert_eq!(launched["state"], "running");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let out = stack

@@ -62,20 +62,7 @@ fn a_load_balancer_serves_an_instance_through_its_security_group() {
          httpd -p 8080 -h /www\n",
     )
     .unwrap();
-    let launched = cli.json(&[
-        "instance",
-        "launch",
-        "--image",
-        "nuvem-tiny",
-        "--key",
-        "lab",
-        "--name",
-        "web-vm",
-        "--user-data",
-        user_data.to_str().unwrap(),
-        "--wait",
-    ]);
-    let instance = &launched[0];
+    let instance = &cli.launch_tiny("web-vm", "lab", &user_data);
     let id = instance["id"].as_str().unwrap().to_owned();
     let group = instance["security_group_ids"][0]
         .as_str()

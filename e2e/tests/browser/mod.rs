@@ -181,6 +181,17 @@ impl Browser {
         until_text(&self.c, "#who", "root@admin", 20).await;
     }
 
+    /// Signs out and waits for the sign-in form.
+    pub async fn sign_out(&self) {
+        click(&self.c, "#signout").await;
+        self.c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#signin"))
+            .await
+            .unwrap();
+    }
+
     pub async fn select(&self, css: &str, value: &str) {
         on_element(&self.c, css, async |e| e.select_by_value(value).await).await;
     }

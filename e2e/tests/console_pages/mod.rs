@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use crate::browser::*;
-use fantoccini::Locator;
 use serde_json::json;
 
 /// The pages, as the address names them, and an element only that page shows (one the console
@@ -119,12 +118,7 @@ pub async fn every_page_survives_a_session_change(b: &Browser) {
         until_text(c, "#nav-home", "Home", 10).await;
         b.at(p).await;
 
-        click(c, "#signout").await;
-        c.wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css("#signin"))
-            .await
-            .unwrap();
+        b.sign_out().await;
         b.sign_in().await;
         b.at(p).await;
         b.log_is_clean(
