@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Throughput and latency of S3 PUT and GET through Nuvem's endpoint and against the engine
-directly, with the same client (boto3), in the same run. Prints a Markdown table.
+directly, with the same client (boto3), in the same run, the two paths taking turns request by
+request. Prints a Markdown table.
 
   /opt/nuvem/s3-clients/bin/python infra/s3-bench.py --nuvem http://127.0.0.1:9000 \
       --nuvem-key KEY --nuvem-secret SECRET --engine-file /var/lib/nuvem/s3-engine/engine.toml
@@ -17,17 +18,28 @@ def client(endpoint, key, secret):
                         config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
                                       retries={"max_attempts": 1}))
 
-def run(s3, bucket, size, count):
+def run(targets, bucket, size, count):
+    """PUT, GET and DELETE `count` objects on every path, the paths taking turns request by
+    request (in alternating order), so that a shared machine's drift over the run (other tenants,
+    the engine's own state) weighs on both alike; each path has its own keys."""
     body = os.urandom(size)
-    puts, gets = [], []
+    names = list(targets)
+    puts = {n: [] for n in names}
+    gets = {n: [] for n in names}
+    def turns(i):
+        return names if i % 2 == 0 else names[::-1]
     for i in range(count):
-        t = time.perf_counter(); s3.put_object(Bucket=bucket, Key=f"o{i}", Body=body)
-        puts.append(time.perf_counter() - t)
+        for n in turns(i):
+            t = time.perf_counter(); targets[n].put_object(Bucket=bucket, Key=f"{n}/o{i}", Body=body)
+            puts[n].append(time.perf_counter() - t)
     for i in range(count):
-        t = time.perf_counter(); s3.get_object(Bucket=bucket, Key=f"o{i}")["Body"].read()
-        gets.append(time.perf_counter() - t)
+        for n in turns(i):
+            t = time.perf_counter()
+            targets[n].get_object(Bucket=bucket, Key=f"{n}/o{i}")["Body"].read()
+            gets[n].append(time.perf_counter() - t)
     for i in range(count):
-        s3.delete_object(Bucket=bucket, Key=f"o{i}")
+        for n in names:
+            targets[n].delete_object(Bucket=bucket, Key=f"{n}/o{i}")
     return puts, gets
 
 def stats(samples, size):
@@ -53,10 +65,10 @@ def main():
     rows = {}
     try:
         for size, count, label in [(4096, args.small, "4 KiB"), (16 * 2**20, args.large, "16 MiB")]:
-            for name, s3 in targets.items():
-                run(s3, bucket, size, 3)  # warm-up: connections, caches
-                puts, gets = run(s3, bucket, size, count)
-                rows[(label, name)] = (stats(puts, size), stats(gets, size))
+            run(targets, bucket, size, 3)  # warm-up: connections, caches
+            puts, gets = run(targets, bucket, size, count)
+            for name in targets:
+                rows[(label, name)] = (stats(puts[name], size), stats(gets[name], size))
     finally:
         targets["through Nuvem"].delete_bucket(Bucket=bucket)
     print("| object | op | path | p50 ms | p99 ms | MiB/s | ops/s |")

@@ -285,6 +285,77 @@ async fn objects_survive_restarts_of_the_server_and_the_engine() {
     server.stop().await;
 }
 
+/// A client that pauses mid-upload for 10 s still stores its object: Nuvem streams the body to
+/// the engine at the client's pace and leaves timeouts to the client (with the AWS SDK's
+/// stalled-stream protection on, the forwarded upload failed after 6 s with a 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the SeaweedFS engine: run infra/test.sh"]
+async fn a_paused_upload_completes() {
+    use aws_sdk_s3::presigning::PresigningConfig;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(cloud) = Cloud::start_with_s3("a_paused_upload_completes").await else {
+        return;
+    };
+    let root = cloud.account("paused").await;
+    let s3 = crate::storage::rust_client(&cloud.s3_url(), &key_of(&root, "root").await);
+    let name = bucket("paused");
+    s3.create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("create bucket");
+    let expiry = PresigningConfig::expires_in(std::time::Duration::from_secs(300)).unwrap();
+    let url: http::Uri = s3
+        .put_object()
+        .bucket(&name)
+        .key("slow.bin")
+        .presigned(expiry)
+        .await
+        .expect("presign")
+        .uri()
+        .parse()
+        .unwrap();
+    let host = url.authority().unwrap().as_str().to_owned();
+    let body: Vec<u8> = (0..1_000_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "PUT {} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        url.path_and_query().unwrap(),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..500_000]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    stream.write_all(&body[500_000..]).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let got = s3
+        .get_object()
+        .bucket(&name)
+        .key("slow.bin")
+        .send()
+        .await
+        .expect("get");
+    let bytes = got.body.collect().await.expect("read").into_bytes();
+    assert!(
+        bytes.as_ref() == body.as_slice(),
+        "the stored object differs"
+    );
+    s3.delete_object()
+        .bucket(&name)
+        .key("slow.bin")
+        .send()
+        .await
+        .expect("delete");
+    s3.delete_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("delete bucket");
+}
+
 fn sha256(data: &[u8]) -> String {
     use std::io::Write;
     let mut child = std::process::Command::new("sha256sum")
